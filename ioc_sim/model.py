@@ -1,0 +1,209 @@
+"""The Mesa model: a system of NHS provider organisations that collaborate.
+
+One step is one month. ``CollaborationModel(rng=42, **params)`` builds the
+system from keyword parameters (see :mod:`ioc_sim.parameters`) plus optional
+structure (organisations, collaborations, scheduled events), and each
+``step()`` runs the monthly cycle of :class:`ioc_sim.core.Simulation`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from ioc_sim import metrics
+from ioc_sim.agents import ProviderAgent
+from ioc_sim.context import (
+    FORMS,
+    CollaborationSpec,
+    normalise_collaborations,
+    normalise_events,
+    normalise_organisations,
+    resolve_contexts,
+)
+from ioc_sim.core import Simulation, draw_population, status_name
+from ioc_sim.errors import ConfigError
+from ioc_sim.parameters import CONTEXT_FIELDS, PARAMETERS, defaults, unknown_name_error
+
+#: Organisation-level variables collected when ``collect_organisations=True``.
+ORGANISATION_REPORTERS = {
+    "code": "code",
+    "type": "org_type",
+    "distressed": "distressed",
+    "collaborative_behaviour": "collaborative_behaviour",
+    "mean_trust": "mean_trust",
+    "faith": "faith",
+    "quality": "quality",
+    "efficiency": "efficiency",
+    "access": "access",
+    "performance": "performance",
+    "collaboration_cost": "collaboration_cost",
+}
+
+
+def resolve_parameters(parameters: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """Validate keyword parameters and fill in declared defaults.
+
+    Returns:
+        The full parameter dict and the set of names given explicitly.
+
+    Raises:
+        ConfigError: For an unknown name or an invalid value.
+    """
+    full = defaults()
+    for name, value in parameters.items():
+        if name not in PARAMETERS:
+            raise unknown_name_error(name, list(PARAMETERS), "parameter")
+        full[name] = PARAMETERS[name].validate(value)
+    return full, set(parameters)
+
+
+class CollaborationModel(mesa.Model):
+    """Collaboration between NHS provider organisations, one step per month.
+
+    Args:
+        rng: Seed or generator for all dynamic randomness (Mesa's convention).
+        organisations: Optional list of organisation tables (id, type and any
+            attribute); otherwise ``n_organisations`` are drawn.
+        collaborations: Optional list of collaboration tables (name, form,
+            members, start and context overrides); otherwise one collaboration
+            of ``form`` joins everyone.
+        events: Optional scheduled changes (see :mod:`ioc_sim.context`).
+        collect_organisations: Also collect organisation-level variables
+            every month (slower).
+        collect_pairs: Also keep pair-level trust, confidence, risk threshold
+            and conflict every month.
+        **parameters: Any declared parameter; collaboration contexts given
+            here override every collaboration.
+
+    Raises:
+        ConfigError: Naming the field, for any unknown or invalid input.
+    """
+
+    def __init__(
+        self,
+        *,
+        rng: Any = None,
+        organisations: Sequence[Mapping[str, Any]] | None = None,
+        collaborations: Sequence[Mapping[str, Any]] | None = None,
+        events: Sequence[Mapping[str, Any]] | None = None,
+        collect_organisations: bool = False,
+        collect_pairs: bool = False,
+        **parameters: Any,
+    ):
+        super().__init__(rng=rng)
+        params, explicit = resolve_parameters(parameters)
+        self.params = params
+        self.months = params["months"]
+        orgs = normalise_organisations(organisations) if organisations else None
+        pop = draw_population(params, orgs)
+        overrides = {k: params[k] for k in explicit if k in CONTEXT_FIELDS}
+        form_override = params["form"] if ("form" in explicit and collaborations) else None
+        specs = normalise_collaborations(collaborations, pop.ids, pop.types, self.months,
+                                         params["form"], form_override, overrides)
+        evs = normalise_events(events, pop.ids, [s.name for s in specs], self.months)
+        for ev in evs:
+            if ev["kind"] == "merger":
+                ctx = resolve_contexts("merger", {}, "merger")
+                ctx.update(overrides)
+                specs.append(CollaborationSpec(ev["name"], "merger", list(ev["organisations"]),
+                                               ev["month"], ctx))
+        self.sim = Simulation(params, pop, specs, evs, [self.rng])
+        self.organisations: list[ProviderAgent] = [ProviderAgent(self, i) for i in range(pop.n)]
+        self.collect_pairs = collect_pairs
+        self._pairs: list[np.ndarray] = []
+        self.datacollector = mesa.DataCollector(
+            model_reporters=metrics.model_reporters(),
+            agent_reporters=dict(ORGANISATION_REPORTERS) if collect_organisations else None,
+        )
+        self.running = True
+        self._collect()
+
+    def _collect(self) -> None:
+        self.datacollector.collect(self)
+        if self.collect_pairs:
+            s = self.sim
+            self._pairs.append(np.stack([s.trust[0], s.confidence[0], s.risk[0],
+                                         s.conflict[0]]))
+
+    def step(self) -> None:
+        """Run one month: scheduled changes, lifecycle review, acts, outcomes, updates of
+        conflict, trust, confidence, risk threshold, progress and faith, performance,
+        distress; then collect."""
+        self.sim.step()
+        for agent in self.organisations:
+            if self.sim.merged_into[agent.index] >= 0 and agent in self.agents:
+                agent.remove()  # the acquired trust no longer acts as an organisation
+        self._collect()
+        if self.steps >= self.months:
+            self.running = False
+
+    def run(self, months: int | None = None) -> CollaborationModel:
+        """Run ``months`` more months (default: to the end of the run)."""
+        target = self.months if months is None else self.steps + months
+        if months is not None and months < 0:
+            raise ConfigError("months", f"got {months}; allowed: a whole number of 0 or more")
+        while self.steps < target:
+            self.step()
+        return self
+
+    # ----------------------------------------------------------------- output
+    def model_dataframe(self) -> pd.DataFrame:
+        """Model-level metrics, one row per month (month 0 is the initial state)."""
+        df = self.datacollector.get_model_vars_dataframe()
+        df.index.name = "month"
+        return df
+
+    def organisation_dataframe(self) -> pd.DataFrame:
+        """Organisation-level variables per month (needs ``collect_organisations=True``)."""
+        if not self.datacollector.agent_reporters:
+            raise ConfigError("collect_organisations", "organisation data were not collected; "
+                              "create the model with collect_organisations=True")
+        df = self.datacollector.get_agent_vars_dataframe().reset_index()
+        return df.rename(columns={"Step": "month", "AgentID": "agent_id"})
+
+    def pair_dataframe(self) -> pd.DataFrame:
+        """Pair-level state per month (needs ``collect_pairs=True``)."""
+        if not self.collect_pairs:
+            raise ConfigError("collect_pairs", "pair data were not collected; create the "
+                              "model with collect_pairs=True")
+        s = self.sim
+        ids = np.array(s.pop.ids)
+        months = len(self._pairs)
+        data = np.stack(self._pairs)  # (T, 4, E)
+        return pd.DataFrame({
+            "month": np.repeat(np.arange(months), s.E),
+            "source": np.tile(ids[s.st.src], months),
+            "target": np.tile(ids[s.st.dst], months),
+            "trust": data[:, 0].ravel(),
+            "confidence": data[:, 1].ravel(),
+            "risk_threshold": data[:, 2].ravel(),
+            "conflict": data[:, 3].ravel(),
+        })
+
+    def collaborations(self) -> pd.DataFrame:
+        """One row per collaboration: form, members, status, age and current contexts."""
+        s = self.sim
+        rows = []
+        for c, spec in enumerate(s.st.collabs):
+            row = {"name": spec.name, "form": spec.form,
+                   "members": ", ".join(s.pop.ids[i] for i in spec.members),
+                   "status": status_name(int(s.status[0, c])), "age": int(s.age[0, c]),
+                   "start": spec.start}
+            row.update({f: float(s.ctx[f][0, c]) for f in CONTEXT_FIELDS})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def agent(self, code: str) -> ProviderAgent:
+        """The organisation with id ``code``."""
+        for a in self.organisations:
+            if a.code == code:
+                return a
+        raise KeyError(code)
+
+
+__all__ = ["CollaborationModel", "FORMS", "resolve_parameters"]
