@@ -91,6 +91,7 @@ class Param:
             raise ConfigError(
                 self.name, f"got {value!r} ({type(value).__name__}); allowed: {self.allowed()}{extra}"
             )
+        original = value
         if self.kind == "int":
             if isinstance(value, float) and not value.is_integer():
                 raise ConfigError(self.name, f"got {value!r}; allowed: {self.allowed()}")
@@ -98,7 +99,7 @@ class Param:
         else:
             value = float(value)
         if math.isnan(value) or not (self.low <= value <= self.high):
-            raise ConfigError(self.name, f"got {value!r}; allowed: {self.allowed()}")
+            raise ConfigError(self.name, f"got {original!r}; allowed: {self.allowed()}")
         return value
 
 

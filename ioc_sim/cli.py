@@ -1,0 +1,169 @@
+"""Command line: ``ioc-sim``.
+
+Thin by design: it parses options, calls the library, and turns a user
+mistake (:class:`~ioc_sim.errors.ConfigError`) into one line on stderr and
+exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ioc_sim.errors import ConfigError
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def _positive(name: str, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") \
+                from None
+        if not 1 <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} must be from 1 to {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"seed must be 0 or more, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ioc-sim",
+        description="Simulate collaboration between NHS provider organisations "
+                    "(trust, faith, confidence, risk tolerance -> collaborative performance).")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    run = sub.add_parser("run", help="run a scenario and write a results folder")
+    run.add_argument("scenario", help="a scenario file, or the name of a bundled scenario")
+    run.add_argument("--seed", type=_seed, help="root seed (default: the scenario's)")
+    run.add_argument("--months", type=_positive("months", 1200),
+                     help="months to simulate (default: the scenario's)")
+    run.add_argument("--replicates", type=_positive("replicates", 100000),
+                     help="number of replicates (default: the scenario's)")
+    run.add_argument("--out", type=Path, help="results folder (default: results/NAME-TIME)")
+    run.add_argument("--no-figure", action="store_true", help="skip the PNG figure")
+    run.add_argument("--quiet", action="store_true", help="no progress bar or table")
+
+    sub.add_parser("scenarios", help="list the bundled scenarios with their questions")
+
+    params = sub.add_parser("parameters", help="list the declared parameters")
+    params.add_argument("--group", help="only this group (system, collaboration, population, "
+                                        "mechanism, specification, run)")
+
+    sub.add_parser("forms", help="list the collaboration forms and the contexts they preset")
+    return parser
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ioc_sim.runs import run_scenario
+    from ioc_sim.scenarios import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise ConfigError("--out", f"{args.out} exists and is not a folder")
+    out, _, summary = run_scenario(scenario, seed=args.seed, months=args.months,
+                                   replicates=args.replicates, out=args.out,
+                                   show_progress=not args.quiet, figure=not args.no_figure)
+    if not args.quiet:
+        print(format_summary(summary, scenario.name, scenario.question))
+    print(f"results: {out}")
+    return 0
+
+
+def format_summary(summary, name: str, question: str) -> str:
+    """A plain-text table of the main outputs: start, month 12 and end."""
+    from ioc_sim.metrics import MAIN_TRAJECTORIES
+
+    shown = (*MAIN_TRAJECTORIES, "conflict", "effectiveness", "collaboration_cost",
+             "emergency_admissions", "distressed_share", "dissolved_collaborations")
+    months = sorted(summary["month"].unique())
+    n = int(summary["replicates"].max())
+    head = f"{name}: {question}" if question else name
+    lines = [head, f"mean across {n} replicate(s)" + (" (sd)" if n > 1 else "")]
+    header = f"{'metric':<30}" + "".join(f"{'month ' + str(m):>18}" for m in months)
+    lines += [header, "-" * len(header)]
+    for metric in shown:
+        row = summary[summary["metric"] == metric].set_index("month")
+        cells = []
+        for m in months:
+            mean, sd = row.loc[m, "mean"], row.loc[m, "sd"]
+            cells.append(f"{mean:.3f} ({sd:.3f})" if n > 1 else f"{mean:.3f}")
+        lines.append(f"{metric:<30}" + "".join(f"{c:>18}" for c in cells))
+    return "\n".join(lines)
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    from ioc_sim.scenarios import bundled_scenarios, scenario_dir, scenario_question
+
+    paths = bundled_scenarios()
+    if not paths:
+        print(f"no scenarios found in {scenario_dir()}")
+        return 0
+    width = max(len(p.stem) for p in paths)
+    for p in paths:
+        print(f"{p.stem:<{width}}  {scenario_question(p)}")
+    return 0
+
+
+def cmd_parameters(args: argparse.Namespace) -> int:
+    from ioc_sim.parameters import PARAMETERS
+
+    groups = {p.group for p in PARAMETERS.values()}
+    if args.group and args.group not in groups:
+        raise ConfigError("--group", f"got {args.group!r}; allowed: " + ", ".join(sorted(groups)))
+    for p in PARAMETERS.values():
+        if args.group and p.group != args.group:
+            continue
+        rng = ("|".join(p.choices) if p.kind == "choice" else f"{p.low:g}..{p.high:g}")
+        print(f"{p.name:<28} {p.group:<14} default {p.default!s:<20} {rng:<36} {p.status:<11} "
+              f"{p.meaning}")
+    return 0
+
+
+def cmd_forms(args: argparse.Namespace) -> int:
+    from ioc_sim.context import FORMS
+
+    for name, preset in FORMS.items():
+        fields = ", ".join(f"{k}={v:g}" for k, v in preset.items())
+        print(f"{name:<26} {fields}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "parameters": cmd_parameters,
+            "forms": cmd_forms}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``ioc-sim``; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as err:
+        print(f"ioc-sim: error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("ioc-sim: interrupted; finished replicates were kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
