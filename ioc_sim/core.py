@@ -21,6 +21,11 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
+try:  # the ufunc np.clip ends in; calling it directly skips ~1.5 us of checks per call
+    from numpy._core.umath import clip as _clip
+except ImportError:  # numpy < 2
+    from numpy.core.umath import clip as _clip
+
 from ioc_sim.context import ORG_TYPES, STATUS, TYPE_NAMES, CollaborationSpec
 
 PLANNED, FORMING, ACTIVE, DEEPENING, DISSOLVING, DISSOLVED = range(6)
@@ -146,6 +151,36 @@ class Structure:
         return len(self.collabs)
 
 
+def _nearest(xy: np.ndarray, k: int, chunk: int = 256) -> np.ndarray:
+    """The ``k`` nearest other points of each point, nearest first, ties by index.
+
+    Equals ``np.argsort(distances, kind="stable")[:, :k]`` with the diagonal at
+    infinity, but selects with a partition instead of sorting whole rows, and
+    works on blocks of rows so memory stays O(chunk * n).
+    """
+    n = len(xy)
+    out = np.empty((n, k), dtype=np.intp)
+    x, y = xy[:, 0], xy[:, 1]
+    for lo in range(0, n, chunk):
+        hi = min(n, lo + chunk)
+        dx = x[lo:hi, None] - x[None, :]
+        dy = y[lo:hi, None] - y[None, :]
+        d = np.sqrt(dx * dx + dy * dy)  # the same bits as np.linalg.norm(..., axis=2)
+        d[np.arange(hi - lo), np.arange(lo, hi)] = np.inf
+        kth = np.partition(d, k - 1, axis=1)[:, k - 1:k]
+        chosen = d <= kth
+        tied_rows = np.flatnonzero(chosen.sum(axis=1) > k)
+        if len(tied_rows):  # keep everything closer than the k-th distance, then ties by index
+            dt, kt = d[tied_rows], kth[tied_rows]
+            tied = dt == kt
+            room = k - (dt < kt).sum(axis=1, keepdims=True)
+            chosen[tied_rows] = (dt < kt) | (tied & (np.cumsum(tied, axis=1) <= room))
+        cols = np.nonzero(chosen)[1].reshape(hi - lo, k)  # ascending index in each row
+        order = np.argsort(np.take_along_axis(d, cols, 1), axis=1, kind="stable")
+        out[lo:hi] = np.take_along_axis(cols, order, 1)
+    return out
+
+
 def build_structure(pop: Population, collabs: list[CollaborationSpec], k: int) -> Structure:
     """Link each member to its ``k`` nearest fellow members, in every collaboration.
 
@@ -154,50 +189,61 @@ def build_structure(pop: Population, collabs: list[CollaborationSpec], k: int) -
     """
     xy = np.column_stack([pop.attrs["x"], pop.attrs["y"]])
     n, c_count = pop.n, len(collabs)
-    pair_collabs: dict[tuple[int, int], list[int]] = {}
+    # Directed (source, target, collaboration) links, both ways round.
+    a_parts, b_parts, c_parts = [], [], []
     for c, spec in enumerate(collabs):
-        members = np.array(spec.members)
-        if len(members) <= k + 1:
-            neigh = [[j for j in members if j != i] for i in members]
+        members = np.array(spec.members, dtype=np.intp)
+        size = len(members)
+        if size <= k + 1:
+            i = np.repeat(members, size)
+            j = np.tile(members, size)
+            i, j = i[i != j], j[i != j]
         else:
-            d = np.linalg.norm(xy[members, None, :] - xy[None, members, :], axis=2)
-            np.fill_diagonal(d, np.inf)
-            order = np.argsort(d, axis=1, kind="stable")[:, :k]
-            neigh = [members[row] for row in order]
-        for i, row in zip(members, neigh, strict=True):
-            for j in row:
-                for a, b in ((int(i), int(j)), (int(j), int(i))):
-                    lst = pair_collabs.setdefault((a, b), [])
-                    if c not in lst:
-                        lst.append(c)
-    pairs = sorted(pair_collabs)
+            i = np.repeat(members, k)
+            j = members[_nearest(xy[members], k)].ravel()
+        a_parts += [i, j]
+        b_parts += [j, i]
+        c_parts += [np.full(2 * len(i), c, dtype=np.intp)]
+    a = np.concatenate(a_parts) if a_parts else np.zeros(0, dtype=np.intp)
+    b = np.concatenate(b_parts) if b_parts else np.zeros(0, dtype=np.intp)
+    cc = np.concatenate(c_parts) if c_parts else np.zeros(0, dtype=np.intp)
+    # Each pair once, in (source, target) order; each collaboration once per pair.
+    pair_key = a.astype(np.int64) * n + b
+    link = np.unique(pair_key * (c_count + 1) + cc)
+    link_pair, link_collab = link // (c_count + 1), (link % (c_count + 1)).astype(np.intp)
+    pairs = np.unique(link_pair)
     e = len(pairs)
-    src = np.array([a for a, _ in pairs], dtype=np.intp)
-    dst = np.array([b for _, b in pairs], dtype=np.intp)
-    position = {pair: i for i, pair in enumerate(pairs)}
-    rev = np.array([position[(b, a)] for a, b in pairs], dtype=np.intp)
-    width = max((len(v) for v in pair_collabs.values()), default=1)
+    src = (pairs // n).astype(np.intp)
+    dst = (pairs % n).astype(np.intp)
+    rev = np.searchsorted(pairs, dst.astype(np.int64) * n + src).astype(np.intp)
+    # A pair's collaborations, deepest first (ties by index), padded with C.
+    depth = np.array([spec.contexts["integration_depth"] for spec in collabs])
+    which = np.searchsorted(pairs, link_pair)
+    order = np.lexsort((link_collab, -depth[link_collab], which)) if e else link_collab
+    which, ordered = which[order], link_collab[order]
+    starts = np.searchsorted(which, np.arange(e))
+    slot = np.arange(len(which)) - starts[which]
+    width = int(slot.max()) + 1 if e else 1
     cands = np.full((e, width), c_count, dtype=np.intp)
-    depth = [spec.contexts["integration_depth"] for spec in collabs]
-    for i, pair in enumerate(pairs):
-        ordered = sorted(pair_collabs[pair], key=lambda c: (-depth[c], c))
-        cands[i, : len(ordered)] = ordered
-    mem_org, mem_collab = [], []
-    for c, spec in enumerate(collabs):
-        for i in spec.members:
-            mem_org.append(i)
-            mem_collab.append(c)
+    cands[which, slot] = ordered
+    mem_org = np.array([i for spec in collabs for i in spec.members], dtype=np.intp)
+    mem_collab = np.array([c for c, spec in enumerate(collabs) for _ in spec.members],
+                          dtype=np.intp)
     m = len(mem_org)
     lookup = np.full((n, c_count + 1), m, dtype=np.intp)
     lookup[mem_org, mem_collab] = np.arange(m)
     culture = pop.attrs["culture"]
     compat = 1.0 - np.abs(culture[src] - culture[dst]) if e else np.zeros(0)
-    return Structure(n, collabs, src, dst, rev, cands, np.array(mem_org, dtype=np.intp),
-                     np.array(mem_collab, dtype=np.intp), lookup, compat)
+    return Structure(n, collabs, src, dst, rev, cands, mem_org, mem_collab, lookup, compat)
 
 
 class _Groups:
-    """Fast grouped means over the last axis of ``(R, X)`` arrays via bincount."""
+    """Fast grouped sums and means over the last axis of ``(R, X)`` arrays via bincount.
+
+    bincount adds the members of each group in index order, so summing several
+    columns in one call (:meth:`sum_columns`) gives the same bits as one call
+    per column.
+    """
 
     def __init__(self, r: int, index: np.ndarray, size: int):
         self.r, self.size = r, size
@@ -209,6 +255,7 @@ class _Groups:
         self.count = np.bincount(self.flat, minlength=self.r * self.size).reshape(self.r,
                                                                                  self.size)
         self.safe = np.maximum(self.count, 1)
+        self._wide: dict[int, np.ndarray] = {}
 
     def sum(self, values: np.ndarray) -> np.ndarray:
         return np.bincount(self.flat, weights=values.ravel(),
@@ -216,6 +263,39 @@ class _Groups:
 
     def mean(self, values: np.ndarray) -> np.ndarray:
         return self.sum(values) / self.safe
+
+    def sum_columns(self, values: np.ndarray) -> np.ndarray:
+        """Group sums of each column of ``(R, X, K)`` values, shape ``(R, size, K)``."""
+        k = values.shape[-1]
+        flat = self._wide.get(k)
+        if flat is None:
+            flat = self._wide[k] = (self.flat[:, None] * k + np.arange(k)).ravel()
+        return np.bincount(flat, weights=values.ravel(),
+                           minlength=self.r * self.size * k).reshape(self.r, self.size, k)
+
+    def mean_columns(self, *columns: np.ndarray) -> np.ndarray:
+        """Group means of several ``(R, X)`` arrays at once, shape ``(K, R, size)``.
+
+        Faster than one mean per column only with few groups, where bincount waits
+        on the previous addition to the same group; interleaving the columns gives
+        it independent additions to overlap.
+        """
+        values = np.concatenate([c[..., None] for c in columns], axis=-1)
+        return (self.sum_columns(values) / self.safe[..., None]).transpose(2, 0, 1)
+
+
+#: Organisation attributes the per-pair and per-membership views read.
+_ORG_VIEWED = ("capacity", "vulnerability", "resolution_style", "finances", "flexibility",
+               "workforce_stability", "intra_conflict")
+
+#: Divisors of the benefit sums for quality, efficiency and access (see produce_performance).
+_QEA_FIRST, _QEA_SECOND = np.array([0, 1, 4]), np.array([2, 3, 3])
+_QEA_DIVISORS = np.array([3.0, 2.0, 2.0])[:, None, None]
+
+
+def _clip01(x: np.ndarray) -> np.ndarray:
+    """Clip a freshly computed array to [0, 1] in place (``np.clip`` without the copy)."""
+    return _clip(x, 0.0, 1.0, out=x)
 
 
 class Simulation:
@@ -229,6 +309,14 @@ class Simulation:
         rngs: One numpy Generator per replicate; all dynamic randomness
             comes from these, drawn in the same order whatever ``R`` is,
             so a replicate run alone gives the same numbers as in a batch.
+
+    Speed: most of what a pair or a membership derives from its collaboration's
+    contexts, its organisations' attributes and the parameters changes only on
+    events, starts, endings and deepening. :meth:`_views` computes those per
+    collaboration, gathers them to pairs and memberships once, and recomputes
+    them only when their inputs have changed. Elementwise arithmetic gives the
+    same bits before or after a gather, so every number equals the direct
+    computation.
     """
 
     def __init__(self, params: dict[str, Any], pop: Population,
@@ -287,6 +375,20 @@ class Simulation:
         self.by_org_edges = _Groups(r, st.src, n)
         self.by_org_mem = _Groups(r, st.mem_org, n)
         self.by_collab_mem = _Groups(r, st.mem_collab, c + 1)
+        # Caches (see the class docstring); the counters are part of their keys.
+        self._ridx = np.arange(r)[:, None]
+        self._incompat = 1.0 - st.compat
+        self._mem_collab = np.append(st.mem_collab, c)  # membership -> collaboration, + dummy
+        self._mem_org = np.append(st.mem_org, 0)
+        self._member_slot = (self._mem_collab + self._ridx * (c + 1)).ravel()
+        self._org_version = 0
+        self._assignment = 0
+        self._view: dict[str, np.ndarray] = {}
+        self._view_key: tuple | None = None
+        self._distress_key: tuple | None = None
+        self._stages_key: bytes | None = None
+        self._quality_key: tuple | None = None
+        self._memo: dict[str, tuple] = {}
         self._refresh_collab_statics()
 
         for ev in [ev for ev in events if ev["month"] == 0]:
@@ -294,20 +396,26 @@ class Simulation:
         self._start_due()
         self._assign_edges()
         self._initialise_relations()
+        self._refresh_views()
         self.produce_performance()
 
     # ------------------------------------------------------------------ setup
     def _refresh_collab_statics(self) -> None:
         """Member means of organisation attributes, per collaboration."""
-        st, o = self.st, self.org
+        st, o, r = self.st, self.org, self.R
         mean = self.by_collab_mem.mean
         org_of = st.mem_org
-        self.c_capacity = mean(o["capacity"][org_of][None, :])
-        self.c_digital = mean(o["digital_maturity"][org_of][None, :])
-        self.c_persuasion = mean(o["persuasiveness"][org_of][None, :])
+
+        def members(values: np.ndarray) -> np.ndarray:
+            return np.broadcast_to(values[org_of], (r, len(org_of)))
+
+        self.c_capacity = mean(members(o["capacity"]))
+        self.c_digital = mean(members(o["digital_maturity"]))
+        self.c_persuasion = mean(members(o["persuasiveness"]))
         lead = 0.5 * (o["vulnerability"] + o["persuasiveness"])
-        self.c_leadership = mean(lead[org_of][None, :])
-        self.c_resolution = mean(0.5 * (o["resolution_style"][org_of][None, :] + 1.0))
+        self.c_leadership = mean(members(lead))
+        self.c_resolution = mean(0.5 * (members(o["resolution_style"]) + 1.0))
+        self._org_version += 1  # the member means changed: rebuild the views
 
     def _start_due(self) -> bool:
         due = (self.status == PLANNED) & (self.start[None, :] <= self.month)
@@ -320,22 +428,35 @@ class Simulation:
 
     def _assign_edges(self) -> None:
         """Give every pair the deepest live collaboration it shares."""
-        st = self.st
+        st, r, e = self.st, self.R, self.E
         live = (self.status >= FORMING) & (self.status <= DISSOLVING)
         live[:, self.C] = True  # the padding slot always "wins" last
-        cand_live = np.take_along_axis(live[:, None, :].repeat(self.E, 1), st.cands[None], 2) \
-            if self.E else np.zeros((self.R, 0, 1), dtype=bool)
-        first = cand_live.argmax(axis=2) if self.E else np.zeros((self.R, 0), dtype=np.intp)
-        self.edge_collab = np.take_along_axis(np.broadcast_to(st.cands, (self.R, *st.cands.shape)),
-                                              first[..., None], 2)[..., 0]
+        first = live[:, st.cands].argmax(axis=2) if e else np.zeros((r, 0), dtype=np.intp)
+        self.edge_collab = st.cands[np.arange(e)[None, :], first] if e else \
+            np.zeros((r, 0), dtype=np.intp)
         self.edge_mem = st.mem_lookup[st.src[None, :], self.edge_collab]
-        self.by_mem = _Groups(self.R, self.edge_mem, self.M + 1)
-        self.by_collab_edge = _Groups(self.R, self.edge_collab, self.C + 1)
-        self._ridx = np.arange(self.R)[:, None]
+        self.by_mem = _Groups(r, self.edge_mem, self.M + 1)
+        self.by_collab_edge = _Groups(r, self.edge_collab, self.C + 1)
+        # Flat positions of each pair's collaboration and membership, for one-call gathers.
+        self._pair_slot = (self.edge_collab + self._ridx * (self.C + 1)).ravel()
+        self._pair_mem_slot = (self.edge_mem + self._ridx * (self.M + 1)).ravel()
+        self._assignment += 1
 
-    def _gather(self, name: str) -> np.ndarray:
-        """A collaboration context as seen by each edge, shape (R, E)."""
-        return self.ctx[name][self._ridx, self.edge_collab]
+    def _to_pairs(self, values: np.ndarray, slot: np.ndarray | None = None) -> np.ndarray:
+        """Per-collaboration values ``(..., R, C + 1)`` as each pair sees them, ``(..., R, E)``.
+
+        With ``slot=self._pair_mem_slot``, per-membership values ``(..., R, M + 1)`` instead.
+        """
+        slot = self._pair_slot if slot is None else slot
+        lead = values.shape[:-2]
+        flat = values.reshape(*lead, -1).take(slot, axis=-1)
+        return flat.reshape(*lead, self.R, self.E)
+
+    def _to_members(self, values: np.ndarray) -> np.ndarray:
+        """Per-collaboration values ``(..., R, C + 1)`` per membership, ``(..., R, M + 1)``."""
+        lead = values.shape[:-2]
+        flat = values.reshape(*lead, -1).take(self._member_slot, axis=-1)
+        return flat.reshape(*lead, self.R, self.M + 1)
 
     def _formal_assurance(self) -> np.ndarray:
         """Prior evidence that partners are obliged to act (mandate, depth, contract)."""
@@ -343,30 +464,191 @@ class Simulation:
         base = (ctx["mandate"] + ctx["integration_depth"] + ctx["formalisation"]) / 3.0
         return base * (1.0 - p["regulator_weight"] * (1.0 - self.system["regulator_trust"]))
 
+    def _pair_contexts(self, slot: np.ndarray) -> dict[str, np.ndarray]:
+        """What each pair takes from its collaboration's contexts, shape (R, E) each.
+
+        Computed per collaboration, then gathered to the pairs in one call;
+        ``slot`` gives each pair's collaboration (see :meth:`_assign_edges`).
+        """
+        p, ctx, o, st = self.p, self.ctx, self.org, self.st
+        intensity = self._intensity()
+        working = intensity > 0
+        assurance = self._formal_assurance()
+        obliged = np.maximum(ctx["formalisation"], ctx["mandate"])
+        weight = np.where(working, obliged, 0.0)
+        breach_weight = p["trust_asymmetry"] if p["fragile"] in ("confidence", "equal") else 1.0
+        rows = {
+            "depth": ctx["integration_depth"],
+            "slack": 1.0 - ctx["integration_depth"],
+            "intensity": intensity,
+            "accountability": ctx["accountability"],
+            "support": ctx["support"],
+            "history_harm": np.maximum(-ctx["history"], 0.0),
+            "unaccountable_slow": (1.0 - ctx["accountability"]) + (1.0 - ctx["pace"]),
+            "vision_gap": 1.0 - ctx["shared_vision"],
+            "power_asymmetry": ctx["power_asymmetry"],
+            "assurance": assurance,
+            "prior": p["formal_prior_weight"] * assurance,
+            "weight": weight,
+            "breach_weight": weight * breach_weight,
+            "keep": np.where(working, p["confidence_memory"], 1.0),
+        }
+        gathered = self._to_pairs(np.stack(list(rows.values())), slot)
+        v = dict(zip(rows, gathered, strict=True))
+        # Organisation attributes of the pair (org-level, gathered by source or target).
+        v["capacity_compat"] = o["capacity"][st.dst] + st.compat
+        v["gain"] = p["trust_gain"] * (1.0 + p["vulnerability_effect"] * (o["vulnerability"][st.dst]
+                                                                          - 0.5))
+        if p["trust_confidence"] == "crowding_out":
+            v["gain"] = v["gain"] * (1.0 - p["crowding"] * v["assurance"])
+        style = 0.5 * (o["resolution_style"][st.src] + o["resolution_style"][st.dst])
+        v["resolution"] = p["resolution_effect"] * style
+        v["appetite"] = 1.0 - p["finance_risk_effect"] * (1.0 - o["finances"][st.src])
+        v["conflict_target"] = self._conflict_target(v)
+        return v
+
     def _initialise_relations(self) -> None:
         """Initial trust, confidence, risk threshold, conflict, faith and progress."""
         p, st, r = self.p, self.st, self.R
         first = st.cands[:, 0] if self.E else np.zeros(0, dtype=np.intp)
-        hist = self.ctx["history"][:, first]
-        formal = self.ctx["formalisation"][:, first]
+        # take, not fancy indexing: row-major for any R, so each replicate's values are
+        # summed (by the metrics) in the same order as when it runs alone.
+        hist = self.ctx["history"].take(first, axis=1)
+        formal = self.ctx["formalisation"].take(first, axis=1)
         self.trust = np.clip(p["initial_trust"] + p["history_trust_effect"] * hist
                              + p["formal_trust_effect"] * formal, 0.0, 1.0)
-        saved = self.edge_collab
-        self.edge_collab = np.broadcast_to(first, (r, self.E)).copy()
-        self.conflict = self._conflict_target()
-        self.confidence = self._confidence()
-        self.risk = self._risk_target()
-        self.edge_collab = saved
-        mh = self.ctx["history"][:, np.append(st.mem_collab, self.C)]
+        # Relations start from the deepest collaboration each pair shares, live or not.
+        v = self._pair_contexts((first[None, :] + self._ridx * (self.C + 1)).ravel())
+        self.conflict = v["conflict_target"]
+        self.confidence = self._confidence(v)
+        self.risk = self._risk_target(v)
+        mh = self.ctx["history"].take(self._mem_collab, axis=1)
         self.faith = np.clip(p["initial_faith"] + 0.2 * mh, 0.0, 1.0)
         self.progress = np.full((r, self.M + 1), 0.5)
         self.progress[:, self.M] = 0.0
         self.faith[:, self.M] = 0.0
 
+    # ----------------------------------------------------------------- caches
+    def _refresh_views(self) -> dict[str, np.ndarray]:
+        """Per-pair, per-membership and per-collaboration quantities that change only
+        with contexts (except ambition, which moves every month), status, system
+        contexts, parameters, organisation attributes or the assignment of pairs.
+
+        Checked once a month, when acts are chosen: from then until the month's
+        end only ambition moves. The key compares the inputs themselves, so direct
+        edits of ``ctx``, ``status``, ``system`` or ``p`` between months are picked
+        up; organisation attributes are tracked through
+        :meth:`_refresh_collab_statics`, as before.
+        """
+        ctx, o = self.ctx, self.org
+        key = (b"".join([ctx[k].tobytes() for k in ctx if k != "ambition"]
+                        + [o[k].tobytes() for k in _ORG_VIEWED] + [self.status.tobytes()]),
+               tuple(self.system.values()), tuple(self.p.values()), self._assignment,
+               self._org_version)
+        if key == self._view_key:
+            return self._view
+        p, o, mo = self.p, self.org, self._mem_org
+        v = self._pair_contexts(self._pair_slot)
+        live = self.edge_collab < self.C
+        v["live"] = live
+        v["all_working"] = bool((v["intensity"] == 1.0).all())
+        # Evidence a pair adds to (honoured, breached) when the partner reciprocates or not.
+        zero = np.zeros_like(v["weight"])
+        v["if_honoured"] = np.stack([v["weight"], zero])
+        v["if_breached"] = np.stack([zero, v["breach_weight"]])
+        v["all_live"] = bool(live.all())
+        v["partners"] = np.maximum(self.by_org_edges.sum(live), 1.0)
+        v["compat_c"] = self.by_collab_edge.mean(np.broadcast_to(self.st.compat,
+                                                                 (self.R, self.E)))
+        intensity = self._intensity()
+        v["working_c"] = intensity > 0
+        # Memberships: the parts of progress and faith that only contexts set.
+        sign = {"raises": 1.0, "lowers": -1.0, "neutral": 0.0}[p["mandate_faith"]]
+        m = self._to_members(np.stack([
+            ctx["role_clarity"] + ctx["evaluation"],
+            ctx["actors_present"],
+            p["persuasion_effect"] * (self.c_persuasion - 0.5),
+            sign * p["mandate_faith_effect"] * ctx["mandate"],
+            v["working_c"].astype(float),
+        ]))
+        v["m_drivers"] = m[0] + o["flexibility"][mo]
+        v["m_actors"] = m[1]
+        v["m_stability"] = o["workforce_stability"][mo]
+        v["m_calm"] = (1.0 - o["intra_conflict"][mo])
+        v["m_repair"] = p["resolution_effect"] * o["resolution_style"][mo]
+        v["m_persuasion"], v["m_mandate"] = m[2], m[3]
+        v["m_live"] = m[4] > 0
+        v["m_live"][:, -1] = False
+        v["m_rates"] = np.array([p["progress_rate"], p["faith_rate"]])[:, None, None]
+        # Collaborations: the static parts of the mechanisms and of the costs.
+        v["organisational"] = (ctx["accountability"] + ctx["role_clarity"]
+                               + ctx["formalisation"] + self.c_capacity + ctx["pace"])
+        v["technological"] = (self.system["data_sharing"] + self.c_digital
+                              + ctx["integration_depth"]) / 3.0
+        v["engage"] = 0.5 + 0.5 * ctx["integration_depth"]
+        v["fading"] = v["working_c"] * ctx["integration_depth"]
+        # Exchange drivers up to the distress term (the sum keeps the original order).
+        v["drivers"] = v["capacity_compat"] + v["accountability"] + self.system["data_sharing"]
+        self._view, self._view_key = v, key
+        return v
+
+    def _views(self) -> dict[str, np.ndarray]:
+        """This month's views (see :meth:`_refresh_views`)."""
+        return self._view or self._refresh_views()
+
+    def _distress_views(self) -> dict[str, np.ndarray]:
+        """Terms that depend on which organisations are distressed (changes rarely)."""
+        key = (self.distressed.tobytes(), self._view_key)  # the latter covers parameters
+        if key != self._distress_key:
+            st, p = self.st, self.p
+            self._distress = {
+                "healthy_target": 1.0 - self.distressed[:, st.dst],
+                "source_risk": p["distress_risk_effect"] * self.distressed[:, st.src],
+                "penalty": p["distress_penalty"] * self.distressed,
+            }
+            self._distress_key = key
+        return self._distress
+
+    def _mean(self, name: str, groups: _Groups, state: np.ndarray,
+              values: np.ndarray | None = None) -> np.ndarray:
+        """``groups.mean(values)`` (default ``state``), reused within the month while the
+        groups and the ``state`` array are the same objects."""
+        hit = self._memo.get(name)
+        if hit is not None and hit[0] is groups and hit[1] is state:
+            return hit[2]
+        out = groups.mean(state if values is None else values)
+        self._memo[name] = (groups, state, out)
+        return out
+
+    def _collab_trust(self) -> np.ndarray:
+        """Mean trust of each collaboration's pairs, (R, C + 1)."""
+        return self._mean("trust_c", self.by_collab_edge, self.trust)
+
+    def _collab_faith(self) -> np.ndarray:
+        """Mean faith of each collaboration's members, (R, C + 1)."""
+        return self._mean("faith_c", self.by_collab_mem, self.faith, self.faith[:, :-1])
+
+    def _acts(self) -> np.ndarray:
+        """This month's collaborative acts on pairs in a live collaboration."""
+        v = self._views()
+        return self.act if v["all_live"] else self.act & v["live"]
+
+    def _collab_pair_means(self) -> np.ndarray:
+        """Mean trust, behaviour, conflict and confidence of each collaboration's pairs,
+        shape (4, R, C + 1): one grouped pass, shared by the month's last two phases."""
+        key = (self.by_collab_edge, self.trust, self.act, self.conflict, self.confidence)
+        hit = self._memo.get("pair_means")
+        if hit is None or any(a is not b for a, b in zip(hit[0], key, strict=True)):
+            hit = key, self.by_collab_edge.mean_columns(self.trust, self._acts(), self.conflict,
+                                                        self.confidence)
+            self._memo["pair_means"] = hit
+        return hit[1]
+
     # -------------------------------------------------------------- the month
     def step(self) -> None:
         """Advance every replicate by one month."""
         self.month += 1
+        self._memo.clear()  # state may have been edited between months
         self.apply_scheduled_changes()
         self.review_collaborations()
         self.choose_acts()
@@ -404,6 +686,7 @@ class Simulation:
     def apply_event(self, ev: dict[str, Any]) -> None:
         """Apply one scheduled change of context."""
         kind = ev["kind"]
+        self._memo.clear()
         if kind == "set":
             target, fld, value = ev["target"], ev["field"], ev["value"]
             if target == "system":
@@ -435,34 +718,67 @@ class Simulation:
             a, b = ev["organisations"]
             self.merged_into[b] = a
 
+    def _stages(self) -> dict[str, Any]:
+        """Masks of the collaborations' lifecycle stages, (R, C + 1), kept while the
+        status and the mandate (which makes leaving voluntary or not) are unchanged."""
+        key = self.status.tobytes() + self.ctx["mandate"].tobytes()
+        if key != self._stages_key:
+            st = self.status
+            working = (st == ACTIVE) | (st == DEEPENING)
+            planned = st == PLANNED
+            self._stage = {
+                "live": (st >= FORMING) & (st <= DISSOLVING),
+                "forming": st == FORMING,
+                "working": working,
+                "voluntary": working & (self.ctx["mandate"] < 0.5),
+                "dissolving": st == DISSOLVING,
+                "any_forming": bool((st == FORMING).any()),
+                "any_deepening": bool((st == DEEPENING).any()),
+                "any_dissolving": bool((st == DISSOLVING).any()),
+                "next_start": (np.broadcast_to(self.start, st.shape)[planned].min()
+                               if planned.any() else np.inf),
+            }
+            self._stages_key = key
+        return self._stage
+
     def review_collaborations(self) -> None:
         """Lifecycle: planned -> forming -> active <-> deepening -> dissolving -> dissolved."""
         p = self.p
-        changed = self._start_due()
         st = self.status
-        live = (st >= FORMING) & (st <= DISSOLVING)
-        self.age[live] += 1.0
-        grown = (st == FORMING) & (self.age >= p["formation_months"])
-        st[grown] = ACTIVE
-        faith_c = self.by_collab_mem.mean(self.faith[:, :-1])
-        trust_c = self.by_collab_edge.mean(self.trust)
-        working = (st == ACTIVE) | (st == DEEPENING)
+        # Most months no collaboration changes stage: each status write below is
+        # skipped when it could not change anything.
+        changed = self.month >= self._stages()["next_start"] and self._start_due()
+        stage = self._stages()
+        self.age += stage["live"]  # one month older while live
+        if stage["any_forming"]:
+            grown = stage["forming"] & (self.age >= p["formation_months"])
+            st[grown] = ACTIVE
+            stage = self._stages()
+        faith_c = self._collab_faith()
+        trust_c = self._collab_trust()
+        working = stage["working"]
         low = working & (faith_c < p["dissolve_threshold"])
         self.below = np.where(low, self.below + 1, 0)
-        voluntary = self.ctx["mandate"] < 0.5
-        quit_ = working & voluntary & (self.below >= p["dissolve_patience"])
-        deep = working & ~quit_ & (trust_c > p["deepen_threshold"]) & \
-            (faith_c > p["deepen_threshold"])
-        st[working & ~quit_] = ACTIVE
-        st[deep] = DEEPENING
-        depth = self.ctx["integration_depth"]
-        depth[deep] = np.minimum(1.0, depth[deep] + p["deepen_rate"])
-        ending = st == DISSOLVING
-        self.left[ending] -= 1
-        ended = ending & (self.left <= 0)
-        st[quit_] = DISSOLVING
-        self.left[quit_] = p["dissolving_months"]
-        if ended.any():
+        quit_ = stage["voluntary"] & (self.below >= p["dissolve_patience"])
+        deep = working & (trust_c > p["deepen_threshold"]) & (faith_c > p["deepen_threshold"])
+        any_quit = quit_.any()
+        if any_quit:
+            deep &= ~quit_
+        if stage["any_deepening"]:
+            st[working & ~quit_] = ACTIVE  # deepening stops unless renewed below
+        if deep.any():
+            st[deep] = DEEPENING
+            depth = self.ctx["integration_depth"]
+            depth[deep] = np.minimum(1.0, depth[deep] + p["deepen_rate"])
+        ended = None
+        if stage["any_dissolving"]:
+            ending = stage["dissolving"]  # nothing above starts dissolving
+            self.left[ending] -= 1
+            ended = ending & (self.left <= 0)
+        if any_quit:
+            st[quit_] = DISSOLVING
+            self.left[quit_] = p["dissolving_months"]
+        if ended is not None and ended.any():
             st[ended] = DISSOLVED
             # An improper ending scars the pairs involved (path dependence).
             self.scar = np.maximum(self.scar, ended[self._ridx, self.edge_collab])
@@ -480,43 +796,54 @@ class Simulation:
 
     def choose_acts(self) -> None:
         """Each organisation decides, per partner, whether to act collaboratively."""
-        p = self.p
-        depth = self._gather("integration_depth")
-        exposure = p["exposure_scale"] * 0.5 * (depth + self._gather("ambition"))
+        p, ctx = self.p, self.ctx
+        v = self._refresh_views()  # contexts are fixed from here to the month's end
+        depth, intensity = v["depth"], v["intensity"]
+        # Ambition moves every month, so exposure is gathered afresh.
+        exposure = self._to_pairs(p["exposure_scale"] * 0.5 * (ctx["integration_depth"]
+                                                               + ctx["ambition"]))
         if p["gate_softness"] > 0:
             gate = expit((self.risk - exposure) / p["gate_softness"])
         else:
             gate = (self.risk >= exposure).astype(float)
-        faith = self.faith[self._ridx, self.edge_mem]
+        # The source's faith in the collaboration the pair works under.
+        faith = self._to_pairs(self.faith, self._pair_mem_slot)
         shock = self.shock_level()
         barrier = 1.0 - p["competition_effect"] * self.system["competition"] * (1.0 - shock)
-        intensity = self._intensity()[self._ridx, self.edge_collab]
-        prob = intensity * ((1.0 - depth) * faith + depth * gate * 0.5 * (1.0 + faith)) * barrier
-        prob = np.minimum(1.0, prob + p["shock_boost"] * shock * (intensity > 0))
+        prob = v["slack"] * faith + depth * gate * 0.5 * (1.0 + faith)
+        if not v["all_working"]:  # otherwise intensity is exactly 1 for every pair
+            prob = intensity * prob
+        prob *= barrier
+        if shock:  # the boost is exactly zero without a shock
+            prob = prob + p["shock_boost"] * shock * (intensity > 0)
+        prob = np.minimum(1.0, prob, out=prob)
         self.act_prob = prob
         self.act = self._uniform() < prob
-        self.recip = self.act[:, self.st.rev]
+        self.recip = self.act.take(self.st.rev, axis=1)
 
     def _uniform(self) -> np.ndarray:
+        if self.R == 1:
+            return self.rngs[0].random(self.E)[None, :]
         return np.stack([g.random(self.E) for g in self.rngs])
 
     def _normal(self) -> np.ndarray:
+        if self.R == 1:
+            return self.rngs[0].standard_normal(self.E)[None, :]
         return np.stack([g.standard_normal(self.E) for g in self.rngs])
 
     def exchange(self) -> dict[str, np.ndarray]:
         """Quality of each joint act; a partner that does not reciprocate is a breach."""
-        p, o, st = self.p, self.org, self.st
-        drivers = (
-            o["capacity"][st.dst]
-            + st.compat
-            + self._gather("accountability")
-            + self.system["data_sharing"]
-            + (1.0 - self.distressed[:, st.dst])
-            + self._gather("support")
-            + (1.0 - self._pressure())
-        ) / 7.0
-        mean_quality = expit(p["success_slope"] * (drivers - 0.5) * 2.0)
-        quality = np.clip(mean_quality + p["outcome_noise"] * self._normal(), 0.0, 1.0)
+        p = self.p
+        v, d = self._views(), self._distress_views()
+        pressure = self._pressure()
+        # The expected quality changes only with contexts, distress and pressure.
+        key = (self._view_key, self._distress_key, pressure)
+        if key != self._quality_key:
+            drivers = (v["drivers"] + d["healthy_target"] + v["support"]
+                       + (1.0 - pressure)) / 7.0
+            self._mean_quality = expit(p["success_slope"] * (drivers - 0.5) * 2.0)
+            self._quality_key = key
+        quality = _clip01(self._mean_quality + p["outcome_noise"] * self._normal())
         joint = self.act & self.recip
         seen = np.where(joint, quality, p["expectation"] - p["breach_signal"])
         failed = joint & (quality < p["expectation"])
@@ -525,157 +852,142 @@ class Simulation:
     def _pressure(self) -> float:
         return min(1.0, self.system["resource_pressure"] + self.shock_pressure())
 
-    def _conflict_target(self) -> np.ndarray:
-        p, st = self.p, self.st
-        hist = self._gather("history")
-        bad_history = np.maximum(np.maximum(-hist, 0.0), self.scar)
+    def _conflict_target(self, v: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        p = self.p
+        v = self._views() if v is None else v
+        bad_history = np.maximum(v["history_harm"], self.scar)
         drivers = (
-            (1.0 - self._gather("accountability"))
-            + (1.0 - self._gather("pace"))
-            + (1.0 - st.compat)
-            + (1.0 - self._gather("shared_vision"))
+            v["unaccountable_slow"]  # (1 - accountability) + (1 - pace)
+            + self._incompat
+            + v["vision_gap"]
             + bad_history
-            + self._gather("power_asymmetry")
+            + v["power_asymmetry"]
         ) / 6.0
         return p["conflict_slope"] * drivers
 
-    def _live_edges(self) -> np.ndarray:
-        return self.edge_collab < self.C
+    def _where_live(self, values: np.ndarray) -> np.ndarray:
+        """``values`` on pairs in a live collaboration, 0 elsewhere."""
+        v = self._views()
+        return values if v["all_live"] else np.where(v["live"], values, 0.0)
 
     def update_conflict(self, outcome: dict[str, np.ndarray]) -> None:
         """Conflict moves toward what its contexts imply; failed tasks add to it."""
         p = self.p
-        live = self._live_edges()
-        step = p["conflict_rate"] * (self._conflict_target() - self.conflict)
-        step += p["failure_conflict"] * outcome["failed"]
-        self.conflict = np.clip(self.conflict + np.where(live, step, 0.0), 0.0, 1.0)
+        step = p["conflict_rate"] * (self._views()["conflict_target"] - self.conflict)
+        np.add(step, p["failure_conflict"], out=step, where=outcome["failed"])
+        self.conflict = _clip01(self.conflict + self._where_live(step))
 
     def update_trust(self, outcome: dict[str, np.ndarray]) -> None:
         """Asymmetric learning from joint acts, erosion by conflict, repair by resolution."""
-        p, o, st = self.p, self.org, self.st
+        p = self.p
+        v = self._views()
         spec = p["trust_update"]
         t = self.trust
         q = outcome["quality"]
         # Signal strength on [-1, 1]: how far the act fell short of or beat expectation.
-        s = np.clip(2.0 * (q - p["expectation"]), -1.0, 1.0)
-        gain = p["trust_gain"] * (1.0 + p["vulnerability_effect"] * (o["vulnerability"][st.dst]
-                                                                     - 0.5))
-        if p["trust_confidence"] == "crowding_out":
-            gain = gain * (1.0 - p["crowding"] * self._formal_assurance()[self._ridx,
-                                                                          self.edge_collab])
+        s = 2.0 * (q - p["expectation"])
+        _clip(s, -1.0, 1.0, out=s)
+        gain = v["gain"]  # includes crowding out by formal assurance, if chosen
         loss = p["trust_gain"] * (p["trust_asymmetry"] if p["fragile"] in ("trust", "equal")
                                   else 1.0)
         good = s >= 0
         if spec == "asymmetric_ceiling":
             delta = np.where(good, gain * s * (1.0 - t) * (1.0 - self.damage), loss * s * t)
-            self.damage = np.where(outcome["observed"] & ~good,
-                                   np.minimum(1.0, self.damage - p["damage_gain"] * s),
-                                   self.damage)
+            # Unmet expectations in observed acts deepen the damage (capped at 1).
+            hurt = outcome["observed"] & ~good
+            np.subtract(self.damage, p["damage_gain"] * s, out=self.damage, where=hurt)
+            np.minimum(self.damage, 1.0, out=self.damage, where=hurt)
         elif spec == "expectation_gap":
             delta = gain * np.maximum(0.0, q - t) - loss * np.maximum(0.0, t - q)
         else:  # ratchet: never down after a good episode, never up after a bad one
             delta = np.where(good, np.maximum(0.0, gain * (q - t)),
                              np.minimum(0.0, loss * (q - t)))
-        delta = np.where(outcome["observed"], delta, 0.0)
         self.damage *= 1.0 - p["damage_decay"]
         k = self.conflict
-        style = 0.5 * (o["resolution_style"][st.src] + o["resolution_style"][st.dst])
-        drift = -p["conflict_trust_erosion"] * k * t + p["resolution_effect"] * style * k
-        delta += np.where(self._live_edges(), drift, 0.0)
-        self.trust = np.clip(t + delta, 0.0, 1.0)
+        change = self._where_live(-p["conflict_trust_erosion"] * k * t + v["resolution"] * k)
+        np.add(change, delta, out=change, where=outcome["observed"])  # learning if observed
+        self.trust = _clip01(t + change)
 
-    def _confidence(self) -> np.ndarray:
+    def _confidence(self, v: dict[str, np.ndarray] | None = None) -> np.ndarray:
         k = self.p["formal_prior_weight"]
-        prior = self._formal_assurance()[self._ridx, self.edge_collab]
-        return (self.honoured + k * prior + 1.0) / (self.honoured + self.breached + k + 2.0)
+        v = self._views() if v is None else v
+        return (self.honoured + v["prior"] + 1.0) / (self.honoured + self.breached + k + 2.0)
 
     def update_confidence(self) -> None:
         """Beta-reputation evidence that obligations are honoured, with forgetting."""
-        p = self.p
-        obliged = np.maximum(self._gather("formalisation"), self._gather("mandate"))
-        working = self._intensity()[self._ridx, self.edge_collab] > 0
-        weight = np.where(working, obliged, 0.0)
-        breach_weight = p["trust_asymmetry"] if p["fragile"] in ("confidence", "equal") else 1.0
-        keep = np.where(working, p["confidence_memory"], 1.0)
-        self.honoured = keep * self.honoured + weight * self.recip
-        self.breached = keep * self.breached + weight * breach_weight * ~self.recip
-        self.confidence = self._confidence()
+        v = self._views()
+        # honoured = keep * honoured + weight * reciprocated
+        # breached = keep * breached + weight * breach weight * (not reciprocated)
+        # weight: max(formalisation, mandate) where the collaboration works, else 0;
+        # keep: confidence_memory where it works, else 1 (no forgetting).
+        evidence = np.concatenate([self.honoured, self.breached]).reshape(2, self.R, self.E)
+        evidence *= v["keep"]
+        evidence += np.where(self.recip, v["if_honoured"], v["if_breached"])
+        self.honoured, self.breached = evidence
+        self.confidence = self._confidence(v)
 
-    def _risk_target(self) -> np.ndarray:
-        p, o, st = self.p, self.org, self.st
+    def _risk_target(self, v: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        p = self.p
+        v = self._views() if v is None else v
         if p["trust_confidence"] == "substitutes":
             base = np.maximum(self.trust, self.confidence)
         else:
             base = p["trust_weight"] * self.trust + (1.0 - p["trust_weight"]) * self.confidence
-        appetite = (1.0 - p["finance_risk_effect"] * (1.0 - o["finances"][st.src])
-                    - p["distress_risk_effect"] * self.distressed[:, st.src])
-        return np.clip(base * appetite, 0.0, 1.0)
+        # (1 - finance effect * (1 - finances)) - distress effect * distressed, of the source.
+        appetite = v["appetite"] - self._distress_views()["source_risk"]
+        return _clip01(base * appetite)
 
     def update_risk_threshold(self) -> None:
         """The risk threshold follows trust and confidence, discounted by weak finances."""
-        live = self._live_edges()
         step = self.p["risk_rate"] * (self._risk_target() - self.risk)
-        self.risk = np.clip(self.risk + np.where(live, step, 0.0), 0.0, 1.0)
+        self.risk = _clip01(self.risk + self._where_live(step))
 
     def update_progress_and_faith(self) -> None:
         """Perceived progress follows its drivers and realised effectiveness; faith follows
         progress and trust, lifted by persuasive leaders, moved by the mandate."""
-        p, st, o = self.p, self.st, self.org
-        mc = np.append(st.mem_collab, self.C)
-        mo = np.append(st.mem_org, 0)
+        p, ctx, r = self.p, self.ctx, self.R
+        v = self._views()
         trust_m = self.by_mem.mean(self.trust)
         conflict_m = self.by_mem.mean(self.conflict)
-        ctx = self.ctx
-        drivers = (
-            ctx["role_clarity"][:, mc] + ctx["evaluation"][:, mc] + o["flexibility"][mo]
-            + trust_m + ctx["ambition"][:, mc] + ctx["actors_present"][:, mc]
-            + o["workforce_stability"][mo] + (1.0 - o["intra_conflict"][mo])
-        ) / 8.0
-        eff = self.eff.mean(axis=2)[:, mc]
+        ambition_m, eff_m = self._to_members(np.concatenate([
+            ctx["ambition"], np.add.reduce(self.eff, axis=2) / len(COMPONENTS)]).reshape(
+            2, r, self.C + 1))  # the mean of the six components, as eff.mean(axis=2)
+        # role clarity + evaluation + flexibility + trust + ambition + actors present
+        # + workforce stability + (1 - intra-organisational conflict), in that order.
+        drivers = (v["m_drivers"] + trust_m + ambition_m + v["m_actors"] + v["m_stability"]
+                   + v["m_calm"]) / 8.0
         w = p["effectiveness_feedback"]
-        target_p = (1.0 - w) * drivers + w * eff
-        repair = p["resolution_effect"] * o["resolution_style"][mo] * conflict_m
-        sign = {"raises": 1.0, "lowers": -1.0, "neutral": 0.0}[p["mandate_faith"]]
-        target_f = (0.5 * (self.progress + trust_m)
-                    + p["persuasion_effect"] * (self.c_persuasion[:, mc] - 0.5)
-                    + sign * p["mandate_faith_effect"] * ctx["mandate"][:, mc])
-        live = self._intensity()[:, mc] > 0
-        live[:, -1] = False
-        self.progress = np.clip(self.progress + np.where(
-            live, p["progress_rate"] * (target_p - self.progress) + repair, 0.0), 0.0, 1.0)
-        self.faith = np.clip(self.faith + np.where(
-            live, p["faith_rate"] * (target_f - self.faith) + repair, 0.0), 0.0, 1.0)
+        # Progress and faith move together: rows [progress, faith] of one (2, R, M + 1) block.
+        target = np.empty((2, r, self.M + 1))
+        np.add((1.0 - w) * drivers, w * eff_m, out=target[0])
+        np.add(0.5 * (self.progress + trust_m) + v["m_persuasion"], v["m_mandate"],
+               out=target[1])
+        state = np.concatenate([self.progress, self.faith]).reshape(target.shape)
+        step = v["m_rates"] * (target - state)
+        step += v["m_repair"] * conflict_m  # repair by constructive conflict resolution
+        state += np.where(v["m_live"], step, 0.0)
+        self.progress, self.faith = _clip01(state)
         # Small wins: the ambition of joint aims follows the partners' trust.
-        trust_c = self.by_collab_edge.mean(self.trust)
-        working = self._intensity() > 0
+        trust_c = self._collab_pair_means()[0]
         amb = ctx["ambition"]
-        amb += np.where(working, p["ambition_rate"] * (trust_c - amb), 0.0)
+        amb += np.where(v["working_c"], p["ambition_rate"] * (trust_c - amb), 0.0)
 
     def produce_performance(self) -> None:
         """Cultural efficacy, organisational efficiency and technological effectiveness turn
         collaborative behaviour into effectiveness, and that into organisational
         performance, net of the costs of collaborating."""
-        p, st, o, ctx = self.p, self.st, self.org, self.ctx
-        r = self.R
-        live = self._live_edges()
-        acts = self.act & live
-        self.behaviour = self.by_org_edges.sum(acts) / np.maximum(
-            self.by_org_edges.sum(live), 1.0)
-        behaviour_c = self.by_collab_edge.mean(acts)
-        trust_c = self.by_collab_edge.mean(self.trust)
-        conflict_c = self.by_collab_edge.mean(self.conflict)
-        conf_c = self.by_collab_edge.mean(self.confidence)
-        compat_c = self.by_collab_edge.mean(np.broadcast_to(st.compat, (r, self.E)))
-        faith_c = self.by_collab_mem.mean(self.faith[:, :-1])
-        cultural = (trust_c + faith_c + compat_c + self.c_leadership + (1.0 - conflict_c)
-                    + self.c_resolution) / 6.0
-        organisational = (ctx["accountability"] + ctx["role_clarity"] + ctx["formalisation"]
-                          + self.c_capacity + ctx["pace"] + conf_c) / 6.0
-        technological = (self.system["data_sharing"] + self.c_digital
-                         + ctx["integration_depth"]) / 3.0
-        mech = np.stack([cultural, organisational, technological], axis=1)  # (R, 3, C+1)
-        intensity = self._intensity()
-        mech *= (intensity > 0)[:, None, :]
+        p, st, o, r = self.p, self.st, self.org, self.R
+        v, d = self._views(), self._distress_views()
+        self.behaviour = self.by_org_edges.sum(self._acts()) / v["partners"]
+        trust_c, behaviour_c, conflict_c, conf_c = self._collab_pair_means()
+        faith_c = self._collab_faith()
+        mech = np.empty((r, 3, self.C + 1))  # cultural, organisational, technological
+        np.divide(trust_c + faith_c + v["compat_c"] + self.c_leadership + (1.0 - conflict_c)
+                  + self.c_resolution, 6.0, out=mech[:, 0])
+        # accountability + role clarity + formalisation + capacity + pace + confidence
+        np.divide(v["organisational"] + conf_c, 6.0, out=mech[:, 1])
+        mech[:, 2] = v["technological"]
+        mech *= v["working_c"][:, None, :]
         self.mech = mech
         if p["performance_form"] == "multiplicative":
             blend = np.exp(np.einsum("km,rmc->rck", LOADINGS, np.log(np.maximum(mech, 1e-9))))
@@ -686,28 +998,32 @@ class Simulation:
         self.output = behaviour_c * combined
         target = behaviour_c[..., None] * blend
         self.eff += (target - self.eff) / self.lags
-        # Organisations gain the effectiveness of the collaborations they belong to.
-        mem_eff = self.eff[:, st.mem_collab, :]
-        self.benefit = np.minimum(1.0, np.stack(
-            [self.by_org_mem.sum(mem_eff[..., k]) for k in range(len(COMPONENTS))], axis=2))
-        mc = st.mem_collab
-        engage = behaviour_c[:, mc] * (0.5 + 0.5 * ctx["integration_depth"][:, mc])
-        fading = (intensity[:, mc] > 0) * ctx["integration_depth"][:, mc] * np.exp(
-            -self.age[:, mc] / p["integration_cost_months"])
-        self.cost = (p["management_cost"] * self.by_org_mem.sum(engage)
-                     + p["integration_cost"] * self.by_org_mem.sum(fading))
-        b = self.benefit
-        base = o["baseline_performance"][None, :]
-        penalty = p["distress_penalty"] * self.distressed
-        scale = p["benefit_scale"]
-        self.quality = np.clip(base + scale * (b[..., 0] + b[..., 2] + b[..., 4]) / 3.0
-                               - penalty, 0.0, 1.0)
-        self.efficiency = np.clip(base + scale * (b[..., 1] + b[..., 3]) / 2.0 - self.cost
-                                  - penalty, 0.0, 1.0)
-        self.access = np.clip(base + scale * (b[..., 4] + b[..., 3]) / 2.0
-                              - p["pressure_effect"] * self._pressure() - penalty, 0.0, 1.0)
+        # Organisations gain the effectiveness of the collaborations they belong to, and
+        # pay for engaging (more in deeper ones) and for integrating (fading with age):
+        # one grouped sum of the six components and the two costs.
+        engage = behaviour_c * v["engage"]
+        fading = v["fading"] * np.exp(-self.age / p["integration_cost_months"])
+        per_collab = np.concatenate([self.eff, engage[..., None], fading[..., None]], axis=2)
+        sums = self.by_org_mem.sum_columns(per_collab.take(st.mem_collab, axis=1))
+        sums = sums.transpose(2, 0, 1)  # (8, R, N)
+        b = np.minimum(1.0, sums[:len(COMPONENTS)])  # (6, R, N) view of (R, N, 6) memory
+        self.benefit = b.transpose(1, 2, 0)
+        self.cost = p["management_cost"] * sums[-2] + p["integration_cost"] * sums[-1]
+        # Quality, efficiency and access together, each (R, N) row computed as
+        #   quality    = base + scale * (b0 + b2 + b4) / 3                     - penalty
+        #   efficiency = base + scale * (b1 + b3) / 2      - cost              - penalty
+        #   access     = base + scale * (b4 + b3) / 2      - pressure effect   - penalty
+        qea = b.take(_QEA_FIRST, axis=0) + b.take(_QEA_SECOND, axis=0)
+        qea[0] += b[4]
+        qea *= p["benefit_scale"]
+        qea /= _QEA_DIVISORS
+        qea += o["baseline_performance"]
+        qea[1] -= self.cost
+        qea[2] -= p["pressure_effect"] * self._pressure()
+        qea -= d["penalty"]
+        self.quality, self.efficiency, self.access = _clip01(qea)
         growth = 1.0 + self.system["demand_growth"] * self.month / 12.0
-        self.admissions = growth * (1.0 - p["admissions_effect"] * b[..., 4]) * (
+        self.admissions = growth * (1.0 - p["admissions_effect"] * b[4]) * (
             1.0 + 0.2 * self.shock_pressure())
         self.performance = (self.quality + self.efficiency + self.access) / 3.0
 
@@ -715,7 +1031,10 @@ class Simulation:
         """Entry into special measures when performance is poor; exit after a sustained
         recovery."""
         p = self.p
-        u = np.stack([g.random(self.N) for g in self.rngs])
+        if self.R == 1:
+            u = self.rngs[0].random(self.N)[None, :]
+        else:
+            u = np.stack([g.random(self.N) for g in self.rngs])
         poor = self.performance < p["distress_entry"]
         enter = ~self.distressed & poor & (u < p["distress_entry_rate"])
         good = self.performance > p["distress_exit"]

@@ -125,15 +125,99 @@ MAIN_TRAJECTORIES = ("trust", "faith", "confidence", "risk_threshold",
                      "organisational_performance")
 
 
+#: Metrics computed together by :func:`_all_at_once`, in the order of its rows.
+_TOGETHER = ("trust", "confidence", "risk_threshold", "conflict", "faith", "perceived_progress",
+             "collaborative_behaviour", "quality", "efficiency", "access",
+             "emergency_admissions", "organisational_performance", "collaboration_cost",
+             "distressed_share", "cultural_efficacy", "organisational_efficiency",
+             "technological_effectiveness", "collaborative_performance", "effectiveness",
+             *COMPONENTS, "live_collaborations", "deepening_collaborations",
+             "dissolved_collaborations", "collaborative_inertia", "shock")
+
+
+def _lifecycle_counts(sim: Simulation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Live mask, live count (at least 1) and the live, deepening and dissolved counts,
+    kept on ``sim`` while the status is unchanged."""
+    key = sim.status.tobytes()
+    cached = sim.__dict__.get("_metric_lifecycle")
+    if cached is None or cached[0] != key:
+        live = sim.live_collaborations()
+        n_live = live.sum(axis=1)
+        status = sim.status[:, :-1]
+        counts = np.concatenate([n_live, (status == DEEPENING).sum(axis=1),
+                                 (status == DISSOLVED).sum(axis=1)]).astype(float)
+        cached = key, live, np.maximum(n_live, 1), counts
+        sim.__dict__["_metric_lifecycle"] = cached
+    return cached[1:]
+
+
+def _all_at_once(sim: Simulation) -> np.ndarray:
+    """The metrics in :data:`_TOGETHER` in one pass over the state, shape (K, R).
+
+    The same reductions over the same numbers as the metrics' own functions, so
+    the values are equal bit for bit: ``x.mean(axis)`` is ``add.reduce(x, axis) / n``,
+    and stacking rows does not change how each row is summed.
+    """
+    r, rows = sim.R, []
+    edge = np.concatenate([sim.trust, sim.confidence, sim.risk, sim.conflict])
+    rows.append(np.add.reduce(edge, axis=-1) / sim.E if sim.E else np.zeros(4 * r))
+    member = np.concatenate([sim.faith, sim.progress])[:, :-1]
+    rows.append(np.add.reduce(member, axis=-1) / sim.M)
+    org = np.concatenate([sim.behaviour, sim.quality, sim.efficiency, sim.access,
+                          sim.admissions, sim.performance, sim.cost])
+    rows.append(np.add.reduce(org, axis=-1) / sim.N)
+    rows.append(sim.distressed.sum(axis=1) / sim.N)
+    live, per_live, counts = _lifecycle_counts(sim)
+    collab = np.concatenate([sim.mech, sim.output[:, None, :]], axis=1)[..., :-1]
+    rows.append(((collab * live[:, None, :]).sum(axis=-1) / per_live[:, None]).T.ravel())
+    eff = sim.eff[:, :-1]
+    rows.append(np.add.reduce(eff, axis=(1, 2)) / eff[0].size)
+    # Each component summed along its own row, as eff[:, :-1, k].mean(axis=1) does.
+    rows.append(np.add.reduce(np.ascontiguousarray(eff.transpose(2, 0, 1)), axis=-1).ravel()
+                / sim.C)
+    rows.append(counts)
+    rows.append((live & (sim.output[:, :-1] < 0.1)).sum(axis=1) / per_live)
+    rows.append([sim.shock_level()] * r)
+    return np.concatenate(rows).reshape(-1, r)
+
+
 def evaluate(sim: Simulation, names: list[str] | None = None) -> dict[str, np.ndarray]:
     """Compute metrics (all by default) for every replicate of ``sim``."""
-    return {n: METRICS[n].func(sim) for n in (names or METRICS)}
+    wanted = list(names or METRICS)
+    if len(wanted) < 4:
+        return {n: METRICS[n].func(sim) for n in wanted}
+    known = dict(zip(_TOGETHER, _all_at_once(sim), strict=True))
+    return {n: known[n] if n in known else METRICS[n].func(sim) for n in wanted}
+
+
+def snapshot(sim: Simulation) -> dict[str, float]:
+    """Every metric for the first replicate, as floats, computed in one pass and kept
+    on ``sim`` for the reporters (see :func:`model_reporters`)."""
+    floats = dict(zip(_TOGETHER, _all_at_once(sim)[:, 0].tolist(), strict=True))
+    if len(floats) != len(METRICS):  # a metric defined only by its own function
+        floats.update({n: float(m.func(sim)[0]) for n, m in METRICS.items()
+                       if n not in floats})
+    # Every month replaces the trust array, so (trust object, month) marks the state.
+    sim.__dict__["_metric_snapshot"] = (sim.trust, sim.month, floats)
+    return floats
 
 
 def model_reporters() -> dict[str, Callable]:
-    """Mesa model reporters: one per metric, reading the model's single replicate."""
+    """Mesa model reporters: one per metric, reading the model's single replicate.
 
-    def reporter(metric: Metric) -> Callable:
-        return lambda model: float(metric.func(model.sim)[0])
+    The model computes every metric in one pass before each collection
+    (:func:`snapshot`); each reporter then reads its float. Called on its own,
+    a reporter recomputes the snapshot if the state has moved on since.
+    """
 
-    return {name: reporter(m) for name, m in METRICS.items()}
+    def reporter(name: str) -> Callable:
+        def report(model) -> float:
+            sim = model.sim
+            cached = sim.__dict__.get("_metric_snapshot")
+            if cached is None or cached[0] is not sim.trust or cached[1] != sim.month:
+                return snapshot(sim)[name]
+            return cached[2][name]
+
+        return report
+
+    return {name: reporter(name) for name in METRICS}
