@@ -164,7 +164,8 @@ def normalise_organisations(orgs: Sequence[Mapping[str, Any]]) -> list[dict[str,
                 continue
             if key == "distressed":
                 if not isinstance(value, bool):
-                    raise ConfigError(f"{where}.distressed", f"got {value!r}; allowed: true or false")
+                    raise ConfigError(f"{where}.distressed",
+                                      f"got {value!r}; allowed: true or false")
                 clean[key] = value
                 continue
             low, high = _ORG_RANGES.get(key, (0.0, 1.0))
@@ -311,7 +312,8 @@ def normalise_events(
                 raise ConfigError(f"{where}.{key}", f"missing; a {kind!r} event needs "
                                   + ", ".join(EVENT_REQUIRED[kind]))
         if "month" not in ev:
-            raise ConfigError(f"{where}.month", f"missing; allowed: a whole month from 0 to {months}")
+            raise ConfigError(f"{where}.month",
+                              f"missing; allowed: a whole month from 0 to {months}")
         e: dict[str, Any] = {"kind": kind, "month": _month(ev["month"], f"{where}.month", months)}
         if kind == "set":
             target, fld = ev["target"], ev["field"]

@@ -25,7 +25,7 @@ from ioc_sim.context import (
     normalise_organisations,
     resolve_contexts,
 )
-from ioc_sim.core import Simulation, draw_population, status_name
+from ioc_sim.core import Population, Simulation, draw_population, status_name
 from ioc_sim.errors import ConfigError
 from ioc_sim.parameters import CONTEXT_FIELDS, PARAMETERS, defaults, unknown_name_error
 
@@ -60,6 +60,54 @@ def resolve_parameters(parameters: Mapping[str, Any]) -> tuple[dict[str, Any], s
             raise unknown_name_error(name, list(PARAMETERS), "parameter")
         full[name] = PARAMETERS[name].validate(value)
     return full, set(parameters)
+
+
+def build_system(
+    params: dict[str, Any],
+    explicit: set[str],
+    organisations: Sequence[Mapping[str, Any]] | None = None,
+    collaborations: Sequence[Mapping[str, Any]] | None = None,
+    events: Sequence[Mapping[str, Any]] | None = None,
+) -> tuple[Population, list[CollaborationSpec], list[dict[str, Any]]]:
+    """Build the organisations, collaborations and scheduled events of one system.
+
+    This is everything :class:`CollaborationModel` does before it creates the
+    :class:`~ioc_sim.core.Simulation`, so that batch runners can build a system
+    once and advance several replicates of it together with exactly the numbers
+    a model run alone would give. Nothing here draws from the dynamic generator.
+
+    Args:
+        params: Full, validated parameters (from :func:`resolve_parameters`).
+        explicit: Names given explicitly; collaboration contexts among them
+            override every collaboration.
+        organisations: Optional organisation tables.
+        collaborations: Optional collaboration tables.
+        events: Optional scheduled events.
+
+    Returns:
+        The population, the resolved collaborations (scheduled mergers
+        included) and the normalised events, ready for ``Simulation``.
+
+    Raises:
+        ConfigError: Naming the field, for any invalid structure.
+    """
+    orgs = normalise_organisations(organisations) if organisations else None
+    pop = draw_population(params, orgs)
+    overrides = {k: params[k] for k in explicit if k in CONTEXT_FIELDS}
+    form_override = params["form"] if ("form" in explicit and collaborations) else None
+    # Events and starts may lie beyond this run's end (a shortened run of a longer
+    # scenario); they simply never happen. Scenario files are checked more strictly.
+    horizon = int(PARAMETERS["months"].high)
+    specs = normalise_collaborations(collaborations, pop.ids, pop.types, horizon,
+                                     params["form"], form_override, overrides)
+    evs = normalise_events(events, pop.ids, [s.name for s in specs], horizon)
+    for ev in evs:
+        if ev["kind"] == "merger":
+            ctx = resolve_contexts("merger", {}, "merger")
+            ctx.update(overrides)
+            specs.append(CollaborationSpec(ev["name"], "merger", list(ev["organisations"]),
+                                           ev["month"], ctx))
+    return pop, specs, evs
 
 
 class CollaborationModel(mesa.Model):
@@ -99,19 +147,7 @@ class CollaborationModel(mesa.Model):
         params, explicit = resolve_parameters(parameters)
         self.params = params
         self.months = params["months"]
-        orgs = normalise_organisations(organisations) if organisations else None
-        pop = draw_population(params, orgs)
-        overrides = {k: params[k] for k in explicit if k in CONTEXT_FIELDS}
-        form_override = params["form"] if ("form" in explicit and collaborations) else None
-        specs = normalise_collaborations(collaborations, pop.ids, pop.types, self.months,
-                                         params["form"], form_override, overrides)
-        evs = normalise_events(events, pop.ids, [s.name for s in specs], self.months)
-        for ev in evs:
-            if ev["kind"] == "merger":
-                ctx = resolve_contexts("merger", {}, "merger")
-                ctx.update(overrides)
-                specs.append(CollaborationSpec(ev["name"], "merger", list(ev["organisations"]),
-                                               ev["month"], ctx))
+        pop, specs, evs = build_system(params, explicit, organisations, collaborations, events)
         self.sim = Simulation(params, pop, specs, evs, [self.rng])
         self.organisations: list[ProviderAgent] = [ProviderAgent(self, i) for i in range(pop.n)]
         self.collect_pairs = collect_pairs
@@ -124,6 +160,8 @@ class CollaborationModel(mesa.Model):
         self._collect()
 
     def _collect(self) -> None:
+        # Every model-level metric in one vectorised pass; the reporters read its floats.
+        metrics.snapshot(self.sim)
         self.datacollector.collect(self)
         if self.collect_pairs:
             s = self.sim
@@ -135,8 +173,9 @@ class CollaborationModel(mesa.Model):
         conflict, trust, confidence, risk threshold, progress and faith, performance,
         distress; then collect."""
         self.sim.step()
-        for agent in self.organisations:
-            if self.sim.merged_into[agent.index] >= 0 and agent in self.agents:
+        for i in np.flatnonzero(self.sim.merged_into >= 0):  # usually none
+            agent = self.organisations[i]
+            if agent in self.agents:
                 agent.remove()  # the acquired trust no longer acts as an organisation
         self._collect()
         if self.steps >= self.months:
@@ -206,4 +245,4 @@ class CollaborationModel(mesa.Model):
         raise KeyError(code)
 
 
-__all__ = ["CollaborationModel", "FORMS", "resolve_parameters"]
+__all__ = ["CollaborationModel", "FORMS", "build_system", "resolve_parameters"]

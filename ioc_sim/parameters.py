@@ -89,7 +89,8 @@ class Param:
             if self.name == "mandate":
                 extra = " or one of " + ", ".join(repr(k) for k in MANDATE_LEVELS)
             raise ConfigError(
-                self.name, f"got {value!r} ({type(value).__name__}); allowed: {self.allowed()}{extra}"
+                self.name,
+                f"got {value!r} ({type(value).__name__}); allowed: {self.allowed()}{extra}",
             )
         original = value
         if self.kind == "int":
@@ -162,7 +163,8 @@ _add("role_clarity", 0.5, 0.0, 1.0, "0-1 scale", "role clarity",
 _add("shared_vision", 0.5, 0.0, 1.0, "0-1 scale", "shared vision",
      "How far the partners share goals.", "collaboration", "stated")
 _add("ambition", 0.5, 0.0, 1.0, "0-1 scale", "ambition of aims",
-     "Initial ambition of the joint aims; grows with trust (small wins).", "collaboration", "stated")
+     "Initial ambition of the joint aims; grows with trust (small wins).", "collaboration",
+     "stated")
 _add("evaluation", 0.4, 0.0, 1.0, "0-1 scale", "ongoing evaluation",
      "Whether progress is evaluated as the collaboration goes.", "collaboration", "stated")
 _add("actors_present", 0.8, 0.0, 1.0, "share", "actors present",
@@ -394,7 +396,10 @@ def unknown_name_error(name: str, allowed: list[str] | tuple[str, ...], what: st
     """Build the error for an unknown key, suggesting the nearest allowed name."""
     close = difflib.get_close_matches(name, allowed, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    shown = ", ".join(sorted(allowed)) if len(allowed) <= 12 else f"{len(allowed)} names; see `ioc-sim parameters`"
+    if len(allowed) <= 12:
+        shown = ", ".join(sorted(allowed))
+    else:
+        shown = f"{len(allowed)} names; see `ioc-sim parameters`"
     return ConfigError(name, f"unknown {what}{hint}; allowed: {shown}")
 
 
