@@ -12,13 +12,18 @@ from ioc_sim.parameters import PARAMETERS
 
 __version__ = "0.1.0"
 
-__all__ = ["CollaborationModel", "ConfigError", "PARAMETERS", "__version__", "load_scenario"]
+__all__ = ["CollaborationModel", "ConfigError", "PARAMETERS", "__version__", "load_experiment",
+           "load_results", "load_scenario", "run_experiment"]
+
+#: Names imported on first use (module that defines them), to keep ``import ioc_sim`` light.
+_LAZY = {"load_scenario": "scenarios", "Scenario": "scenarios",
+         "load_experiment": "experiments", "Experiment": "experiments",
+         "run_experiment": "execution", "load_results": "results"}
 
 
 def __getattr__(name: str):
-    # Scenario loading pulls in TOML parsing; import it on first use.
-    if name in ("load_scenario", "Scenario"):
-        from ioc_sim import scenarios
+    if name in _LAZY:
+        import importlib
 
-        return getattr(scenarios, name)
+        return getattr(importlib.import_module(f"ioc_sim.{_LAZY[name]}"), name)
     raise AttributeError(name)

@@ -1,0 +1,98 @@
+"""Throughput of the experiment runner on rows of the sobol_benchmark experiment.
+
+    python benchmarks/bench_experiments.py [--seconds 60] [--workers 1 2]
+
+Measures, for rows of ``experiments/sobol_benchmark.toml`` (200 organisations,
+120 months, 5 replicates per row):
+
+* ``solo``: one ``CollaborationModel`` per run, stepped to the end (the
+  naive way, one replicate at a time);
+* ``batch``: :func:`ioc_sim.execution.run_task`, a row's 5 replicates
+  advanced together, outcomes reduced month by month;
+* ``runner``: the whole runner (executor, Parquet parts, manifest) for
+  ``--seconds`` per worker count, stopped like Ctrl-C, counted from the
+  manifest.
+
+Prints runs per second. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPERIMENT = ROOT / "experiments" / "sobol_benchmark.toml"
+
+
+def bench_in_process(rows: int) -> dict[str, float]:
+    from ioc_sim import CollaborationModel
+    from ioc_sim.execution import make_tasks, run_task
+    from ioc_sim.experiments import load_experiment
+
+    exp = load_experiment(EXPERIMENT)
+    # Rows spread over the design: their cost grows with partners_per_org (2 to 12).
+    wanted = {int(r) for r in np.linspace(0, exp.n_rows - 1, rows)}
+    tasks = [t for t in make_tasks(exp) if t.row in wanted]
+    t0 = time.perf_counter()
+    for task in tasks:
+        for seed in task.seeds:
+            CollaborationModel(rng=seed, **task.kwargs).run()
+    solo = rows * exp.replicates / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    for task in tasks:
+        run_task(task)
+    batch = rows * exp.replicates / (time.perf_counter() - t0)
+    return {"solo": solo, "batch": batch}
+
+
+def bench_runner(workers: int, seconds: float) -> float:
+    out = Path(tempfile.mkdtemp(prefix="ioc-sim-bench-"))
+    try:
+        cmd = [sys.executable, "-m", "ioc_sim", "experiment", "run", str(EXPERIMENT), "--out",
+               str(out), "--workers", str(workers), "--quiet"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        time.sleep(seconds)
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=120)
+        m = json.loads((out / "manifest.json").read_text())
+        started = m["sessions"][-1]["started"]
+        ended = m["sessions"][-1]["ended"]
+        from datetime import datetime
+
+        span = (datetime.fromisoformat(ended) - datetime.fromisoformat(started)).total_seconds()
+        return m["finished"] / span
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20, help="rows for the in-process timing")
+    parser.add_argument("--seconds", type=float, default=60.0, help="seconds per runner timing")
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; rows of "
+          f"{EXPERIMENT.name}: 200 organisations x 120 months, 5 replicates per row")
+    r = bench_in_process(args.rows)
+    print(f"solo   CollaborationModel per run, in-process   {r['solo']:8.1f} runs/s")
+    print(f"batch  run_task, 5 replicates together          {r['batch']:8.1f} runs/s")
+    for w in args.workers:
+        rate = bench_runner(w, args.seconds)
+        print(f"runner ioc-sim experiment run --workers {w:<3}      {rate:8.1f} runs/s "
+              "(including start-up, Parquet and manifest)")
+
+
+if __name__ == "__main__":
+    main()
