@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -84,10 +84,15 @@ class ReplicateResult:
 
 
 def iter_replicates(scenario: Scenario, seeds: list[int], months: int,
-                    progress: Any = None) -> Iterator[ReplicateResult]:
-    """Run the replicates one by one, yielding each as it finishes."""
+                    progress: Any = None,
+                    model_options: dict[str, Any] | None = None) -> Iterator[ReplicateResult]:
+    """Run the replicates one by one, yielding each as it finishes.
+
+    ``model_options`` are further model keywords (for example ``initial_relations``
+    from a survey) passed to every replicate.
+    """
     for r, seed in enumerate(seeds):
-        model = scenario.build(seed=seed, months=months)
+        model = scenario.build(seed=seed, months=months, **(model_options or {}))
         for _ in range(months):
             model.step()
             if progress is not None:
@@ -128,6 +133,7 @@ def run_scenario(
     out: Path | None = None,
     show_progress: bool = True,
     figure: bool = True,
+    model_options: dict[str, Any] | None = None,
 ) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
     """Run a scenario's replicates and write a results folder.
 
@@ -139,6 +145,8 @@ def run_scenario(
         out: Output folder (default: ``results/<name>-<timestamp>``).
         show_progress: Show a progress bar on stderr for work over a second.
         figure: Also draw ``trajectories.png``.
+        model_options: Further model keywords for every replicate (for example
+            ``initial_relations`` from ``--survey``); recorded in the manifest.
 
     Returns:
         The folder, the time series of every replicate, and the summary.
@@ -153,7 +161,7 @@ def run_scenario(
     out = default_out_dir(scenario) if out is None else Path(out)
     out.mkdir(parents=True, exist_ok=True)
     seeds = replicate_seeds(root, n)
-    resolved = scenario.build(seed=0, months=months).params
+    resolved = scenario.build(seed=0, months=months, **(model_options or {})).params
     manifest: dict[str, Any] = {
         "scenario": scenario.name,
         "question": scenario.question,
@@ -171,10 +179,12 @@ def run_scenario(
         "git_commit": git_commit(),
         "platform": {"system": platform.platform(), "machine": platform.machine(),
                      "processor": platform.processor(), "python": sys.version},
-        "started": datetime.now(timezone.utc).isoformat(),
+        "started": datetime.now(UTC).isoformat(),
         "status": "running",
         "finished_replicates": 0,
     }
+    if model_options:
+        manifest["model_options"] = model_options
     _write_manifest(out, manifest)
     ts_path = out / "timeseries.csv"
     co_path = out / "collaborations.csv"
@@ -185,7 +195,7 @@ def run_scenario(
     bar = tqdm(total=n * months, unit="month", desc=scenario.name, delay=1.0,
                disable=not show_progress, file=sys.stderr)
     try:
-        for res in iter_replicates(scenario, seeds, months, bar):
+        for res in iter_replicates(scenario, seeds, months, bar, model_options):
             frames.append(res.timeseries)
             collabs.append(res.collaborations)
             first = res.replicate == 0
@@ -197,7 +207,7 @@ def run_scenario(
             _write_manifest(out, manifest)
     except KeyboardInterrupt:
         manifest["status"] = "interrupted"
-        manifest["ended"] = datetime.now(timezone.utc).isoformat()
+        manifest["ended"] = datetime.now(UTC).isoformat()
         _write_manifest(out, manifest)
         bar.close()
         raise
@@ -211,7 +221,7 @@ def run_scenario(
         plot_trajectories(ts, out / "trajectories.png",
                           title=f"{scenario.name}: {n} replicate(s), seed {root}",
                           subtitle=scenario.question)
-    manifest.update(status="complete", ended=datetime.now(timezone.utc).isoformat(),
+    manifest.update(status="complete", ended=datetime.now(UTC).isoformat(),
                     seconds=round(time.perf_counter() - t0, 3))
     _write_manifest(out, manifest)
     return out, ts, summary

@@ -11,6 +11,8 @@ A scenario file has these tables (all optional but ``[scenario]``)::
     [[organisations]] explicit organisations (id, type, attributes)
     [[collaborations]] name, form, members, start, context overrides
     [[events]]        scheduled changes (month, kind, ...)
+    [real_system]     a real NHS system: icb = "QOP" or ods = [...] (see ioc_sim.nhs);
+                      ``system = "QOP"`` at the top of a file without [system] is short for it
 
 :func:`load_scenario` checks every key and value against the declarations in
 :mod:`ioc_sim.parameters` and :mod:`ioc_sim.context`, builds the model once
@@ -36,7 +38,8 @@ TABLE_GROUPS = {
     "contexts": ("collaboration",),
 }
 SCENARIO_KEYS = ("name", "question", "description", "months", "seed", "replicates")
-TOP_LEVEL = ("scenario", *TABLE_GROUPS, "organisations", "collaborations", "events")
+TOP_LEVEL = ("scenario", *TABLE_GROUPS, "organisations", "collaborations", "events",
+             "real_system")
 
 
 @dataclass
@@ -65,6 +68,7 @@ class Scenario:
     collaborations: list[dict[str, Any]] | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
+    real_system: Any = None  # ioc_sim.nhs.RealSystem when the scenario names a real system
 
     @property
     def months(self) -> int:
@@ -103,6 +107,7 @@ def parse_scenario(data: dict[str, Any], name: str = "scenario",
     Raises:
         ConfigError: Naming the field (without the file; see :func:`load_scenario`).
     """
+    data, real_spec = _real_system_spec(data)
     for key in data:
         if key not in TOP_LEVEL:
             raise unknown_name_error(key, TOP_LEVEL, "table")
@@ -146,6 +151,16 @@ def parse_scenario(data: dict[str, Any], name: str = "scenario",
         lists[key] = value
     if "months" not in params:
         params["months"] = PARAMETERS["months"].default
+    real = None
+    if real_spec is not None:
+        from ioc_sim.nhs import apply_real_system
+
+        if "n_organisations" in params:
+            raise ConfigError("system.n_organisations", "not used with a real system; add "
+                              "synthetic partners with real_system.add_primary_care or "
+                              "add_social_care")
+        real, lists["organisations"], lists["collaborations"] = apply_real_system(
+            real_spec, lists["organisations"], lists["collaborations"], params)
     sc = Scenario(
         name=head.get("name", name),
         question=head.get("question", ""),
@@ -157,6 +172,7 @@ def parse_scenario(data: dict[str, Any], name: str = "scenario",
         collaborations=lists["collaborations"],
         events=lists["events"] or [],
         raw=data,
+        real_system=real,
     )
     # Build once (cheaply) so that structural mistakes surface now, with the file name.
     check = dict(sc.model_kwargs())
@@ -166,6 +182,23 @@ def parse_scenario(data: dict[str, Any], name: str = "scenario",
     CollaborationModel(rng=0, **check)
     _check_timing(sc)
     return sc
+
+
+def _real_system_spec(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Split off the real system a scenario names, if any.
+
+    ``system = "QOP"`` (an ICB code) or ``system = ["RXW", "R1D"]`` (ODS codes) at the
+    top of a file is short for a ``[real_system]`` table with ``icb`` or ``ods``.
+    """
+    short = data.get("system")
+    if not isinstance(short, str | list):
+        return data, data.get("real_system")
+    if "real_system" in data:
+        raise ConfigError("system", "name the real system once: either system = ... or a "
+                          "[real_system] table")
+    rest = {k: v for k, v in data.items() if k != "system"}
+    rest["real_system"] = {"icb": short} if isinstance(short, str) else {"ods": short}
+    return rest, rest["real_system"]
 
 
 def _check_timing(sc: Scenario) -> None:

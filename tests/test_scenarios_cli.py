@@ -89,7 +89,8 @@ def test_bad_scenario_names_file_and_field(tmp_path, text, expected):
     assert "\n" not in message
 
 
-@pytest.mark.parametrize("text,expected", [(t, e) for _, t, e in BAD[:4]], ids=[n for n, _, _ in BAD[:4]])
+@pytest.mark.parametrize("text,expected", [(t, e) for _, t, e in BAD[:4]],
+                         ids=[n for n, _, _ in BAD[:4]])
 def test_cli_bad_scenario_is_one_line_and_exit_2(tmp_path, text, expected):
     p = write(tmp_path, text)
     proc = subprocess.run([sys.executable, "-m", "ioc_sim.cli", "run", str(p), "--quiet"],
