@@ -66,7 +66,7 @@ STATUS = {name: i for i, name in enumerate(STATUSES)}
 
 #: System fields an event may set.
 SYSTEM_FIELDS = ("competition", "regulator_trust", "data_sharing", "resource_pressure",
-                 "demand_growth")
+                 "demand_growth", "regulatory_blocking")
 
 #: Event kinds and the fields each accepts (besides ``month`` and ``kind``).
 EVENT_FIELDS: dict[str, dict[str, str]] = {

@@ -26,7 +26,7 @@ try:  # the ufunc np.clip ends in; calling it directly skips ~1.5 us of checks p
 except ImportError:  # numpy < 2
     from numpy.core.umath import clip as _clip
 
-from ioc_sim.context import ORG_TYPES, STATUS, TYPE_NAMES, CollaborationSpec
+from ioc_sim.context import ORG_TYPES, STATUS, SYSTEM_FIELDS, TYPE_NAMES, CollaborationSpec
 
 PLANNED, FORMING, ACTIVE, DEEPENING, DISSOLVING, DISSOLVED = range(6)
 
@@ -115,11 +115,15 @@ def draw_population(p: dict[str, Any], organisations: list[dict[str, Any]] | Non
     a["y"] = rng.random(n)
     if organisations:
         for i, o in enumerate(organisations):
+            if "distressed" in o and o["distressed"] != distressed[i]:
+                distressed[i] = o["distressed"]
+                # A trust in special measures performs worse, as drawn ones do (unless given).
+                shift = -0.15 if distressed[i] else 0.15
+                a["baseline_performance"][i] = min(1.0, max(0.0, a["baseline_performance"][i]
+                                                            + shift))
             for key in ORG_ATTRIBUTES:
                 if key in o:
                     a[key][i] = o[key]
-            if "distressed" in o:
-                distressed[i] = o["distressed"]
     return Population(ids, names, types, a, distressed)
 
 
@@ -223,7 +227,9 @@ def build_structure(pop: Population, collabs: list[CollaborationSpec], k: int) -
     which, ordered = which[order], link_collab[order]
     starts = np.searchsorted(which, np.arange(e))
     slot = np.arange(len(which)) - starts[which]
-    width = int(slot.max()) + 1 if e else 1
+    # One column more than any pair needs: the padding (C, "no collaboration") is what a
+    # pair falls back to when none of its collaborations is live.
+    width = int(slot.max()) + 2 if e else 1
     cands = np.full((e, width), c_count, dtype=np.intp)
     cands[which, slot] = ordered
     mem_org = np.array([i for spec in collabs for i in spec.members], dtype=np.intp)
@@ -335,14 +341,20 @@ class Simulation:
         # Organisation attributes (events may change them; shared by replicates).
         self.org = {k: v.astype(float).copy() for k, v in pop.attrs.items()}
         # System contexts (deterministic in time, shared by replicates).
-        self.system = {k: float(p[k]) for k in ("competition", "regulator_trust", "data_sharing",
-                                                 "resource_pressure", "demand_growth")}
+        self.system = {k: float(p[k]) for k in SYSTEM_FIELDS}
+        self.demand_level = 1.0  # emergency demand index before collaborative effects
         self.shocks: list[tuple[int, float, float, float]] = []
         # Collaboration contexts (R, C + 1); the last slot is "no collaboration".
         self.ctx: dict[str, np.ndarray] = {}
         for name in collabs[0].contexts if collabs else ():
             col = np.array([cs.contexts[name] for cs in collabs] + [0.0])
             self.ctx[name] = np.tile(col, (r, 1))
+        if collabs:  # history and a legal agreement raise the ambition of joint aims
+            amb = self.ctx["ambition"]
+            amb += (p["history_ambition_effect"] * self.ctx["history"]
+                    + p["formal_ambition_effect"] * self.ctx["formalisation"])
+            _clip01(amb)
+            amb[:, c] = 0.0
         self.start = np.array([cs.start for cs in collabs] + [10**9])
         self.status = np.full((r, c + 1), PLANNED, dtype=np.int8)
         self.status[:, c] = DISSOLVED
@@ -390,12 +402,23 @@ class Simulation:
         self._quality_key: tuple | None = None
         self._memo: dict[str, tuple] = {}
         self._refresh_collab_statics()
+        # Support windows: the latest-started open window sets a collaboration's support;
+        # with none open it returns to its own level (set events change that level).
+        self._support_base = self.ctx["support"].copy() if collabs else np.zeros((r, 1))
+        self._support_windows: list[tuple[int, int, int, float]] = []
 
-        for ev in [ev for ev in events if ev["month"] == 0]:
-            self.apply_event(ev)
+        # Month-0 events shape the starting contexts; leadership changes act on relations,
+        # so they wait until relations exist.
+        at_start = [ev for ev in events if ev["month"] == 0]
+        for ev in at_start:
+            if ev["kind"] != "leadership_turnover":
+                self.apply_event(ev)
         self._start_due()
         self._assign_edges()
         self._initialise_relations()
+        for ev in at_start:
+            if ev["kind"] == "leadership_turnover":
+                self.apply_event(ev)
         self._refresh_views()
         self.produce_performance()
 
@@ -474,8 +497,9 @@ class Simulation:
         intensity = self._intensity()
         working = intensity > 0
         assurance = self._formal_assurance()
-        obliged = np.maximum(ctx["formalisation"], ctx["mandate"])
-        weight = np.where(working, obliged, 0.0)
+        # Every working month is evidence; the mandate and contract act only through the
+        # prior, so stronger formal assurance never lowers confidence for the same record.
+        weight = working.astype(float)
         breach_weight = p["trust_asymmetry"] if p["fragile"] in ("confidence", "equal") else 1.0
         rows = {
             "depth": ctx["integration_depth"],
@@ -502,7 +526,8 @@ class Simulation:
         if p["trust_confidence"] == "crowding_out":
             v["gain"] = v["gain"] * (1.0 - p["crowding"] * v["assurance"])
         style = 0.5 * (o["resolution_style"][st.src] + o["resolution_style"][st.dst])
-        v["resolution"] = p["resolution_effect"] * style
+        # Conflict always costs trust; destructive handling adds to the cost.
+        v["resolution_harm"] = p["resolution_effect"] * 0.5 * (1.0 - style)
         v["appetite"] = 1.0 - p["finance_risk_effect"] * (1.0 - o["finances"][st.src])
         v["conflict_target"] = self._conflict_target(v)
         return v
@@ -510,14 +535,16 @@ class Simulation:
     def _initialise_relations(self) -> None:
         """Initial trust, confidence, risk threshold, conflict, faith and progress."""
         p, st, r = self.p, self.st, self.R
-        first = st.cands[:, 0] if self.E else np.zeros(0, dtype=np.intp)
+        # Relations start from the collaboration each pair works under now, or, for pairs
+        # whose collaborations have not started, the deepest of them.
+        now = self.edge_collab[0] if self.E else np.zeros(0, dtype=np.intp)
+        first = np.where(now < self.C, now, st.cands[:, 0]) if self.E else now
         # take, not fancy indexing: row-major for any R, so each replicate's values are
         # summed (by the metrics) in the same order as when it runs alone.
         hist = self.ctx["history"].take(first, axis=1)
         formal = self.ctx["formalisation"].take(first, axis=1)
         self.trust = np.clip(p["initial_trust"] + p["history_trust_effect"] * hist
                              + p["formal_trust_effect"] * formal, 0.0, 1.0)
-        # Relations start from the deepest collaboration each pair shares, live or not.
         v = self._pair_contexts((first[None, :] + self._ridx * (self.C + 1)).ravel())
         self.conflict = v["conflict_target"]
         self.confidence = self._confidence(v)
@@ -527,6 +554,50 @@ class Simulation:
         self.progress = np.full((r, self.M + 1), 0.5)
         self.progress[:, self.M] = 0.0
         self.faith[:, self.M] = 0.0
+
+    def set_relations(self, values: dict[str, Any]) -> None:
+        """Replace starting relations (see ``CollaborationModel(initial_relations=...)``).
+
+        Values are floats for everyone or ``{organisation index: float}`` for
+        that organisation's outgoing pairs or memberships. Confidence is set as
+        evidence (at least ten months' worth, split between honoured and breached)
+        so that it fades as the model's own evidence would; the risk threshold follows
+        the new trust and confidence unless it is given too.
+        """
+        pairs = {"trust": "trust", "risk_threshold": "risk", "conflict": "conflict"}
+        members = {"faith": "faith", "perceived_progress": "progress"}
+
+        def assign(array: np.ndarray, owner: np.ndarray, value: Any) -> None:
+            if isinstance(value, dict):
+                for i, x in value.items():
+                    array[:, owner == i] = x
+            else:
+                array[:, : len(owner)] = value
+
+        for key, attr in pairs.items():
+            if key in values:
+                assign(getattr(self, attr), self.st.src, values[key])
+        for key, attr in members.items():
+            if key in values:
+                assign(getattr(self, attr), self.st.mem_org, values[key])
+        if "confidence" in values:
+            target = np.full((self.R, self.E), np.nan)
+            assign(target, self.st.src, values["confidence"])
+            given = ~np.isnan(target)
+            v = self._refresh_views()
+            k, c = self.p["formal_prior_weight"], np.clip(target, 0.01, 0.99)
+            # Enough evidence (at least ten months') that the record alone reaches the target.
+            total = np.maximum.reduce([np.full_like(c, 10.0),
+                                       (c * (k + 2.0) - v["prior"] - 1.0) / (1.0 - c),
+                                       (v["prior"] + 1.0) / c - k - 2.0])
+            honoured = np.clip(c * (total + k + 2.0) - v["prior"] - 1.0, 0.0, total)
+            self.honoured = np.where(given, honoured, self.honoured)
+            self.breached = np.where(given, total - honoured, self.breached)
+            self.confidence = self._confidence(v)
+        if "risk_threshold" not in values:
+            self.risk = self._risk_target()
+        self._memo.clear()
+        self.produce_performance()
 
     # ----------------------------------------------------------------- caches
     def _refresh_views(self) -> dict[str, np.ndarray]:
@@ -568,14 +639,15 @@ class Simulation:
             ctx["role_clarity"] + ctx["evaluation"],
             ctx["actors_present"],
             p["persuasion_effect"] * (self.c_persuasion - 0.5),
-            sign * p["mandate_faith_effect"] * ctx["mandate"],
+            sign * p["mandate_faith_effect"] * ctx["mandate"]
+            - p["competition_faith_effect"] * self.system["competition"],
             v["working_c"].astype(float),
         ]))
         v["m_drivers"] = m[0] + o["flexibility"][mo]
         v["m_actors"] = m[1]
         v["m_stability"] = o["workforce_stability"][mo]
         v["m_calm"] = (1.0 - o["intra_conflict"][mo])
-        v["m_repair"] = p["resolution_effect"] * o["resolution_style"][mo]
+        v["m_harm"] = p["resolution_effect"] * 0.5 * (1.0 - o["resolution_style"][mo])
         v["m_persuasion"], v["m_mandate"] = m[2], m[3]
         v["m_live"] = m[4] > 0
         v["m_live"][:, -1] = False
@@ -658,16 +730,26 @@ class Simulation:
         self.update_confidence()
         self.update_risk_threshold()
         self.update_progress_and_faith()
+        self._grow_demand()
         self.produce_performance()
         self.update_distress()
 
     def apply_scheduled_changes(self) -> None:
+        """Apply the events due this month and close support windows that end now."""
         for ev in self.events:
             if ev["month"] == self.month:
                 self.apply_event(ev)
-            elif ev["kind"] == "support" and ev.get("until") == self.month:
-                c = self._collab_index(ev["collaboration"])
-                self.ctx["support"][:, c] = ev["_previous"]
+        if any(until == self.month for _, until, _, _ in self._support_windows):
+            self._apply_support()
+
+    def _apply_support(self) -> None:
+        """Set each supported collaboration's support from its open windows."""
+        t = self.month
+        for c in {c for _, _, c, _ in self._support_windows}:
+            open_ = [(start, level) for start, until, cc, level in self._support_windows
+                     if cc == c and start <= t < until]
+            level = max(open_)[1] if open_ else None
+            self.ctx["support"][:, c] = self._support_base[:, c] if level is None else level
 
     def shock_level(self, month: int | None = None) -> float:
         """Sum of decaying pandemic-type shocks at ``month`` (default: now), capped at 1."""
@@ -695,24 +777,30 @@ class Simulation:
                 self.org[fld][target] = value
                 self._refresh_collab_statics()
             else:
-                self.ctx[fld][:, self._collab_index(target)] = value
+                c = self._collab_index(target)
+                self.ctx[fld][:, c] = value
+                if fld == "support":
+                    self._support_base[:, c] = value
+                    self._apply_support()
         elif kind == "regime_switch":
             self.system["competition"] = ev["competition"]
         elif kind == "shock":
             self.shocks.append((ev["month"], ev["magnitude"], ev["half_life"], ev["pressure"]))
         elif kind == "support":
             c = self._collab_index(ev["collaboration"])
-            ev["_previous"] = self.ctx["support"][:, c].copy()
-            self.ctx["support"][:, c] = ev["level"]
+            until = ev.get("until", 10**9)
+            self._support_windows.append((ev["month"], until, c, ev["level"]))
+            self._apply_support()
         elif kind == "leadership_turnover":
             i = ev["organisation"]
             for key, mean in (("vulnerability", "leader_vulnerability"),
                               ("persuasiveness", "leader_persuasiveness")):
                 self.org[key][i] = ev.get(key, self.p[mean])
             self._refresh_collab_statics()
+            # New leaders inherit only part of the relationship their predecessors built.
             touched = (self.st.src == i) | (self.st.dst == i)
             loss = self.p["turnover_trust_loss"]
-            self.trust[:, touched] += loss * (self.p["initial_trust"] - self.trust[:, touched])
+            self.trust[:, touched] *= 1.0 - loss
             self.damage[:, touched] *= 1.0 - loss
         elif kind == "merger":
             a, b = ev["organisations"]
@@ -747,9 +835,11 @@ class Simulation:
         st = self.status
         # Most months no collaboration changes stage: each status write below is
         # skipped when it could not change anything.
+        # Age first, then start what is due: a collaboration starting this month is
+        # forming at age 0, as one that starts at month 0 is in the initial state.
+        self.age += self._stages()["live"]  # one month older while live
         changed = self.month >= self._stages()["next_start"] and self._start_due()
         stage = self._stages()
-        self.age += stage["live"]  # one month older while live
         if stage["any_forming"]:
             grown = stage["forming"] & (self.age >= p["formation_months"])
             st[grown] = ACTIVE
@@ -802,7 +892,7 @@ class Simulation:
         # Ambition moves every month, so exposure is gathered afresh.
         exposure = self._to_pairs(p["exposure_scale"] * 0.5 * (ctx["integration_depth"]
                                                                + ctx["ambition"]))
-        if p["gate_softness"] > 0:
+        if p["gate_softness"] > 1e-6:  # narrower than that is a hard threshold in practice
             gate = expit((self.risk - exposure) / p["gate_softness"])
         else:
             gate = (self.risk >= exposure).astype(float)
@@ -810,7 +900,9 @@ class Simulation:
         faith = self._to_pairs(self.faith, self._pair_mem_slot)
         shock = self.shock_level()
         barrier = 1.0 - p["competition_effect"] * self.system["competition"] * (1.0 - shock)
-        prob = v["slack"] * faith + depth * gate * 0.5 * (1.0 + faith)
+        # Regulatory blocking holds back the integrative (deep) part of the work.
+        blocked = p["blocking_effect"] * self.system["regulatory_blocking"] * (1.0 - shock)
+        prob = v["slack"] * faith + depth * gate * 0.5 * (1.0 + faith) * (1.0 - blocked)
         if not v["all_working"]:  # otherwise intensity is exactly 1 for every pair
             prob = intensity * prob
         prob *= barrier
@@ -847,7 +939,9 @@ class Simulation:
         joint = self.act & self.recip
         seen = np.where(joint, quality, p["expectation"] - p["breach_signal"])
         failed = joint & (quality < p["expectation"])
-        return {"observed": self.act, "quality": seen, "failed": failed}
+        # A partner not reciprocating teaches trust something only if it reads as a breach.
+        observed = self.act if p["breach_signal"] > 0 else joint
+        return {"observed": observed, "quality": seen, "failed": failed, "joint": joint}
 
     def _pressure(self) -> float:
         return min(1.0, self.system["resource_pressure"] + self.shock_pressure())
@@ -897,14 +991,14 @@ class Simulation:
             hurt = outcome["observed"] & ~good
             np.subtract(self.damage, p["damage_gain"] * s, out=self.damage, where=hurt)
             np.minimum(self.damage, 1.0, out=self.damage, where=hurt)
-        elif spec == "expectation_gap":
-            delta = gain * np.maximum(0.0, q - t) - loss * np.maximum(0.0, t - q)
+        elif spec == "expectation_gap":  # linear in the gap, no ceiling or hysteresis
+            delta = gain * np.maximum(0.0, s) - loss * np.maximum(0.0, -s)
         else:  # ratchet: never down after a good episode, never up after a bad one
             delta = np.where(good, np.maximum(0.0, gain * (q - t)),
                              np.minimum(0.0, loss * (q - t)))
         self.damage *= 1.0 - p["damage_decay"]
         k = self.conflict
-        change = self._where_live(-p["conflict_trust_erosion"] * k * t + v["resolution"] * k)
+        change = self._where_live(-(p["conflict_trust_erosion"] + v["resolution_harm"]) * k * t)
         np.add(change, delta, out=change, where=outcome["observed"])  # learning if observed
         self.trust = _clip01(t + change)
 
@@ -949,6 +1043,13 @@ class Simulation:
         v = self._views()
         trust_m = self.by_mem.mean(self.trust)
         conflict_m = self.by_mem.mean(self.conflict)
+        # A membership with no pair of its own (every partner shares a deeper collaboration
+        # with it) reads the organisation's relations across all its partners.
+        alone = self.by_mem.count == 0
+        if alone[:, :-1].any():
+            by_org = self.by_org_edges
+            trust_m = np.where(alone, by_org.mean(self.trust)[:, self._mem_org], trust_m)
+            conflict_m = np.where(alone, by_org.mean(self.conflict)[:, self._mem_org], conflict_m)
         ambition_m, eff_m = self._to_members(np.concatenate([
             ctx["ambition"], np.add.reduce(self.eff, axis=2) / len(COMPONENTS)]).reshape(
             2, r, self.C + 1))  # the mean of the six components, as eff.mean(axis=2)
@@ -964,7 +1065,7 @@ class Simulation:
                out=target[1])
         state = np.concatenate([self.progress, self.faith]).reshape(target.shape)
         step = v["m_rates"] * (target - state)
-        step += v["m_repair"] * conflict_m  # repair by constructive conflict resolution
+        step -= v["m_harm"] * conflict_m * state  # destructive handling of conflict costs more
         state += np.where(v["m_live"], step, 0.0)
         self.progress, self.faith = _clip01(state)
         # Small wins: the ambition of joint aims follows the partners' trust.
@@ -995,8 +1096,18 @@ class Simulation:
         else:
             blend = np.einsum("km,rmc->rck", LOADINGS, mech)
             combined = mech.mean(axis=1)
-        self.output = behaviour_c * combined
-        target = behaviour_c[..., None] * blend
+        # Communication -> synergy: the share of collaborative acts that met a reciprocating
+        # partner (two-way exchange) scales what the joint work yields.
+        w = p["communication_effect"]
+        if w > 0:
+            joint_c = self.by_collab_edge.mean(self._acts() & self.recip)
+            mutual = np.divide(joint_c, behaviour_c, out=np.zeros_like(joint_c),
+                               where=behaviour_c > 0)
+            effective = behaviour_c * (1.0 - w + w * mutual)
+        else:
+            effective = behaviour_c
+        self.output = effective * combined
+        target = effective[..., None] * blend
         self.eff += (target - self.eff) / self.lags
         # Organisations gain the effectiveness of the collaborations they belong to, and
         # pay for engaging (more in deeper ones) and for integrating (fading with age):
@@ -1022,10 +1133,13 @@ class Simulation:
         qea[2] -= p["pressure_effect"] * self._pressure()
         qea -= d["penalty"]
         self.quality, self.efficiency, self.access = _clip01(qea)
-        growth = 1.0 + self.system["demand_growth"] * self.month / 12.0
-        self.admissions = growth * (1.0 - p["admissions_effect"] * b[4]) * (
+        self.admissions = self.demand_level * (1.0 - p["admissions_effect"] * b[4]) * (
             1.0 + 0.2 * self.shock_pressure())
         self.performance = (self.quality + self.efficiency + self.access) / 3.0
+
+    def _grow_demand(self) -> None:
+        """Emergency demand grows month by month at the current yearly rate."""
+        self.demand_level += self.system["demand_growth"] / 12.0
 
     def update_distress(self) -> None:
         """Entry into special measures when performance is poor; exit after a sustained

@@ -215,8 +215,7 @@ def simulation_constructs(sim: Any) -> dict[str, np.ndarray]:
     def live_mean(k: int) -> np.ndarray:
         return (sim.mech[:, k, :-1] * live).sum(axis=1) / n_live
 
-    style = np.asarray(sim.org["resolution_style"], dtype=float)
-    resolution = float(np.mean((style + 1.0) / 2.0)) if style.size else 0.5
+    resolution = resolution_construct(sim)
     return {
         "trust": _mean_last(sim.trust, r),
         "confidence": _mean_last(sim.confidence, r),
@@ -231,6 +230,25 @@ def simulation_constructs(sim: Any) -> dict[str, np.ndarray]:
     }
 
 
+def index_of_simulated(constructs: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The index of simulated construct means (all ten given, each already in [0, 1]).
+
+    The arithmetic of :func:`maturity_index` without its input checks, for the
+    model's monthly metric, where the inputs are known to be valid.
+    """
+    domains = []
+    for names in DOMAINS.values():
+        parts = [1.0 - constructs[n] if n in REVERSED else constructs[n] for n in names]
+        domains.append(sum(parts) / len(parts))
+    return 100.0 * np.cbrt(domains[0] * domains[1] * domains[2])
+
+
+def resolution_construct(sim: Any) -> float:
+    """Mean resolution style of the organisations, rescaled from [-1, 1] to [0, 1]."""
+    style = np.asarray(sim.org["resolution_style"], dtype=float)
+    return float(np.mean((style + 1.0) / 2.0)) if style.size else 0.5
+
+
 def maturity_from_simulation(sim: Any) -> np.ndarray:
     """The maturity index (0-100) of a simulation's current state, shape ``(R,)``.
 
@@ -238,7 +256,7 @@ def maturity_from_simulation(sim: Any) -> np.ndarray:
     maturity_from_simulation, ..., "index 0-100")``.
     """
     constructs = {k: np.clip(v, 0.0, 1.0) for k, v in simulation_constructs(sim).items()}
-    return np.asarray(maturity_index(constructs), dtype=float).reshape(sim.R)
+    return np.asarray(index_of_simulated(constructs), dtype=float).reshape(sim.R)
 
 
 def level_names(scores: np.ndarray) -> list[str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ioc_sim.core import COMPONENTS, DEEPENING, DISSOLVED, Simulation
+from ioc_sim.maturity import index_of_simulated, maturity_from_simulation, resolution_construct
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,10 @@ def _inertia(sim: Simulation) -> np.ndarray:
     return slow.sum(axis=1) / np.maximum(live.sum(axis=1), 1)
 
 
+def _maturity(sim: Simulation) -> np.ndarray:
+    return maturity_from_simulation(sim)
+
+
 _LIST = [
     Metric("trust", _edge_mean("trust"), "Mean trust of an organisation in a partner."),
     Metric("confidence", _edge_mean("confidence"),
@@ -115,6 +120,9 @@ _LIST = [
            "Collaborations that have dissolved.", "count"),
     Metric("collaborative_inertia", _inertia,
            "Share of live collaborations with negligible output.", "share"),
+    Metric("maturity_index", _maturity,
+           "Collaboration maturity index from simulated state (docs/maturity.md).",
+           "index 0-100"),
     Metric("shock", lambda s: np.full(s.R, s.shock_level()), "Level of exogenous shock."),
 ]
 METRICS: dict[str, Metric] = {m.name: m for m in _LIST}
@@ -132,7 +140,7 @@ _TOGETHER = ("trust", "confidence", "risk_threshold", "conflict", "faith", "perc
              "distressed_share", "cultural_efficacy", "organisational_efficiency",
              "technological_effectiveness", "collaborative_performance", "effectiveness",
              *COMPONENTS, "live_collaborations", "deepening_collaborations",
-             "dissolved_collaborations", "collaborative_inertia", "shock")
+             "dissolved_collaborations", "collaborative_inertia", "shock", "maturity_index")
 
 
 def _lifecycle_counts(sim: Simulation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -178,7 +186,20 @@ def _all_at_once(sim: Simulation) -> np.ndarray:
     rows.append(counts)
     rows.append((live & (sim.output[:, :-1] < 0.1)).sum(axis=1) / per_live)
     rows.append([sim.shock_level()] * r)
-    return np.concatenate(rows).reshape(-1, r)
+    out = np.concatenate(rows).reshape(-1, r)
+    # The maturity index from the construct means just computed (docs/maturity.md).
+    at = {name: out[k] for k, name in enumerate(_TOGETHER[:-1])}
+    constructs = {
+        "trust": at["trust"], "confidence": at["confidence"], "faith": at["faith"],
+        "risk_tolerance": at["risk_threshold"], "conflict": at["conflict"],
+        "conflict_resolution": np.full(r, resolution_construct(sim)),
+        "perceived_progress": at["perceived_progress"],
+        "cultural_efficacy": at["cultural_efficacy"],
+        "organisational_efficiency": at["organisational_efficiency"],
+        "technological_effectiveness": at["technological_effectiveness"],
+    }
+    constructs = {k: np.clip(v, 0.0, 1.0) for k, v in constructs.items()}
+    return np.vstack([out, index_of_simulated(constructs)])
 
 
 def evaluate(sim: Simulation, names: list[str] | None = None) -> dict[str, np.ndarray]:

@@ -62,6 +62,46 @@ def resolve_parameters(parameters: Mapping[str, Any]) -> tuple[dict[str, Any], s
     return full, set(parameters)
 
 
+RELATION_KEYS = ("trust", "confidence", "risk_threshold", "conflict", "faith",
+                 "perceived_progress")
+
+
+def normalise_relations(values: Mapping[str, Any], ids: list[str]) -> dict[str, Any]:
+    """Check ``initial_relations``: known keys; numbers in [0, 1], for all or per id.
+
+    Returns:
+        Each key mapped to a float, or to ``{organisation index: float}``.
+
+    Raises:
+        ConfigError: Naming the key (and organisation) at fault.
+    """
+    if not isinstance(values, Mapping):
+        raise ConfigError("initial_relations", "allowed: a table of relation names to values")
+    index = {oid: i for i, oid in enumerate(ids)}
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in RELATION_KEYS:
+            raise unknown_name_error(key, RELATION_KEYS, "relation").with_prefix(
+                "initial_relations")
+        where = f"initial_relations.{key}"
+        if isinstance(value, Mapping):
+            per = {}
+            for oid, x in value.items():
+                if oid not in index:
+                    raise ConfigError(f"{where}.{oid}", "unknown organisation id")
+                per[index[oid]] = _unit(x, f"{where}.{oid}")
+            out[key] = per
+        else:
+            out[key] = _unit(value, where)
+    return out
+
+
+def _unit(x: Any, where: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, int | float) or not 0.0 <= float(x) <= 1.0:
+        raise ConfigError(where, f"got {x!r}; allowed: a number from 0 to 1")
+    return float(x)
+
+
 def build_system(
     params: dict[str, Any],
     explicit: set[str],
@@ -125,6 +165,12 @@ class CollaborationModel(mesa.Model):
             every month (slower).
         collect_pairs: Also keep pair-level trust, confidence, risk threshold
             and conflict every month.
+        initial_relations: Optional starting relations that replace the model's
+            own (for example from a diagnostic survey): keys ``trust``,
+            ``confidence``, ``risk_threshold``, ``conflict`` (pairs) and
+            ``faith``, ``perceived_progress`` (memberships); each value a number
+            in [0, 1] for everyone, or ``{organisation id: number}`` applied to
+            that organisation's own view (its outgoing pairs, its memberships).
         **parameters: Any declared parameter; collaboration contexts given
             here override every collaboration.
 
@@ -141,6 +187,7 @@ class CollaborationModel(mesa.Model):
         events: Sequence[Mapping[str, Any]] | None = None,
         collect_organisations: bool = False,
         collect_pairs: bool = False,
+        initial_relations: Mapping[str, Any] | None = None,
         **parameters: Any,
     ):
         super().__init__(rng=rng)
@@ -149,7 +196,10 @@ class CollaborationModel(mesa.Model):
         self.months = params["months"]
         pop, specs, evs = build_system(params, explicit, organisations, collaborations, events)
         self.sim = Simulation(params, pop, specs, evs, [self.rng])
+        if initial_relations:
+            self.sim.set_relations(normalise_relations(initial_relations, pop.ids))
         self.organisations: list[ProviderAgent] = [ProviderAgent(self, i) for i in range(pop.n)]
+        self._remove_merged()
         self.collect_pairs = collect_pairs
         self._pairs: list[np.ndarray] = []
         self.datacollector = mesa.DataCollector(
@@ -173,13 +223,16 @@ class CollaborationModel(mesa.Model):
         conflict, trust, confidence, risk threshold, progress and faith, performance,
         distress; then collect."""
         self.sim.step()
+        self._remove_merged()
+        self._collect()
+        if self.steps >= self.months:
+            self.running = False
+
+    def _remove_merged(self) -> None:
         for i in np.flatnonzero(self.sim.merged_into >= 0):  # usually none
             agent = self.organisations[i]
             if agent in self.agents:
                 agent.remove()  # the acquired trust no longer acts as an organisation
-        self._collect()
-        if self.steps >= self.months:
-            self.running = False
 
     def run(self, months: int | None = None) -> CollaborationModel:
         """Run ``months`` more months (default: to the end of the run)."""

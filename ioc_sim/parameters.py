@@ -125,7 +125,8 @@ _add("n_organisations", 12, 2, 5000, "organisations", "system",
      "Size of a synthetic system when no organisations are listed.", "run", "structural",
      kind="int", sensitivity=False)
 _add("partners_per_org", 6, 1, 60, "organisations", "geography",
-     "Each member works directly with at most this many nearest fellow members.",
+     "Each member links to this many nearest fellow members (links are mutual, so some "
+     "organisations have more partners).",
      "run", "assumption", kind="int")
 _add("months", 120, 1, 1200, "months", "time", "Length of a run; one step is one month.",
      "run", "structural", kind="int", sensitivity=False)
@@ -142,6 +143,9 @@ _add("data_sharing", 0.5, 0.0, 1.0, "0-1 scale", "data sharing and interoperabil
      "System-wide ability to share data between providers.", "system", "stated")
 _add("resource_pressure", 0.4, 0.0, 1.0, "0-1 scale", "resource pressure",
      "Financial and capacity pressure on every provider.", "system", "stated")
+_add("regulatory_blocking", 0.3, 0.0, 1.0, "0-1 scale", "regulatory blocking",
+     "How readily regulators block or delay integration (merger control, procurement rules).",
+     "system", "stated")
 _add("demand_growth", 0.03, 0.0, 0.2, "per year", "demand growth",
      "Yearly growth of emergency demand before any collaborative effect.", "system", "stated")
 
@@ -212,13 +216,18 @@ _add("initial_trust", 0.4, 0.0, 1.0, "0-1 scale", "trust",
      "Trust between partners with no history and no formal agreement.", "mechanism")
 _add("history_trust_effect", 0.2, 0.0, 0.5, "trust per unit history", "trust",
      "How much history moves initial trust (sign stated, size assumed).", "mechanism", "stated")
+_add("history_ambition_effect", 0.1, 0.0, 0.5, "ambition per unit history", "ambition",
+     "How much history moves the initial ambition of joint aims.", "mechanism", "stated")
+_add("formal_ambition_effect", 0.1, 0.0, 0.5, "ambition per unit formalisation", "ambition",
+     "How much a legal agreement raises the initial ambition of joint aims.", "mechanism",
+     "stated")
 _add("formal_trust_effect", 0.1, 0.0, 0.5, "trust per unit formalisation", "trust",
      "How much a legal agreement raises initial trust.", "mechanism", "stated")
 _add("initial_faith", 0.5, 0.0, 1.0, "0-1 scale", "faith",
      "Faith of a member in a new collaboration before any history effect.", "mechanism")
 _add("breach_signal", 0.0, 0.0, 0.5, "outcome scale", "trust",
      "How far below expectation a partner's failure to reciprocate registers.", "mechanism")
-_add("trust_gain", 0.1, 0.01, 0.5, "per joint act", "trust",
+_add("trust_gain", 0.3, 0.01, 0.6, "per joint act", "trust",
      "Learning rate of trust after an outcome that meets expectation.", "mechanism")
 _add("trust_asymmetry", 3.0, 1.0, 6.0, "ratio", "trust",
      "Erosion-to-building ratio: how much faster trust is lost than built (practice: 2-5).",
@@ -231,11 +240,12 @@ _add("damage_gain", 0.5, 0.0, 1.0, "per violation", "trust",
      "How much a violation adds to lasting damage that caps trust (hysteresis).", "mechanism")
 _add("damage_decay", 0.02, 0.0, 0.2, "per month", "trust",
      "Monthly decay of lasting trust damage.", "mechanism")
-_add("conflict_trust_erosion", 0.03, 0.0, 0.3, "per month", "conflict -> trust",
+_add("conflict_trust_erosion", 0.015, 0.0, 0.3, "per month", "conflict -> trust",
      "Monthly share of trust eroded by full conflict.", "mechanism", "stated")
-_add("resolution_effect", 0.05, 0.0, 0.2, "per month", "conflict resolution",
-     "Monthly effect of the resolution style times conflict on trust, faith and progress.",
-     "mechanism", "stated")
+_add("resolution_effect", 0.03, 0.0, 0.2, "per month", "conflict resolution",
+     "Extra monthly share of trust, faith and progress lost at full conflict under a fully "
+     "destructive resolution style (none under a fully constructive one).", "mechanism",
+     "stated")
 _add("vulnerability_effect", 0.5, 0.0, 1.0, "relative", "leadership behaviour",
      "How much a partner leader's vulnerability speeds the growth of trust in it.", "mechanism",
      "implied")
@@ -269,6 +279,15 @@ _add("gate_softness", 0.05, 0.0, 0.3, "risk-threshold scale", "threshold",
 # --- acts and outcomes -------------------------------------------------------
 _add("competition_effect", 0.5, 0.0, 1.0, "share", "competition regime",
      "Share of collaborative acts suppressed by full competition.", "mechanism", "stated")
+_add("blocking_effect", 0.5, 0.0, 1.0, "share", "regulatory blocking",
+     "Share of the integrative (deep) part of joint work suppressed by full regulatory blocking.",
+     "mechanism", "stated")
+_add("competition_faith_effect", 0.05, 0.0, 0.3, "faith per unit", "competition regime",
+     "How much a full competition regime lowers members' faith (future willingness).",
+     "mechanism", "stated")
+_add("communication_effect", 0.3, 0.0, 1.0, "share", "communication -> synergy",
+     "Share of collaborative output that depends on two-way exchange (reciprocated acts).",
+     "mechanism", "implied")
 _add("shock_boost", 0.3, 0.0, 1.0, "probability", "exogenous shock",
      "Extra chance of a collaborative act at full shock.", "mechanism", "stated")
 _add("forming_intensity", 0.5, 0.0, 1.0, "share", "collaboration lifecycle",
@@ -295,7 +314,7 @@ _add("persuasion_effect", 0.2, 0.0, 0.5, "faith per unit", "leadership behaviour
      "How much leaders' persuasiveness lifts faith.", "mechanism", "implied")
 _add("mandate_faith_effect", 0.1, 0.0, 0.5, "faith per unit", "mandate -> faith",
      "Size of the mandate's effect on faith; its sign is the mandate_faith specification.",
-     "mechanism", "stated")
+     "mechanism", "assumption")
 _add("ambition_rate", 0.02, 0.0, 0.2, "per month", "small wins",
      "Monthly adjustment of ambition toward the partners' trust (small wins).", "mechanism",
      "stated")
@@ -307,7 +326,7 @@ _add("deepen_threshold", 0.65, 0.3, 1.0, "0-1 scale", "collaboration lifecycle",
      "Mean trust and faith above which a collaboration deepens.", "mechanism")
 _add("deepen_rate", 0.01, 0.0, 0.05, "per month", "collaboration lifecycle",
      "Monthly growth of integration depth while deepening.", "mechanism")
-_add("dissolve_threshold", 0.3, 0.0, 0.6, "0-1 scale", "collaboration lifecycle",
+_add("dissolve_threshold", 0.25, 0.0, 0.6, "0-1 scale", "collaboration lifecycle",
      "Mean faith below which a voluntary collaboration starts to fail.", "mechanism")
 _add("dissolve_patience", 6, 1, 36, "months", "collaboration lifecycle",
      "Months below the dissolve threshold before dissolution begins.", "mechanism", kind="int")
