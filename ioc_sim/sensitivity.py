@@ -184,6 +184,37 @@ def sobol_indices(res: ExperimentResults, second_order: bool | None = None,
     return pd.DataFrame(rows), (pd.DataFrame(s2_rows) if s2_rows else None)
 
 
+def sobol_convergence(res: ExperimentResults, seed: int = 0) -> pd.DataFrame:
+    """Convergence evidence: S1 and ST from the first half of the base samples against all.
+
+    SALib's Sobol' design groups its rows by base sample (each base point gives
+    ``D + 2`` or ``2D + 2`` consecutive rows), and a prefix of a Sobol' sequence
+    of power-of-two length is itself a valid design, so the first half of the
+    rows is the same design at N/2. Large changes from N/2 to N, or confidence
+    intervals wide against the indices, say N is too small.
+    """
+    from SALib.analyze import sobol
+
+    problem = problem_from_manifest(res.manifest)
+    calc = bool(res.manifest["options"]["second_order"])
+    names = problem["names"]
+    rows = []
+    for name in res.outcomes:
+        if name in constant_outcomes(res):
+            continue
+        y = _y(res, name)
+        half = len(y) // 2
+        whole = sobol.analyze(problem, y, calc_second_order=calc, seed=seed)
+        part = sobol.analyze(problem, y[:half], calc_second_order=calc, seed=seed)
+        for j, f in enumerate(names):
+            rows.append({"outcome": name, "factor": f,
+                         "S1_half": part["S1"][j], "S1": whole["S1"][j],
+                         "ST_half": part["ST"][j], "ST": whole["ST"][j],
+                         "ST_change": abs(whole["ST"][j] - part["ST"][j]),
+                         "ST_conf_half": part["ST_conf"][j], "ST_conf": whole["ST_conf"][j]})
+    return pd.DataFrame(rows)
+
+
 def morris_indices(res: ExperimentResults, seed: int = 0) -> pd.DataFrame:
     """Morris elementary effects: mu, mu*, its 95% CI and sigma, per outcome and factor."""
     from SALib.analyze import morris
@@ -469,6 +500,16 @@ def _indices(res, method, second_order, an, put, figures) -> None:
     if method == "sobol":
         table, s2 = sobol_indices(res, second_order)
         put("sobol", table)
+        if res.manifest["options"]["n"] >= 4:
+            conv = sobol_convergence(res)
+            put("sobol_convergence", conv)
+            if len(conv):
+                worst = conv.sort_values("ST_change", ascending=False).iloc[0]
+                an.notes.append(
+                    f"Convergence: the largest change in a total-order index from N/2 to N "
+                    f"is {worst['ST_change']:.3f} ({worst['outcome']}, {worst['factor']}); the "
+                    f"widest 95% interval of ST at N is {conv['ST_conf'].max():.3f} "
+                    "(sobol_convergence.csv)")
         if s2 is not None:
             put("sobol_s2", s2)
         key, cols = "ST", ["S1", "ST"]

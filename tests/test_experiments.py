@@ -66,6 +66,7 @@ def test_bundled_experiments_load_and_have_the_asked_sizes():
     assert (len(bench.factors), bench.options["n"], bench.replicates, bench.months) == \
         (12, 1024, 5, 120)
     assert bench.row_kwargs(0)["n_organisations"] == 200
+    assert bench.n_runs == 133_120  # N (2D + 2) rows with second-order indices, 5 replicates
     screening = load_experiment("morris_all")
     wanted = {p.name for p in PARAMETERS.values() if p.sensitivity} - {"form"}
     assert set(screening.factor_names) == wanted
