@@ -568,11 +568,14 @@ class Simulation:
         members = {"faith": "faith", "perceived_progress": "progress"}
 
         def assign(array: np.ndarray, owner: np.ndarray, value: Any) -> None:
+            # Membership arrays carry a dummy last slot that belongs to nobody.
+            if array.shape[1] > len(owner):
+                owner = np.append(owner, -1)
             if isinstance(value, dict):
                 for i, x in value.items():
                     array[:, owner == i] = x
             else:
-                array[:, : len(owner)] = value
+                array[:, owner >= 0] = value
 
         for key, attr in pairs.items():
             if key in values:
@@ -972,7 +975,8 @@ class Simulation:
         self.conflict = _clip01(self.conflict + self._where_live(step))
 
     def update_trust(self, outcome: dict[str, np.ndarray]) -> None:
-        """Asymmetric learning from joint acts, erosion by conflict, repair by resolution."""
+        """Asymmetric learning from joint acts; erosion by conflict, more so when it is
+        handled destructively."""
         p = self.p
         v = self._views()
         spec = p["trust_update"]
@@ -1012,7 +1016,7 @@ class Simulation:
         v = self._views()
         # honoured = keep * honoured + weight * reciprocated
         # breached = keep * breached + weight * breach weight * (not reciprocated)
-        # weight: max(formalisation, mandate) where the collaboration works, else 0;
+        # weight: 1 where the collaboration works, else 0 (formal assurance is the prior);
         # keep: confidence_memory where it works, else 1 (no forgetting).
         evidence = np.concatenate([self.honoured, self.breached]).reshape(2, self.R, self.E)
         evidence *= v["keep"]
