@@ -564,7 +564,7 @@ class Simulation:
         so that it fades as the model's own evidence would; the risk threshold follows
         the new trust and confidence unless it is given too.
         """
-        pairs = {"trust": "trust", "risk_threshold": "risk", "conflict": "conflict"}
+        pairs = {"trust": "trust", "conflict": "conflict"}
         members = {"faith": "faith", "perceived_progress": "progress"}
 
         def assign(array: np.ndarray, owner: np.ndarray, value: Any) -> None:
@@ -597,8 +597,10 @@ class Simulation:
             self.honoured = np.where(given, honoured, self.honoured)
             self.breached = np.where(given, total - honoured, self.breached)
             self.confidence = self._confidence(v)
-        if "risk_threshold" not in values:
-            self.risk = self._risk_target()
+        # The risk threshold follows the new trust and confidence, except where given.
+        self.risk = self._risk_target()
+        if "risk_threshold" in values:
+            assign(self.risk, self.st.src, values["risk_threshold"])
         self._memo.clear()
         self.produce_performance()
 

@@ -83,7 +83,8 @@ BAD = [
     ("unknown factor", small(factors="[factors]\ntrust_gian = {}\n"),
      "factors.trust_gian: unknown parameter (did you mean 'trust_gain'?)"),
     ("factor out of bounds", small(factors="[factors]\ntrust_gain = {low = 0.0, high = 0.3}\n"),
-     "factors.trust_gain.low: got 0.0; allowed: a number from 0.01 to 0.5"),
+     "factors.trust_gain.low: got 0.0; allowed: a number from "
+     f"{PARAMETERS['trust_gain'].low:g} to {PARAMETERS['trust_gain'].high:g}"),
     ("reversed range", small(factors="[factors]\ntrust_gain = {low = 0.3, high = 0.1}\n"),
      "factors.trust_gain: low 0.3 must be below high 0.1"),
     ("bad choice", small(factors='[factors]\ntrust_update = {choices = ["ratchet", "x"]}\n'),
@@ -145,7 +146,8 @@ def test_design_sizes_and_factor_mapping(tmp_path):
         d = exp.design_frame()
         assert set(d["trust_update"]) <= set(PARAMETERS["trust_update"].choices)
         assert set(d["dissolve_patience"]) <= {2, 3, 4}
-        assert d["trust_gain"].between(0.01, 0.5).all()
+        gain = PARAMETERS["trust_gain"]  # a factor without a range spans the declared one
+        assert d["trust_gain"].between(gain.low, gain.high).all()
         assert all(isinstance(v, int) for v in d["dissolve_patience"])
     sobol2 = load_experiment(write(tmp_path, small("sobol", "n = 8\nsecond_order = true",
                                                    factors=f3)))

@@ -13,18 +13,14 @@ import warnings
 from typing import Any
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ioc_sim import PARAMETERS, CollaborationModel
-from ioc_sim.context import FORMS, STATUSES
+from ioc_sim.context import FORMS, STATUSES, SYSTEM_FIELDS
 from ioc_sim.metrics import METRICS
 
 MONTHS = 24
-# gate_softness may be as small as a subnormal float; the model divides by it (see
-# test_tiny_gate_softness_is_numerically_clean) and the result is still right.
-pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered in divide:RuntimeWarning")
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 UNIT_INTERVAL = (
@@ -91,10 +87,7 @@ def structures(draw) -> dict[str, Any]:
                 ["regime_switch", "shock", "support", "leadership_turnover", "merger", "set"]
             )
         )
-        # Turnover and mergers at month 0 are known defects (test_model.py, xfail tests
-        # test_leadership_turnover_at_month_zero / test_merger_at_month_zero_*); here they
-        # happen from month 1 on.
-        m = draw(st.integers(1, MONTHS) if kind in ("leadership_turnover", "merger") else month)
+        m = draw(month)  # month 0 included, for turnover and mergers too
         if kind == "regime_switch":
             events.append({"month": m, "kind": kind, "competition": draw(unit)})
         elif kind == "shock":
@@ -136,19 +129,26 @@ def structures(draw) -> dict[str, Any]:
             target = draw(st.sampled_from(["system", *names]))
             field = draw(
                 st.sampled_from(
-                    ["competition", "regulator_trust", "data_sharing", "resource_pressure"]
+                    SYSTEM_FIELDS  # every system field, regulatory blocking included
                     if target == "system"
-                    else ["shared_vision", "pace", "integration_depth", "mandate", "history"]
+                    else [
+                        "shared_vision",
+                        "pace",
+                        "integration_depth",
+                        "mandate",
+                        "history",
+                        "support",
+                    ]
                 )
             )
-            low = -1.0 if field == "history" else 0.0
+            bounds = PARAMETERS[field]
             events.append(
                 {
                     "month": m,
                     "kind": kind,
                     "target": target,
                     "field": field,
-                    "value": draw(st.floats(low, 1.0)),
+                    "value": draw(st.floats(bounds.low, bounds.high)),
                 }
             )
     return {"n_organisations": n, "collaborations": collabs, "events": events}
@@ -227,16 +227,11 @@ def test_same_seed_same_output_for_any_parameters(params, seed):
     assert a.equals(b)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeWarning,
-    reason=(
-        "core.Simulation.choose_acts computes expit((risk - exposure) / gate_softness); a "
-        "declared-valid gate_softness below about 1e-308 overflows the division "
-        "(RuntimeWarning: overflow encountered in divide), though expit(+-inf) is still 0/1"
-    ),
-)
 def test_tiny_gate_softness_is_numerically_clean():
+    # Below 1e-6 the gate is the hard threshold (risk >= exposure): no division by a
+    # subnormal number, no overflow warning, and the same run as gate_softness = 0.
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        CollaborationModel(rng=1, n_organisations=6, months=3, gate_softness=1e-310).run()
+        tiny = CollaborationModel(rng=1, n_organisations=6, months=3, gate_softness=1e-310).run()
+    hard = CollaborationModel(rng=1, n_organisations=6, months=3, gate_softness=0.0).run()
+    assert tiny.model_dataframe().equals(hard.model_dataframe())

@@ -15,10 +15,19 @@ its only driver (an "instrument") and say which in the comment.
 Rows the code gets wrong, or does not implement, are marked
 ``xfail(strict=True)`` with the exact reason: they must keep failing until
 the model changes, and then the mark has to go.
+
+One row cannot be moved through a keyword alone: "communication | synergy".
+Communication is two-way exchange (a collaborative act met by the partner's),
+and any keyword that changes how often partners reciprocate also changes how
+often they act. That row (``design=TWO_WAY``) takes each arm's state from the
+same run and month and lays out the *same number* of acts in every
+collaboration either as reciprocated pairs (high) or one way only (low), so
+only the share of two-way exchange differs.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from typing import Any, NamedTuple
@@ -26,7 +35,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pytest
 
-from ioc_sim import CollaborationModel, ConfigError
+from ioc_sim import CollaborationModel
+from ioc_sim.metrics import METRICS
 
 N_ORGS = 12
 MONTHS = 60
@@ -37,16 +47,21 @@ AFTER_SHOCK = tuple(range(13, 25))
 SHOCK = [{"month": 12, "kind": "shock", "magnitude": 1.0}]
 FINAL_AMBITION = "ambition"  # mean ambition of the collaborations at the end (a context state)
 
-NOT_IMPLEMENTED = (
-    "not implemented: ioc_sim.parameters declares no {what}, so CollaborationModel rejects "
-    "the keyword with ConfigError{extra}"
-)
-CONFLICT_RAISES_TRUST = (
-    "wrong sign for constructive partners: core.Simulation.update_trust adds "
-    "(-conflict_trust_erosion*trust + resolution_effect*style)*conflict to trust; with the "
-    "defaults 0.03 and 0.05 that is positive whenever style > 0.6*trust, so among "
-    "constructive organisations (style 0.5..1) more conflict builds trust "
-    "(about +0.19 mean trust, months 24-60)"
+#: Competition suppresses every collaborative act (no shock): nobody acts, in either arm.
+NO_ACTS = {"competition": 1.0, "competition_effect": 1.0}
+#: ``Link.design`` of the communication row (see the module docstring).
+TWO_WAY = "two_way_acts"
+
+DEPTH_LOWERS_CONFIDENCE = (
+    "wrong sign under this design: a deeper collaboration raises the formal prior of "
+    "confidence (core.Simulation._formal_assurance, +0.167 at month 0) but also raises the "
+    "exposure that the risk threshold must clear and shrinks the slack term, so "
+    "collaborative behaviour falls (0.28 -> 0.04, months 24-60) and reciprocated acts almost "
+    "stop (0.07 -> 0.00); since every working month now counts as evidence with weight 1 "
+    "(_pair_contexts: weight = working), the unreciprocated months are breaches that "
+    "outweigh the prior: honoured evidence 2.76 -> 0.40, breached 7.01 -> 9.36, so mean "
+    "confidence falls by 0.0165 (per seed -0.014 to -0.020). With no acts in either arm "
+    "(integration_depth-confidence_same_record) the sign is right."
 )
 
 
@@ -62,6 +77,7 @@ class Link(NamedTuple):
     months: tuple[int, ...] = LATE
     xfail: str | None = None
     raises: type[Exception] | None = None
+    design: str | None = None  # None: two arms of keywords; TWO_WAY: see the module docstring
 
 
 # fmt: off
@@ -88,11 +104,11 @@ LINKS = [
     # "conflict | trust | - | stated" (instrument: conflict_slope scales every driver of
     # conflict; default mix of resolution styles)
     Link("conflict-trust", {"conflict_slope": 0.0}, {"conflict_slope": 1.0}, "trust", -1),
-    # same row, partners who all resolve conflict constructively: the sign flips
+    # same row, partners who all resolve conflict constructively: conflict still costs trust
+    # (constructive handling only spares the extra cost of destructive handling)
     Link("conflict-trust_among_constructive_partners",
          {"conflict_slope": 0.0, "constructive_share": 1.0},
-         {"conflict_slope": 1.0, "constructive_share": 1.0}, "trust", -1,
-         xfail=CONFLICT_RAISES_TRUST),
+         {"conflict_slope": 1.0, "constructive_share": 1.0}, "trust", -1),
     # "constructive conflict resolution | trust, faith, perceived progress | + | stated"
     Link("constructive_resolution-trust", {"constructive_share": 0.5},
          {"constructive_share": 1.0}, "trust", +1),
@@ -123,7 +139,11 @@ LINKS = [
     # "mandate, integration depth, contracts | confidence | + | stated"
     Link("mandate-confidence", {"mandate": 0.0}, {"mandate": 1.0}, "confidence", +1),
     Link("integration_depth-confidence", {"integration_depth": 0.1},
-         {"integration_depth": 0.9}, "confidence", +1),
+         {"integration_depth": 0.9}, "confidence", +1, xfail=DEPTH_LOWERS_CONFIDENCE),
+    # the same row for the same record of acts: nobody acts in either arm, so the evidence
+    # is identical and only the formal prior can move confidence
+    Link("integration_depth-confidence_same_record", {"integration_depth": 0.1, **NO_ACTS},
+         {"integration_depth": 0.9, **NO_ACTS}, "confidence", +1),
     Link("contracts-confidence", {"formalisation": 0.1}, {"formalisation": 0.9},
          "confidence", +1),
     # "trust in regulators | confidence | + | inferred"
@@ -173,11 +193,10 @@ LINKS = [
     # "faith | collaborative behaviour | + | stated" (instrument: initial_faith)
     Link("faith-collaborative_behaviour", {"initial_faith": 0.1}, {"initial_faith": 0.9},
          "collaborative_behaviour", +1),
-    # "communication | synergy | + | stated" (synergy read as collaborative performance)
-    Link("communication-synergy", {"communication": 0.1}, {"communication": 0.9},
-         "collaborative_performance", +1,
-         xfail=NOT_IMPLEMENTED.format(what="communication parameter", extra=""),
-         raises=ConfigError),
+    # "communication | synergy | + | stated" (synergy read as collaborative performance;
+    # communication as the share of acts that meet the partner's, at the default
+    # communication_effect and the same number of acts: design TWO_WAY)
+    Link("communication-synergy", {}, {}, "collaborative_performance", +1, design=TWO_WAY),
     # "collaborative behaviour | effectiveness through collaboration | + | stated"
     # (instrument: the competition barrier at full strength)
     Link("collaborative_behaviour-effectiveness",
@@ -190,10 +209,9 @@ LINKS = [
     Link("competition-future_willingness", {"competition": 0.0}, {"competition": 1.0},
          "faith", -1),
     Link("regulatory_blocking-collaborative_behaviour", {"regulatory_blocking": 0.0},
-         {"regulatory_blocking": 1.0}, "collaborative_behaviour", -1,
-         xfail=NOT_IMPLEMENTED.format(what="regulatory blocking parameter",
-                                      extra="; merger events always complete"),
-         raises=ConfigError),
+         {"regulatory_blocking": 1.0}, "collaborative_behaviour", -1),
+    Link("regulatory_blocking-future_willingness", {"regulatory_blocking": 0.0},
+         {"regulatory_blocking": 1.0}, "faith", -1),
     # "missing data sharing | collaboration | - | stated" (collaboration read both as
     # behaviour and as collaborative performance)
     Link("missing_data_sharing-collaborative_behaviour", {"data_sharing": 0.9},
@@ -236,8 +254,50 @@ def _outcome(settings: dict[str, Any], seed: int, outcome: str, months: tuple[in
     return float(model.model_dataframe().loc[list(months), outcome].mean())
 
 
+def _lay_out_acts(sim, two_way: bool) -> None:
+    """Replace this month's acts: in every collaboration, acts on an even number ``n`` of its
+    pairs' directions, either both directions of ``n / 2`` pairs (every act reciprocated) or
+    one direction of ``n`` pairs (none reciprocated)."""
+    st, edge_collab = sim.st, sim.edge_collab[0]
+    act = np.zeros(sim.E, dtype=bool)
+    for c in range(sim.C):
+        forward = np.flatnonzero((edge_collab == c) & (st.src < st.dst))  # one per pair
+        n = len(forward) // 2 * 2
+        if two_way:
+            act[forward[: n // 2]] = True
+            act[st.rev[forward[: n // 2]]] = True
+        else:
+            act[forward[:n]] = True
+    sim.act = act[None, :]
+    sim.recip = sim.act.take(st.rev, axis=1)
+
+
+def _two_way_outcome(
+    settings: dict[str, Any], seed: int, outcome: str, months: tuple[int, ...], two_way: bool
+) -> float:
+    """``outcome`` after laying out the acts of each of ``months`` two-way or one-way (from
+    the model's own state that month, on a copy, so the run itself goes on unchanged)."""
+    model = CollaborationModel(rng=seed, n_organisations=N_ORGS, months=MONTHS, **settings)
+    values = []
+    for month in months:
+        model.run(month - model.steps)
+        sim = copy.deepcopy(model.sim)
+        _lay_out_acts(sim, two_way)
+        sim.produce_performance()
+        values.append(METRICS[outcome].func(sim)[0])
+    return float(np.mean(values))
+
+
 def _effects(link: Link, seeds: tuple[int, ...] = SEEDS) -> np.ndarray:
     """High-arm minus low-arm outcome, one value per common seed."""
+    if link.design == TWO_WAY:
+        return np.array(
+            [
+                _two_way_outcome(link.high, s, link.outcome, link.months, two_way=True)
+                - _two_way_outcome(link.low, s, link.outcome, link.months, two_way=False)
+                for s in seeds
+            ]
+        )
     return np.array(
         [
             _outcome(link.high, s, link.outcome, link.months)
@@ -290,3 +350,47 @@ def test_common_seeds_make_arms_identical_without_a_change():
     a = CollaborationModel(rng=3, n_organisations=N_ORGS, months=24).run()
     b = CollaborationModel(rng=3, n_organisations=N_ORGS, months=24).run()
     assert a.model_dataframe().equals(b.model_dataframe())
+
+
+def _laid_out(two_way: bool, **settings: Any):
+    """The default system at month 24 (seed 1), on a copy with this month's acts laid out."""
+    model = CollaborationModel(rng=1, n_organisations=N_ORGS, months=MONTHS, **settings)
+    sim = copy.deepcopy(model.run(24).sim)
+    _lay_out_acts(sim, two_way)
+    sim.produce_performance()
+    return sim
+
+
+def test_two_way_design_changes_only_the_share_of_reciprocated_acts():
+    """The premise of the communication row: both layouts put the same number of acts in
+    every collaboration (so the same collaborative behaviour per collaboration), all of them
+    reciprocated in one and none in the other."""
+    two, one = _laid_out(True), _laid_out(False)
+    for sim in (two, one):
+        assert sim.live_collaborations().all()
+    per_collab = [sim.by_collab_edge.sum(sim.act)[0, :-1] for sim in (two, one)]
+    assert (per_collab[0] == per_collab[1]).all() and (per_collab[0] > 0).all()
+    assert (two.act <= two.recip).all()  # every act met by the partner's
+    assert not (one.act & one.recip).any()  # none
+    # Everything the output multiplies besides the exchange is the same in both.
+    assert np.array_equal(two.mech, one.mech)
+
+
+def test_communication_effect_scales_output_by_the_two_way_share():
+    """output = behaviour * (1 - w + w * reciprocated share) * combined mechanisms, the
+    geometric mean of the three under the multiplicative form (core.Simulation.
+    produce_performance), so with all acts two-way the output is 1 / (1 - w) times the output
+    with none, and with communication_effect 0 exchange makes no difference."""
+    w = 0.3
+    form = {"performance_form": "multiplicative"}
+    two, one = (_laid_out(t, communication_effect=w, **form) for t in (True, False))
+    live = two.output[0, :-1] > 0
+    assert live.any()
+    assert np.allclose(
+        two.output[0, :-1][live] * (1 - w), one.output[0, :-1][live], rtol=1e-12, atol=0
+    )
+    behaviour_c = two.by_collab_edge.mean(two.act)[0, :-1]
+    combined = np.cbrt(two.mech[0, :, :-1].prod(axis=0))
+    assert np.allclose(two.output[0, :-1], behaviour_c * combined, rtol=1e-12, atol=0)
+    two0, one0 = (_laid_out(t, communication_effect=0.0, **form) for t in (True, False))
+    assert np.array_equal(two0.output, one0.output)

@@ -199,18 +199,26 @@ def test_one_month_without_acts_matches_hand_computation():
     r0_b = (0.6 * t0 + 0.4 * c0) * (1 - 0.25 * 0.6 - 0.2)
     # An organisation's cost of integration is front-loaded: depth * exp(-age/24).
     assert a.efficiency == pytest.approx(0.6 - 0.05 * 0.4 * math.exp(0 / 24.0), **EXACT)
+    # The ambition of the joint aims starts raised by history and the legal agreement:
+    # 0.45 + history_ambition_effect (0.1) * 0.5 + formal_ambition_effect (0.1) * 0.6.
+    amb0 = 0.45 + 0.1 * 0.5 + 0.1 * 0.6
+    assert context_of(model, "pair", "ambition") == pytest.approx(amb0, **EXACT)
 
     model.step()
 
     # Conflict moves a quarter of the way to its new target (vision 0.2).
     k1_target = 0.7 * ((1 - 0.7) + (1 - 0.35) + (1 - compat) + (1 - 0.2) + 0.25) / 6
     k1 = k0 + 0.25 * (k1_target - k0)
-    # No joint act: trust moves only by erosion and the pair's mean resolution style.
+    # No joint act, so nothing to learn from: trust only loses to conflict, the erosion
+    # (0.1) plus the harm of the pair's mean resolution style,
+    # resolution_effect * (1 - style) / 2, both times conflict times trust.
     style = 0.5 * (0.8 + -0.6)
-    t1 = t0 + (-0.1 * k1 * t0 + 0.08 * style * k1)
-    # Confidence: every obligation (weight max(formal, mandate) = 0.6) was breached, and a
-    # breach counts trust_asymmetry times when confidence is the fragile one.
-    c1 = (0 + 8.0 * prior + 1) / (0 + 0.6 * 2.5 * 1 + 8.0 + 2)
+    t1 = t0 - (0.1 + 0.08 * (1 - style) / 2) * k1 * t0
+    # Confidence: the working month is one observation (weight 1, whatever the mandate or
+    # contract), and the partner did not reciprocate, so it is a breach, counted
+    # trust_asymmetry (2.5) times when confidence is the fragile one; the old evidence (none)
+    # is kept at confidence_memory.
+    c1 = (0 + 8.0 * prior + 1) / (0 + 1 * 2.5 + 8.0 + 2)
     r1_a = r0_a + 0.4 * ((0.6 * t1 + 0.4 * c1) * (1 - 0.25 * 0.3) - r0_a)
     r1_b = r0_b + 0.4 * ((0.6 * t1 + 0.4 * c1) * (1 - 0.25 * 0.6 - 0.2) - r0_b)
     for x, y in ((a, b), (b, a)):
@@ -221,23 +229,25 @@ def test_one_month_without_acts_matches_hand_computation():
     assert b.risk_threshold_with(a) == pytest.approx(r1_b, **EXACT)
 
     # Perceived progress: drivers (role, evaluation, flexibility, trust, ambition, actors,
-    # workforce stability, 1 - intra conflict)/8, weighted 1 - 0.4 against effectiveness 0;
-    # resolution repair = 0.08 * own style * conflict. Faith: half old progress plus trust,
-    # persuasion 0.3*(mean persuasiveness - 0.5), mandate raises by 0.2*0.5.
-    faith_target = 0.5 * (0.5 + t1) + 0.3 * ((0.6 + 0.3) / 2 - 0.5) + 0.2 * 0.5
+    # workforce stability, 1 - intra conflict)/8, weighted 1 - 0.4 against effectiveness 0.
+    # Faith: half old progress plus trust, persuasion 0.3*(mean persuasiveness - 0.5), the
+    # mandate raises by 0.2*0.5 and full competition lowers by competition_faith_effect
+    # (0.05) * 1. Both then lose resolution_effect * (1 - own style) / 2 * conflict of
+    # their own (old) value.
+    faith_target = 0.5 * (0.5 + t1) + 0.3 * ((0.6 + 0.3) / 2 - 0.5) + 0.2 * 0.5 - 0.05 * 1.0
     for agent, flex, stability, intra, own_style in (
         (a, 0.55, 0.8, 0.2, 0.8),
         (b, 0.45, 0.6, 0.4, -0.6),
     ):
-        drivers = (0.6 + 0.3 + flex + t1 + 0.45 + 0.9 + stability + (1 - intra)) / 8
-        repair = 0.08 * own_style * k1
-        progress = 0.5 + 0.2 * ((1 - 0.4) * drivers - 0.5) + repair
-        faith = 0.55 + 0.3 * (faith_target - 0.55) + repair
+        drivers = (0.6 + 0.3 + flex + t1 + amb0 + 0.9 + stability + (1 - intra)) / 8
+        harm = 0.08 * (1 - own_style) / 2 * k1
+        progress = 0.5 + 0.2 * ((1 - 0.4) * drivers - 0.5) - harm * 0.5
+        faith = 0.55 + 0.3 * (faith_target - 0.55) - harm * 0.55
         view = agent.collaborations["pair"]
         assert view["perceived_progress"] == pytest.approx(progress, **EXACT)
         assert view["faith"] == pytest.approx(faith, **EXACT)
     # Small wins: ambition moves 0.1 of the way toward the pair's trust.
-    assert context_of(model, "pair", "ambition") == pytest.approx(0.45 + 0.1 * (t1 - 0.45), **EXACT)
+    assert context_of(model, "pair", "ambition") == pytest.approx(amb0 + 0.1 * (t1 - amb0), **EXACT)
     # Performance with no benefit yet: baseline, minus the front-loaded integration cost
     # (age 1), minus pressure on access (0.2 * 0.4), minus the distress penalty for B.
     assert a.collaborative_behaviour == 0.0
@@ -250,7 +260,7 @@ def test_one_month_without_acts_matches_hand_computation():
     assert row["conflict"] == pytest.approx(k1, **EXACT)
 
 
-def test_leadership_turnover_moves_trust_toward_initial_trust_exactly():
+def test_leadership_turnover_scales_trust_by_the_share_kept_exactly():
     turnover = [
         {
             "month": 6,
@@ -260,7 +270,14 @@ def test_leadership_turnover_moves_trust_toward_initial_trust_exactly():
             "persuasiveness": 0.1,
         }
     ]
-    params = {"history": 1.0, "turnover_trust_loss": 0.3, "months": 12, **NO_ACTS}
+    params = {
+        "history": 1.0,
+        "turnover_trust_loss": 0.3,
+        "conflict_trust_erosion": 0.015,
+        "resolution_effect": 0.03,
+        "months": 12,
+        **NO_ACTS,
+    }
     model = CollaborationModel(
         rng=2, organisations=[ORG_A, ORG_B, ORG_C], events=turnover, **params
     )
@@ -271,15 +288,21 @@ def test_leadership_turnover_moves_trust_toward_initial_trust_exactly():
     model.step()
     a = model.agent("A")
     assert (a.vulnerability, a.persuasiveness) == (0.9, 0.1)
+    touched = 0
     for x in agents:
         for y in x.partners:
             t5 = before[(x.code, y.code)]
             if "A" in (x.code, y.code):
-                t5 += 0.3 * (0.4 - t5)  # turnover: 30% of the way to initial_trust
+                # New leaders keep 1 - turnover_trust_loss of the relation, both ways round.
+                t5 *= 1 - 0.3
+                touched += 1
+            # Then month 6 without acts: trust only loses to conflict, erosion plus the
+            # harm of the pair's mean resolution style.
             k6 = x.conflict_with(y)
             style = 0.5 * (x.resolution_style + y.resolution_style)
-            expected = t5 + (-0.03 * k6 * t5 + 0.05 * style * k6)
+            expected = t5 - (0.015 + 0.03 * (1 - style) / 2) * k6 * t5
             assert x.trust_in(y) == pytest.approx(expected, **EXACT)
+    assert touched == 4  # A-B, B-A, A-C, C-A; B-C and C-B only erode
 
 
 def test_leadership_turnover_without_values_takes_population_means():
@@ -296,19 +319,184 @@ def test_leadership_turnover_without_values_takes_population_means():
     assert (b.vulnerability, b.persuasiveness) == (0.25, 0.85)
 
 
-def test_leadership_turnover_with_dynamics_pulls_trust_back():
-    # History of success puts trust well above initial_trust; turnover pulls A's relations
-    # back toward it, compared with the same seed without turnover.
+def test_leadership_turnover_with_dynamics_lowers_only_that_organisations_relations():
+    # History of success puts trust well above initial_trust; new leaders at ORG03 keep only
+    # 1 - turnover_trust_loss (0.7) of its relations, compared with the same seed without
+    # turnover.
     def run(events):
         model = CollaborationModel(rng=4, n_organisations=10, history=1.0, months=12, events=events)
-        return model.run(6)
+        return model.run(6).sim
 
     code = "ORG03"
     turned = run([{"month": 6, "kind": "leadership_turnover", "organisation": code}])
     same = run(None)
-    gap_turned = [abs(turned.agent(code).trust_in(p) - 0.4) for p in turned.agent(code).partners]
-    gap_same = [abs(same.agent(code).trust_in(p) - 0.4) for p in same.agent(code).partners]
-    assert np.mean(gap_turned) < 0.8 * np.mean(gap_same)
+    i = turned.pop.ids.index(code)
+    touched = (turned.st.src == i) | (turned.st.dst == i)
+    assert touched.any() and not touched.all()
+    t_turned, t_same = turned.trust[0], same.trust[0]
+    # The month's acts and draws are the same, so every other relation is untouched ...
+    np.testing.assert_array_equal(t_turned[~touched], t_same[~touched])
+    # ... and ORG03's are lower. Erosion and losses are proportional to trust and gains are
+    # larger from a lower trust, so no relation ends the month below 0.7 of its twin.
+    assert t_turned[touched].mean() < 0.75 * t_same[touched].mean()
+    ratio = t_turned[touched] / t_same[touched]
+    assert (ratio >= 0.7 - 1e-12).all() and (ratio < 1).all()
+
+
+# ----------------------------------------------------------- initial relations
+def three_with(relations, **extra) -> CollaborationModel:
+    """A, B and C in the default alliance "main", starting from ``relations``."""
+    return CollaborationModel(
+        rng=1,
+        organisations=[ORG_A, ORG_B, ORG_C],
+        initial_relations=relations,
+        **{"months": 6, **extra},
+    )
+
+
+# The default alliance: mandate 0, depth 0.3, formalisation 0.3, history 0, so the model's own
+# start is trust 0.4 + 0.1 * 0.3 and confidence (k * prior + 1) / (k + 2) with k = 10 and
+# prior = (0 + 0.3 + 0.3) / 3 * (1 - regulator_weight 0.5 * (1 - regulator_trust 0.5)).
+OWN_TRUST = 0.4 + 0.1 * 0.3
+OWN_PRIOR = 10 * (0.0 + 0.3 + 0.3) / 3 * (1 - 0.5 * 0.5)
+OWN_CONFIDENCE = (OWN_PRIOR + 1) / (10 + 2)
+# 1 - finance_risk_effect 0.3 * (1 - finances) - distress_risk_effect 0.3 * distressed
+RISK_APPETITE = {"A": 1 - 0.3 * (1 - 0.7), "B": 1 - 0.3 * (1 - 0.4) - 0.3, "C": 1 - 0.3 * 0.5}
+
+
+def test_initial_relations_set_each_organisations_own_view():
+    relations = {
+        "trust": {"A": 0.9, "B": 0.2},
+        "conflict": 0.1,
+        "faith": {"B": 0.8},
+        "perceived_progress": 0.3,
+    }
+    model = three_with(relations)
+    a, b, c = (model.agent(k) for k in "ABC")
+    # Pair values are the source's: A's trust in both partners, B's in both; C's is the
+    # model's own. A number (conflict) applies to every pair.
+    for x, y, trust in (
+        (a, b, 0.9),
+        (a, c, 0.9),
+        (b, a, 0.2),
+        (b, c, 0.2),
+        (c, a, OWN_TRUST),
+        (c, b, OWN_TRUST),
+    ):
+        assert x.trust_in(y) == pytest.approx(trust, **EXACT), (x.code, y.code)
+        assert x.conflict_with(y) == pytest.approx(0.1, **EXACT)
+        assert x.confidence_in(y) == pytest.approx(OWN_CONFIDENCE, **EXACT)
+    # Risk thresholds are not given, so they follow the new trust and confidence:
+    # (0.5 * trust + 0.5 * confidence) * (1 - 0.3 * (1 - finances) - 0.3 * distressed).
+    for x, y in ((a, b), (a, c), (b, a), (b, c), (c, a), (c, b)):
+        assert x.risk_threshold_with(y) == pytest.approx(
+            (0.5 * x.trust_in(y) + 0.5 * OWN_CONFIDENCE) * RISK_APPETITE[x.code], **EXACT
+        )
+    # Membership values are the member's: B's faith; A's and C's are the model's own
+    # 0.5 + 0.2 * history 0. Perceived progress is given for everyone.
+    for agent, faith in ((a, 0.5), (b, 0.8), (c, 0.5)):
+        view = agent.collaborations["main"]
+        assert view["faith"] == pytest.approx(faith, **EXACT), agent.code
+        assert view["perceived_progress"] == pytest.approx(0.3, **EXACT)
+    # The month-0 record is taken after the replacement.
+    row = model.model_dataframe().loc[0]
+    assert row["trust"] == pytest.approx((2 * 0.9 + 2 * 0.2 + 2 * OWN_TRUST) / 6, **EXACT)
+    assert row["faith"] == pytest.approx((0.5 + 0.8 + 0.5) / 3, **EXACT)
+    assert row["conflict"] == pytest.approx(0.1, **EXACT)
+    model.run()  # and the run goes on from there
+
+
+def test_initial_relations_per_organisation_faith_in_every_collaboration_of_it():
+    collabs = [{"name": "ab", "members": ["A", "B"]}, {"name": "abc", "members": ["A", "B", "C"]}]
+    model = CollaborationModel(
+        rng=1,
+        organisations=[ORG_A, ORG_B, ORG_C],
+        collaborations=collabs,
+        months=3,
+        initial_relations={"faith": {"A": 0.9}, "perceived_progress": {"C": 0.1}},
+    )
+    a, b, c = (model.agent(k) for k in "ABC")
+    assert a.collaborations["ab"]["faith"] == a.collaborations["abc"]["faith"] == 0.9
+    assert b.collaborations["ab"]["faith"] == b.collaborations["abc"]["faith"] == 0.5
+    assert c.collaborations["abc"]["perceived_progress"] == 0.1
+    assert a.collaborations["abc"]["perceived_progress"] == 0.5
+
+
+def test_initial_risk_threshold_given_is_kept():
+    model = three_with({"trust": 0.6, "risk_threshold": {"C": 0.05, "A": 0.7}})
+    a, b, c = (model.agent(k) for k in "ABC")
+    assert c.risk_threshold_with(a) == c.risk_threshold_with(b) == 0.05
+    assert a.risk_threshold_with(b) == a.risk_threshold_with(c) == 0.7
+    model = three_with({"risk_threshold": 0.2})
+    assert all(x.risk_threshold_with(y) == 0.2 for x in model.organisations for y in x.partners)
+
+
+def test_initial_risk_threshold_not_given_follows_the_new_trust_when_others_are_given():
+    model = three_with({"trust": 0.9, "risk_threshold": {"C": 0.05}})
+    a, b, c = (model.agent(k) for k in "ABC")
+    assert c.risk_threshold_with(a) == 0.05
+    for x in (a, b):
+        for y in x.partners:
+            assert x.risk_threshold_with(y) == pytest.approx(
+                (0.5 * 0.9 + 0.5 * OWN_CONFIDENCE) * RISK_APPETITE[x.code], **EXACT
+            )
+
+
+def test_initial_confidence_is_evidence_that_fades_like_the_models_own():
+    # No acts (full competition) and trust the fragile one: every working month (forming
+    # counts) keeps confidence_memory 0.9 of the evidence and adds one breach of weight 1.
+    model = three_with({"confidence": {"A": 0.9}}, months=24, fragile="trust", **NO_ACTS)
+    a, b, c = (model.agent(k) for k in "ABC")
+    # confidence = (honoured + prior + 1) / (honoured + breached + k + 2). For 0.9 from at
+    # least ten observations: total = max(10, (0.9 * 12 - prior - 1) / (1 - 0.9),
+    # (prior + 1) / 0.9 - 12) = 83 with prior 1.5, and honoured = 0.9 * (83 + 12) - 2.5 = 83.
+    total = (0.9 * 12 - OWN_PRIOR - 1) / (1 - 0.9)
+    honoured = 0.9 * (total + 12) - OWN_PRIOR - 1
+    assert (total, honoured) == (pytest.approx(83), pytest.approx(83))
+    for y in (b, c):
+        assert a.confidence_in(y) == pytest.approx(0.9, **EXACT)
+    assert b.confidence_in(a) == pytest.approx(OWN_CONFIDENCE, **EXACT)
+    # A's risk threshold follows: (0.5 * trust + 0.5 * 0.9) * (1 - 0.3 * (1 - 0.7)).
+    assert a.risk_threshold_with(b) == pytest.approx((0.5 * OWN_TRUST + 0.5 * 0.9) * 0.91, **EXACT)
+    breached = 0.0
+    gaps = [0.9 - OWN_CONFIDENCE]
+    for _ in range(24):
+        model.step()
+        honoured, breached = 0.9 * honoured, 0.9 * breached + 1.0
+        mine = (honoured + OWN_PRIOR + 1) / (honoured + breached + 12)
+        own = (OWN_PRIOR + 1) / (breached + 12)
+        assert a.confidence_in(b) == pytest.approx(mine, **EXACT)
+        assert a.confidence_in(c) == pytest.approx(mine, **EXACT)
+        assert b.confidence_in(a) == pytest.approx(own, **EXACT)
+        gaps.append(a.confidence_in(b) - b.confidence_in(a))
+    assert status_of(model, "main") in ("forming", "active")
+    # It fades: the survey's confidence loses its lead on the model's own month by month.
+    assert all(later < earlier for earlier, later in zip(gaps, gaps[1:], strict=False))
+    assert gaps[-1] < 0.35 * gaps[0]
+
+
+# fmt: off
+BAD_RELATIONS = [
+    ({"trsut": 0.5}, "initial_relations.trsut", "unknown relation (did you mean 'trust'?)"),
+    ({"trust": {"Z": 0.5}}, "initial_relations.trust.Z", "unknown organisation id"),
+    ({"trust": 1.5}, "initial_relations.trust", "a number from 0 to 1"),
+    ({"faith": {"B": -0.1}}, "initial_relations.faith.B", "a number from 0 to 1"),
+    ({"conflict": True}, "initial_relations.conflict", "a number from 0 to 1"),
+    ({"confidence": {"A": "high"}}, "initial_relations.confidence.A", "a number from 0 to 1"),
+    ([("trust", 0.5)], "initial_relations", "a table of relation names to values"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("relations", "field", "fragment"), BAD_RELATIONS, ids=[b[1] for b in BAD_RELATIONS]
+)
+def test_bad_initial_relations_raise_config_error_naming_the_field(relations, field, fragment):
+    with pytest.raises(ConfigError) as err:
+        three_with(relations)
+    assert err.value.field == field
+    assert str(err.value).startswith(f"{field}: ")
+    assert fragment in err.value.message
 
 
 # ----------------------------------------------------------------- determinism
@@ -730,50 +918,44 @@ def test_set_event_changes_a_system_context():
     assert after - before == pytest.approx((1.0 - 0.5) / 3, abs=1e-12)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason=(
-        "crash: Simulation.__init__ applies month-0 events before _initialise_relations, and "
-        "apply_event('leadership_turnover') reads self.trust, which does not exist yet "
-        "(AttributeError: 'Simulation' object has no attribute 'trust')"
-    ),
-)
 def test_leadership_turnover_at_month_zero():
+    # Month-0 turnover acts once relations exist: new leaders at A keep 1 -
+    # turnover_trust_loss (0.3) of the starting trust, 0.4 + 0.1 * formalisation 0.3 by the
+    # defaults, in both directions; the persuasiveness not given is the population mean.
     turnover = [
         {"month": 0, "kind": "leadership_turnover", "organisation": "A", "vulnerability": 0.9}
     ]
     model = CollaborationModel(rng=1, organisations=[ORG_A, ORG_B], events=turnover, months=3)
-    assert model.agent("A").vulnerability == 0.9
+    a, b = model.agent("A"), model.agent("B")
+    assert (a.vulnerability, a.persuasiveness) == (0.9, 0.5)
+    t0 = (0.4 + 0.1 * 0.3) * (1 - 0.3)
+    assert a.trust_in(b) == pytest.approx(t0, **EXACT)
+    assert b.trust_in(a) == pytest.approx(t0, **EXACT)
+    assert model.model_dataframe().loc[0, "trust"] == pytest.approx(t0, **EXACT)
+    model.run()  # and the run goes on from there
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "a merger at month 0 sets merged_into in Simulation.__init__, but the acquired agent is "
-        "removed only in CollaborationModel.step, so the month-0 state (and its collected "
-        "organisation rows) still lists it"
-    ),
-)
 def test_merger_at_month_zero_removes_the_acquired_agent_from_the_start():
     merger = [{"month": 0, "kind": "merger", "organisations": ["A", "B"]}]
-    model = CollaborationModel(rng=1, organisations=[ORG_A, ORG_B, ORG_C], events=merger, months=3)
+    model = CollaborationModel(
+        rng=1,
+        organisations=[ORG_A, ORG_B, ORG_C],
+        events=merger,
+        months=3,
+        collect_organisations=True,
+    )
     assert model.agent("B").merged_into == "A"
     assert model.agent("B") not in model.agents
+    assert len(model.agents) == 2
+    model.run()
+    df = model.organisation_dataframe()
+    for month in range(4):  # the month-0 rows as well as the later ones
+        assert set(df[df["month"] == month]["code"]) == {"A", "C"}, month
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "overlapping support windows: each support event restores the level it found when it "
-        "started (ev['_previous']), so when an earlier window ends inside a later one support "
-        "drops to 0 while the later one runs, and when the later one ends it restores the "
-        "earlier window's 0.9 for the rest of the run"
-    ),
-)
 def test_overlapping_support_windows_restore_the_original_level():
+    # The latest-started open window sets the level; with none open support returns to the
+    # collaboration's own level (the default alliance's 0).
     support = [
         {"month": 3, "kind": "support", "collaboration": "main", "level": 0.9, "until": 8},
         {"month": 5, "kind": "support", "collaboration": "main", "level": 0.5, "until": 12},
@@ -783,8 +965,26 @@ def test_overlapping_support_windows_restore_the_original_level():
     while model.running:
         model.step()
         levels.append(context_of(model, "main", "support"))
-    assert levels[12:] == [0.0, 0.0, 0.0]  # both windows over: back to the alliance's 0
+    assert levels[:3] == [0.0] * 3  # before either window
+    assert levels[3:5] == [0.9] * 2  # the first window alone
+    assert levels[5:8] == [0.5] * 3  # both open: the later one sets the level
     assert levels[8:12] == [0.5] * 4  # the second window is still running
+    assert levels[12:] == [0.0, 0.0, 0.0]  # both windows over: back to the alliance's 0
+
+
+def test_set_support_inside_a_window_applies_after_the_window():
+    # A "set" of support changes the collaboration's own level; an open window keeps its
+    # level until it ends, and then the new own level (not the one before) returns.
+    events = [
+        {"month": 2, "kind": "support", "collaboration": "main", "level": 0.9, "until": 6},
+        {"month": 4, "kind": "set", "target": "main", "field": "support", "value": 0.2},
+    ]
+    model = CollaborationModel(rng=1, n_organisations=6, months=8, events=events)
+    levels = [context_of(model, "main", "support")]
+    while model.running:
+        model.step()
+        levels.append(context_of(model, "main", "support"))
+    assert levels == [0.0, 0.0, 0.9, 0.9, 0.9, 0.9, 0.2, 0.2, 0.2]
 
 
 def test_merger_creates_a_merger_collaboration_and_removes_the_acquired_agent():
@@ -849,16 +1049,6 @@ def test_collaboration_starting_at_month_zero_forms_for_formation_months():
     assert seen[4] == "active"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "off by one: Simulation.review_collaborations starts a due collaboration (age 0) and "
-        "then adds a month of age in the same step, so a collaboration starting at month t > 0 "
-        "turns active at t + formation_months - 1 (one starting at month 0 is started in "
-        "__init__ and turns active at formation_months)"
-    ),
-)
 def test_later_collaboration_also_forms_for_formation_months():
     model = CollaborationModel(
         rng=1,
@@ -868,7 +1058,9 @@ def test_later_collaboration_also_forms_for_formation_months():
         collaborations=[{"name": "late", "start": 5}],
     )
     seen = _statuses(model, "late")
-    assert seen[5:9] == ["forming"] * 4
+    assert seen[:5] == ["planned"] * 5
+    assert seen[5:9] == ["forming"] * 4  # months 5, 6, 7, 8, as main's months 0-3
+    assert seen[9] == "active"
 
 
 BAD_CONTEXTS = {
@@ -901,6 +1093,28 @@ def test_voluntary_collaboration_in_bad_contexts_dissolves():
     assert df["dissolved_collaborations"].iloc[-1] == 1
     assert df["live_collaborations"].iloc[-1] == 0
     assert df.loc[first + 3, "dissolved_collaborations"] == 1
+
+
+def test_pairs_of_a_dissolved_collaboration_stop_changing():
+    # Its only collaboration gone, every pair falls back to no collaboration: no acts, and
+    # trust, confidence, risk threshold, conflict, faith and progress stay where they were.
+    model = CollaborationModel(rng=2, mandate=0.0, **BAD_CONTEXTS)
+    sim = model.sim
+    while status_of(model, "main") != "dissolved":
+        model.step()
+    month = model.steps
+    assert month < 50  # months left to see any change
+    assert (sim.edge_collab == sim.C).all()
+    names = ("trust", "confidence", "risk", "conflict", "faith", "progress", "honoured", "breached")
+    frozen = {name: getattr(sim, name).copy() for name in names}
+    ambition = context_of(model, "main", "ambition")
+    model.run()
+    for name, before in frozen.items():
+        np.testing.assert_array_equal(getattr(sim, name), before, err_msg=name)
+    assert context_of(model, "main", "ambition") == ambition
+    after = model.model_dataframe().loc[month:]
+    assert (after["trust"] == after["trust"].iloc[0]).all()
+    assert (after["collaborative_behaviour"] == 0).all()
 
 
 def test_mandated_collaboration_in_the_same_bad_contexts_does_not_dissolve():
