@@ -26,6 +26,7 @@ try:  # the ufunc np.clip ends in; calling it directly skips ~1.5 us of checks p
 except ImportError:  # numpy < 2
     from numpy.core.umath import clip as _clip
 
+from ioc_sim import kernels
 from ioc_sim.context import ORG_TYPES, STATUS, SYSTEM_FIELDS, TYPE_NAMES, CollaborationSpec
 
 PLANNED, FORMING, ACTIVE, DEEPENING, DISSOLVING, DISSOLVED = range(6)
@@ -661,6 +662,16 @@ class Simulation:
         v["fading"] = v["working_c"] * ctx["integration_depth"]
         # Exchange drivers up to the distress term (the sum keeps the original order).
         v["drivers"] = v["capacity_compat"] + v["accountability"] + self.system["data_sharing"]
+        # The per-pair inputs of the compiled monthly kernel, one contiguous block.
+        pack = np.empty((len(kernels.PACK_ROWS), self.R, self.E))
+        for i, name in enumerate(kernels.PACK_ROWS):
+            pack[i] = v[name]
+        v["pack"] = pack
+        mpack = np.empty((len(kernels.MEMBER_ROWS), self.R, self.M + 1))
+        for i, name in enumerate(kernels.MEMBER_ROWS):
+            mpack[i] = v[name]
+        v["mpack"] = mpack
+        v["working_c_f"] = np.ascontiguousarray(v["working_c"])
         self._view, self._view_key = v, key
         return v
 
@@ -705,16 +716,27 @@ class Simulation:
         v = self._views()
         return self.act if v["all_live"] else self.act & v["live"]
 
-    def _collab_pair_means(self) -> np.ndarray:
-        """Mean trust, behaviour, conflict and confidence of each collaboration's pairs,
-        shape (4, R, C + 1): one grouped pass, shared by the month's last two phases."""
-        key = (self.by_collab_edge, self.trust, self.act, self.conflict, self.confidence)
+    def _pair_means(self) -> tuple[np.ndarray, ...]:
+        """Grouped means of the pairs' state (:func:`ioc_sim.kernels.pair_means`): by
+        collaboration (trust, acts, conflict, confidence, joint acts), by membership
+        (trust, conflict, and the count) and by organisation (trust, conflict, and the
+        number of acts). One compiled pass, shared by the month's last two phases."""
+        v = self._views()
+        key = (self.edge_collab, self.edge_mem, self.trust, self.act, self.recip, self.conflict,
+               self.confidence, v["pack"])
         hit = self._memo.get("pair_means")
         if hit is None or any(a is not b for a, b in zip(hit[0], key, strict=True)):
-            hit = key, self.by_collab_edge.mean_columns(self.trust, self._acts(), self.conflict,
-                                                        self.confidence)
+            hit = key, kernels.pair_means(
+                self.trust, self.conflict, self.confidence, self.act, self.recip,
+                v["pack"][kernels.P_LIVE], self.edge_collab, self.edge_mem, self.st.src,
+                self.N, self.M + 1, self.C + 1)
             self._memo["pair_means"] = hit
         return hit[1]
+
+    def _collab_pair_means(self) -> np.ndarray:
+        """Mean trust, behaviour, conflict and confidence of each collaboration's pairs,
+        shape (4, R, C + 1)."""
+        return self._pair_means()[0][:4]
 
     # -------------------------------------------------------------- the month
     def step(self) -> None:
@@ -723,12 +745,7 @@ class Simulation:
         self._memo.clear()  # state may have been edited between months
         self.apply_scheduled_changes()
         self.review_collaborations()
-        self.choose_acts()
-        outcome = self.exchange()
-        self.update_conflict(outcome)
-        self.update_trust(outcome)
-        self.update_confidence()
-        self.update_risk_threshold()
+        self.pair_phases()
         self.update_progress_and_faith()
         self._grow_demand()
         self.produce_performance()
@@ -926,22 +943,71 @@ class Simulation:
     def exchange(self) -> dict[str, np.ndarray]:
         """Quality of each joint act; a partner that does not reciprocate is a breach."""
         p = self.p
-        v, d = self._views(), self._distress_views()
-        pressure = self._pressure()
-        # The expected quality changes only with contexts, distress and pressure.
-        key = (self._view_key, self._distress_key, pressure)
-        if key != self._quality_key:
-            drivers = (v["drivers"] + d["healthy_target"] + v["support"]
-                       + (1.0 - pressure)) / 7.0
-            self._mean_quality = expit(p["success_slope"] * (drivers - 0.5) * 2.0)
-            self._quality_key = key
-        quality = _clip01(self._mean_quality + p["outcome_noise"] * self._normal())
+        quality = _clip01(self._expected_quality() + p["outcome_noise"] * self._normal())
         joint = self.act & self.recip
         seen = np.where(joint, quality, p["expectation"] - p["breach_signal"])
         failed = joint & (quality < p["expectation"])
         # A partner not reciprocating teaches trust something only if it reads as a breach.
         observed = self.act if p["breach_signal"] > 0 else joint
         return {"observed": observed, "quality": seen, "failed": failed, "joint": joint}
+
+    def _expected_quality(self) -> np.ndarray:
+        """Expected quality of each pair's joint acts, (R, E); it changes only with
+        contexts, distress and pressure."""
+        v, d = self._views(), self._distress_views()
+        pressure = self._pressure()
+        key = (self._view_key, self._distress_key, pressure)
+        if key != self._quality_key:
+            drivers = (v["drivers"] + d["healthy_target"] + v["support"]
+                       + (1.0 - pressure)) / 7.0
+            self._mean_quality = np.ascontiguousarray(
+                expit(self.p["success_slope"] * (drivers - 0.5) * 2.0))
+            self._quality_key = key
+        return self._mean_quality
+
+    def pair_phases(self) -> None:
+        """This month's acts, exchange and updates of conflict, trust, confidence and risk
+        threshold, in one compiled pass (:func:`ioc_sim.kernels.pair_month`).
+
+        Gives the same numbers as :meth:`choose_acts`, :meth:`exchange`,
+        :meth:`update_conflict`, :meth:`update_trust`, :meth:`update_confidence` and
+        :meth:`update_risk_threshold` called in that order (the numpy reference,
+        which the tests compare it with), with the same random draws.
+        """
+        p, ctx, r, e = self.p, self.ctx, self.R, self.E
+        v = self._refresh_views()  # contexts are fixed from here to the month's end
+        u = self._uniform()
+        z = self._normal()
+        quality = self._expected_quality()
+        source_risk = self._distress_views()["source_risk"]
+        shock = self.shock_level()
+        barrier = 1.0 - p["competition_effect"] * self.system["competition"] * (1.0 - shock)
+        blocked = p["blocking_effect"] * self.system["regulatory_blocking"] * (1.0 - shock)
+        loss = p["trust_gain"] * (p["trust_asymmetry"] if p["fragile"] in ("trust", "equal")
+                                  else 1.0)
+        self.act_prob = np.empty((r, e))
+        self.act = np.empty((r, e), dtype=bool)
+        self.recip = np.empty((r, e), dtype=bool)
+        for name in ("damage", "honoured", "breached"):  # updated in place by the kernel
+            a = getattr(self, name)
+            if not a.flags.c_contiguous or not a.flags.writeable:
+                setattr(self, name, np.ascontiguousarray(a).copy())
+        conflict, trust = np.empty((r, e)), np.empty((r, e))
+        confidence, risk = np.empty((r, e)), np.empty((r, e))
+        kernels.pair_month(
+            u, z, self.edge_collab, self.edge_mem, self.st.rev, ctx["integration_depth"],
+            ctx["ambition"], self.faith, v["pack"], quality, source_risk, self.trust,
+            self.conflict, self.risk, self.damage, self.honoured, self.breached,
+            p["exposure_scale"] * 0.5, float(p["gate_softness"]), barrier, blocked,
+            p["shock_boost"] * shock if shock else 0.0, float(p["outcome_noise"]),
+            float(p["expectation"]), float(p["breach_signal"]), float(p["failure_conflict"]),
+            float(p["conflict_rate"]), kernels.TRUST_SPECS[p["trust_update"]], float(loss),
+            float(p["damage_gain"]), float(p["damage_decay"]),
+            float(p["conflict_trust_erosion"]), float(p["formal_prior_weight"]),
+            p["trust_confidence"] == "substitutes", float(p["trust_weight"]),
+            float(p["risk_rate"]), self.act_prob, self.act, self.recip, conflict, trust,
+            confidence, risk)
+        self.conflict, self.trust, self.confidence, self.risk = conflict, trust, confidence, risk
 
     def _pressure(self) -> float:
         return min(1.0, self.system["resource_pressure"] + self.shock_pressure())
@@ -1038,40 +1104,20 @@ class Simulation:
 
     def update_progress_and_faith(self) -> None:
         """Perceived progress follows its drivers and realised effectiveness; faith follows
-        progress and trust, lifted by persuasive leaders, moved by the mandate."""
-        p, ctx, r = self.p, self.ctx, self.R
-        v = self._views()
-        trust_m = self.by_mem.mean(self.trust)
-        conflict_m = self.by_mem.mean(self.conflict)
-        # A membership with no pair of its own (every partner shares a deeper collaboration
-        # with it) reads the organisation's relations across all its partners.
-        alone = self.by_mem.count == 0
-        if alone[:, :-1].any():
-            by_org = self.by_org_edges
-            trust_m = np.where(alone, by_org.mean(self.trust)[:, self._mem_org], trust_m)
-            conflict_m = np.where(alone, by_org.mean(self.conflict)[:, self._mem_org], conflict_m)
-        ambition_m, eff_m = self._to_members(np.concatenate([
-            ctx["ambition"], np.add.reduce(self.eff, axis=2) / len(COMPONENTS)]).reshape(
-            2, r, self.C + 1))  # the mean of the six components, as eff.mean(axis=2)
-        # role clarity + evaluation + flexibility + trust + ambition + actors present
-        # + workforce stability + (1 - intra-organisational conflict), in that order.
-        drivers = (v["m_drivers"] + trust_m + ambition_m + v["m_actors"] + v["m_stability"]
-                   + v["m_calm"]) / 8.0
-        w = p["effectiveness_feedback"]
-        # Progress and faith move together: rows [progress, faith] of one (2, R, M + 1) block.
-        target = np.empty((2, r, self.M + 1))
-        np.add((1.0 - w) * drivers, w * eff_m, out=target[0])
-        np.add(0.5 * (self.progress + trust_m) + v["m_persuasion"], v["m_mandate"],
-               out=target[1])
-        state = np.concatenate([self.progress, self.faith]).reshape(target.shape)
-        step = v["m_rates"] * (target - state)
-        step -= v["m_harm"] * conflict_m * state  # destructive handling of conflict costs more
-        state += np.where(v["m_live"], step, 0.0)
-        self.progress, self.faith = _clip01(state)
-        # Small wins: the ambition of joint aims follows the partners' trust.
-        trust_c = self._collab_pair_means()[0]
-        amb = ctx["ambition"]
-        amb += np.where(v["working_c"], p["ambition_rate"] * (trust_c - amb), 0.0)
+        progress and trust, lifted by persuasive leaders, moved by the mandate; then the
+        ambition of joint aims follows the partners' trust (small wins). Compiled:
+        :func:`ioc_sim.kernels.progress_faith` has the equations."""
+        p, v = self.p, self._views()
+        collab, member, member_count, org, _ = self._pair_means()
+        progress, faith = np.empty_like(self.progress), np.empty_like(self.faith)
+        # Memberships read by index: any layout of progress and faith is fine here.
+        kernels.progress_faith(
+            member, member_count, org, self._mem_org, self._mem_collab, self.ctx["ambition"],
+            self.eff, v["mpack"], np.ascontiguousarray(self.progress),
+            np.ascontiguousarray(self.faith), float(p["effectiveness_feedback"]),
+            float(p["progress_rate"]), float(p["faith_rate"]), collab[0], v["working_c_f"],
+            float(p["ambition_rate"]), progress, faith)
+        self.progress, self.faith = progress, faith
 
     def produce_performance(self) -> None:
         """Cultural efficacy, organisational efficiency and technological effectiveness turn
@@ -1079,7 +1125,8 @@ class Simulation:
         performance, net of the costs of collaborating."""
         p, st, o, r = self.p, self.st, self.org, self.R
         v, d = self._views(), self._distress_views()
-        self.behaviour = self.by_org_edges.sum(self._acts()) / v["partners"]
+        pair_means = self._pair_means()
+        self.behaviour = pair_means[4] / v["partners"]
         trust_c, behaviour_c, conflict_c, conf_c = self._collab_pair_means()
         faith_c = self._collab_faith()
         mech = np.empty((r, 3, self.C + 1))  # cultural, organisational, technological
@@ -1100,7 +1147,7 @@ class Simulation:
         # partner (two-way exchange) scales what the joint work yields.
         w = p["communication_effect"]
         if w > 0:
-            joint_c = self.by_collab_edge.mean(self._acts() & self.recip)
+            joint_c = pair_means[0][4]
             mutual = np.divide(joint_c, behaviour_c, out=np.zeros_like(joint_c),
                                where=behaviour_c > 0)
             effective = behaviour_c * (1.0 - w + w * mutual)

@@ -1,0 +1,279 @@
+"""Compiled kernels for the monthly update of :class:`ioc_sim.core.Simulation`.
+
+Why: with about 1,400 ordered pairs (200 organisations) a month of the model
+made about 230 numpy calls on small arrays, so numpy's per-call overhead, not
+arithmetic, set the pace. These numba kernels fuse the per-pair phases (and
+the grouped means that follow them) into single loops over replicates and
+pairs.
+
+Rules the kernels keep, so that their numbers equal the numpy reference:
+
+* Random numbers are drawn outside, with the same numpy Generator calls in
+  the same order, and passed in; a replicate's numbers never depend on the
+  other replicates of a batch (every loop runs replicate by replicate).
+* Each equation is written with the same operations in the same order as the
+  numpy code it replaces (``docs/ODD.md`` has the equations and their status),
+  so elementwise results are equal bit for bit; grouped sums add members in
+  index order, as ``np.bincount`` does.
+* Compiled with ``cache=True``: the first import on a machine compiles (a few
+  seconds), later processes load the cache.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+#: Rows of the per-pair "pack" (see :func:`pair_month`): quantities that change only
+#: with contexts, parameters, organisation attributes or the assignment of pairs.
+PACK_ROWS = ("slack", "depth", "intensity", "gain", "conflict_target", "resolution_harm",
+             "appetite", "keep", "weight", "breach_weight", "prior", "live")
+(P_SLACK, P_DEPTH, P_INTENSITY, P_GAIN, P_CONFLICT_TARGET, P_RESOLUTION_HARM, P_APPETITE,
+ P_KEEP, P_WEIGHT, P_BREACH_WEIGHT, P_PRIOR, P_LIVE) = range(len(PACK_ROWS))
+
+#: Trust update specifications (parameter ``trust_update``).
+TRUST_SPECS = {"asymmetric_ceiling": 0, "expectation_gap": 1, "ratchet": 2}
+
+
+@njit(cache=True, inline="always")
+def _clip01(x: float) -> float:
+    if x < 0.0:
+        return 0.0
+    if x > 1.0:
+        return 1.0
+    return x
+
+
+@njit(cache=True)
+def pair_month(u, z, edge_collab, edge_mem, rev, depth_c, ambition_c, faith, pack,
+               mean_quality, source_risk, trust, conflict, risk, damage, honoured, breached,
+               es05, gate_softness, barrier, blocked, shock_add, outcome_noise, expectation,
+               breach_signal, failure_conflict, conflict_rate, trust_spec, loss, damage_gain,
+               damage_decay, erosion, prior_weight, substitutes, trust_weight, risk_rate,
+               act_prob, act, recip, conflict_out, trust_out, confidence_out, risk_out):
+    """One month of every pair: acts, exchange, conflict, trust, confidence, risk threshold.
+
+    Inputs ``(R, E)`` unless said: ``u`` uniform and ``z`` standard normal draws;
+    ``edge_collab``/``edge_mem`` each pair's collaboration and membership;
+    ``rev`` (E,) the reverse pair; ``depth_c``, ``ambition_c`` (R, C + 1);
+    ``faith`` (R, M + 1); ``pack`` (K, R, E) with the rows of :data:`PACK_ROWS`;
+    the month's state ``trust``, ``conflict``, ``risk`` (read only) and
+    ``damage``, ``honoured``, ``breached`` (updated in place). Outputs are
+    written to the last seven arrays. With ``live`` the pair's collaboration
+    is live (1.0) or not (0.0); elsewhere the state does not move except by
+    learning from observed acts, as in the numpy phases.
+    """
+    r_count, e_count = u.shape
+    for r in range(r_count):
+        # --- choose_acts: the probability of acting collaboratively toward each partner.
+        for e in range(e_count):
+            c = edge_collab[r, e]
+            # exposure = exposure_scale * 0.5 * (depth + ambition) of the pair's collaboration
+            exposure = es05 * (depth_c[r, c] + ambition_c[r, c])
+            if gate_softness > 1e-6:
+                gate = 1.0 / (1.0 + math.exp(-((risk[r, e] - exposure) / gate_softness)))
+            else:
+                gate = 1.0 if risk[r, e] >= exposure else 0.0
+            f = faith[r, edge_mem[r, e]]
+            intensity = pack[P_INTENSITY, r, e]
+            # prob = (slack * faith + depth * gate * (1 + faith) / 2 * (1 - blocked))
+            #        * intensity * barrier (+ shock boost where the collaboration works)
+            prob = (pack[P_SLACK, r, e] * f
+                    + pack[P_DEPTH, r, e] * gate * 0.5 * (1.0 + f) * (1.0 - blocked))
+            prob = intensity * prob
+            prob *= barrier
+            if shock_add != 0.0 and intensity > 0.0:
+                prob = prob + shock_add
+            if prob > 1.0:
+                prob = 1.0
+            act_prob[r, e] = prob
+            act[r, e] = u[r, e] < prob
+        for e in range(e_count):
+            recip[r, e] = act[r, rev[e]]
+        for e in range(e_count):
+            acted, back = act[r, e], recip[r, e]
+            live = pack[P_LIVE, r, e] != 0.0
+            # --- exchange: quality of a joint act; not reciprocating reads as a breach.
+            quality = _clip01(mean_quality[r, e] + outcome_noise * z[r, e])
+            joint = acted and back
+            seen = quality if joint else expectation - breach_signal
+            failed = joint and quality < expectation
+            observed = acted if breach_signal > 0.0 else joint
+            # --- update_conflict: toward the contexts' target; failed tasks add to it.
+            k = conflict[r, e]
+            step = conflict_rate * (pack[P_CONFLICT_TARGET, r, e] - k)
+            if failed:
+                step += failure_conflict
+            k = _clip01(k + (step if live else 0.0))
+            conflict_out[r, e] = k
+            # --- update_trust: asymmetric learning, erosion by conflict, repair.
+            t = trust[r, e]
+            s = 2.0 * (seen - expectation)  # signal strength on [-1, 1]
+            if s < -1.0:
+                s = -1.0
+            elif s > 1.0:
+                s = 1.0
+            gain = pack[P_GAIN, r, e]
+            good = s >= 0.0
+            dmg = damage[r, e]
+            if trust_spec == 0:  # asymmetric ceiling, with damage
+                if good:
+                    delta = gain * s * (1.0 - t) * (1.0 - dmg)
+                else:
+                    delta = loss * s * t
+                if observed and not good:  # unmet expectations deepen the damage
+                    dmg = dmg - damage_gain * s
+                    if dmg > 1.0:
+                        dmg = 1.0
+            elif trust_spec == 1:  # expectation gap: linear, no ceiling
+                delta = gain * max(0.0, s) - loss * max(0.0, -s)
+            else:  # ratchet
+                if good:
+                    delta = max(0.0, gain * (seen - t))
+                else:
+                    delta = min(0.0, loss * (seen - t))
+            damage[r, e] = dmg * (1.0 - damage_decay)
+            change = -(erosion + pack[P_RESOLUTION_HARM, r, e]) * k * t if live else 0.0
+            if observed:
+                change = change + delta
+            t = _clip01(t + change)
+            trust_out[r, e] = t
+            # --- update_confidence: beta-reputation evidence with forgetting.
+            keep = pack[P_KEEP, r, e]
+            h = honoured[r, e] * keep
+            b = breached[r, e] * keep
+            if back:
+                h += pack[P_WEIGHT, r, e]
+            else:
+                b += pack[P_BREACH_WEIGHT, r, e]
+            honoured[r, e] = h
+            breached[r, e] = b
+            conf = (h + pack[P_PRIOR, r, e] + 1.0) / (h + b + prior_weight + 2.0)
+            confidence_out[r, e] = conf
+            # --- update_risk_threshold: toward trust and confidence, times appetite.
+            if substitutes:
+                base = max(t, conf)
+            else:
+                base = trust_weight * t + (1.0 - trust_weight) * conf
+            target = _clip01(base * (pack[P_APPETITE, r, e] - source_risk[r, e]))
+            x = risk[r, e]
+            risk_out[r, e] = _clip01(x + (risk_rate * (target - x) if live else 0.0))
+
+
+#: Rows of the per-membership pack (see :func:`progress_faith`).
+MEMBER_ROWS = ("m_drivers", "m_actors", "m_stability", "m_calm", "m_harm", "m_persuasion",
+               "m_mandate", "m_live")
+(M_DRIVERS, M_ACTORS, M_STABILITY, M_CALM, M_HARM, M_PERSUASION, M_MANDATE,
+ M_LIVE) = range(len(MEMBER_ROWS))
+
+
+@njit(cache=True)
+def pair_means(trust, conflict, confidence, act, recip, live, edge_collab, edge_mem, src,
+               n_orgs, n_members, n_collabs):
+    """Grouped sums and means of the pairs' state, in one pass per replicate.
+
+    Returns, for ``R`` replicates:
+
+    * ``collab`` (5, R, C + 1): mean trust, acts, conflict, confidence and joint acts
+      (act and reciprocated) of each collaboration's pairs, where a pair's act counts
+      only if its collaboration is live (``live`` (R, E) is 1.0 or 0.0);
+    * ``member`` (2, R, M + 1) mean trust and conflict of each membership's pairs, and
+      ``member_count`` (R, M + 1) their number;
+    * ``org`` (2, R, N) mean trust and conflict of each organisation's outgoing pairs,
+      and ``acts`` (R, N) the number of its collaborative acts.
+
+    Members of a group are added in pair order starting from 0.0, as ``np.bincount``
+    does; a mean divides by the count, or by 1 for an empty group.
+    """
+    r_count, e_count = trust.shape
+    collab = np.zeros((5, r_count, n_collabs))
+    collab_count = np.zeros(n_collabs)
+    member = np.zeros((2, r_count, n_members))
+    member_count = np.zeros((r_count, n_members))
+    org = np.zeros((2, r_count, n_orgs))
+    org_count = np.zeros(n_orgs)
+    acts = np.zeros((r_count, n_orgs))
+    for r in range(r_count):
+        collab_count[:] = 0.0
+        org_count[:] = 0.0
+        for e in range(e_count):
+            c, m, i = edge_collab[r, e], edge_mem[r, e], src[e]
+            t, k = trust[r, e], conflict[r, e]
+            a = 1.0 if act[r, e] and live[r, e] != 0.0 else 0.0
+            collab[0, r, c] += t
+            collab[1, r, c] += a
+            collab[2, r, c] += k
+            collab[3, r, c] += confidence[r, e]
+            collab[4, r, c] += 1.0 if a != 0.0 and recip[r, e] else 0.0
+            collab_count[c] += 1.0
+            member[0, r, m] += t
+            member[1, r, m] += k
+            member_count[r, m] += 1.0
+            org[0, r, i] += t
+            org[1, r, i] += k
+            org_count[i] += 1.0
+            acts[r, i] += a
+        for c in range(n_collabs):
+            d = max(collab_count[c], 1.0)
+            for row in range(5):
+                collab[row, r, c] /= d
+        for m in range(n_members):
+            d = max(member_count[r, m], 1.0)
+            member[0, r, m] /= d
+            member[1, r, m] /= d
+        for i in range(n_orgs):
+            d = max(org_count[i], 1.0)
+            org[0, r, i] /= d
+            org[1, r, i] /= d
+    return collab, member, member_count, org, acts
+
+
+@njit(cache=True)
+def progress_faith(member, member_count, org, mem_org, mem_collab, ambition, eff, mpack,
+                   progress, faith, w, progress_rate, faith_rate, trust_c, working_c,
+                   ambition_rate, progress_out, faith_out):
+    """Perceived progress and faith of every membership, then the ambition of joint aims.
+
+    For membership ``m`` (``member`` from :func:`pair_means`; a membership with no pair
+    of its own reads its organisation's means over all its partners)::
+
+        drivers  = (m_drivers + trust + ambition + actors + stability + calm) / 8
+        target_p = (1 - w) * drivers + w * mean effectiveness of the collaboration
+        target_f = 0.5 * (progress + trust) + persuasion + mandate
+        x       += rate * (target - x) - harm * conflict * x     (where live; clipped)
+
+    then, per collaboration, ``ambition += ambition_rate * (trust_c - ambition)`` where
+    it works (in place). ``eff`` is (R, C + 1, 6); ``mpack`` (K, R, M + 1) has the rows
+    of :data:`MEMBER_ROWS`.
+    """
+    r_count, m_total = progress.shape
+    n_components = eff.shape[2]
+    for r in range(r_count):
+        for m in range(m_total):
+            c = mem_collab[m]
+            t, k = member[0, r, m], member[1, r, m]
+            if member_count[r, m] == 0.0 and m < m_total - 1:
+                t, k = org[0, r, mem_org[m]], org[1, r, mem_org[m]]
+            eff_sum = 0.0
+            for j in range(n_components):
+                eff_sum += eff[r, c, j]
+            eff_m = eff_sum / n_components
+            drivers = (mpack[M_DRIVERS, r, m] + t + ambition[r, c] + mpack[M_ACTORS, r, m]
+                       + mpack[M_STABILITY, r, m] + mpack[M_CALM, r, m]) / 8.0
+            target_p = (1.0 - w) * drivers + w * eff_m
+            p, f = progress[r, m], faith[r, m]
+            target_f = 0.5 * (p + t) + mpack[M_PERSUASION, r, m] + mpack[M_MANDATE, r, m]
+            harm = mpack[M_HARM, r, m] * k
+            step_p = progress_rate * (target_p - p)
+            step_p -= harm * p
+            step_f = faith_rate * (target_f - f)
+            step_f -= harm * f
+            live = mpack[M_LIVE, r, m] != 0.0
+            progress_out[r, m] = _clip01(p + (step_p if live else 0.0))
+            faith_out[r, m] = _clip01(f + (step_f if live else 0.0))
+        for c in range(ambition.shape[1]):
+            a = ambition[r, c]
+            ambition[r, c] = a + (ambition_rate * (trust_c[r, c] - a) if working_c[r, c]
+                                  else 0.0)
