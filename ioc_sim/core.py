@@ -672,6 +672,13 @@ class Simulation:
             mpack[i] = v[name]
         v["mpack"] = mpack
         v["working_c_f"] = np.ascontiguousarray(v["working_c"])
+        cpack = np.empty((len(kernels.COLLAB_ROWS), self.R, self.C + 1))
+        for i, name in enumerate(kernels.COLLAB_ROWS):
+            cpack[i] = getattr(self, name) if name.startswith("c_") else v[name]
+        v["cpack"] = cpack
+        v["lags"] = np.asarray(self.lags, dtype=float)
+        v["engage_c"] = np.ascontiguousarray(np.broadcast_to(v["engage"], (self.R, self.C + 1)),
+                                             dtype=float)
         self._view, self._view_key = v, key
         return v
 
@@ -1122,20 +1129,18 @@ class Simulation:
     def produce_performance(self) -> None:
         """Cultural efficacy, organisational efficiency and technological effectiveness turn
         collaborative behaviour into effectiveness, and that into organisational
-        performance, net of the costs of collaborating."""
+        performance, net of the costs of collaborating.
+
+        Compiled (:func:`ioc_sim.kernels.mechanisms` and :func:`ioc_sim.kernels.performance`
+        have the equations); the exponentials, logarithms and cube roots stay in numpy,
+        whose SIMD versions round differently from the C library's.
+        """
         p, st, o, r = self.p, self.st, self.org, self.R
         v, d = self._views(), self._distress_views()
-        pair_means = self._pair_means()
-        self.behaviour = pair_means[4] / v["partners"]
-        trust_c, behaviour_c, conflict_c, conf_c = self._collab_pair_means()
-        faith_c = self._collab_faith()
+        collab, _, _, _, acts = self._pair_means()
         mech = np.empty((r, 3, self.C + 1))  # cultural, organisational, technological
-        np.divide(trust_c + faith_c + v["compat_c"] + self.c_leadership + (1.0 - conflict_c)
-                  + self.c_resolution, 6.0, out=mech[:, 0])
-        # accountability + role clarity + formalisation + capacity + pace + confidence
-        np.divide(v["organisational"] + conf_c, 6.0, out=mech[:, 1])
-        mech[:, 2] = v["technological"]
-        mech *= v["working_c"][:, None, :]
+        kernels.mechanisms(collab, self.faith, self._mem_collab, v["cpack"], v["working_c_f"],
+                           mech)
         self.mech = mech
         if p["performance_form"] == "multiplicative":
             blend = np.exp(np.einsum("km,rmc->rck", LOADINGS, np.log(np.maximum(mech, 1e-9))))
@@ -1143,46 +1148,23 @@ class Simulation:
         else:
             blend = np.einsum("km,rmc->rck", LOADINGS, mech)
             combined = mech.mean(axis=1)
-        # Communication -> synergy: the share of collaborative acts that met a reciprocating
-        # partner (two-way exchange) scales what the joint work yields.
-        w = p["communication_effect"]
-        if w > 0:
-            joint_c = pair_means[0][4]
-            mutual = np.divide(joint_c, behaviour_c, out=np.zeros_like(joint_c),
-                               where=behaviour_c > 0)
-            effective = behaviour_c * (1.0 - w + w * mutual)
-        else:
-            effective = behaviour_c
-        self.output = effective * combined
-        target = effective[..., None] * blend
-        self.eff += (target - self.eff) / self.lags
-        # Organisations gain the effectiveness of the collaborations they belong to, and
-        # pay for engaging (more in deeper ones) and for integrating (fading with age):
-        # one grouped sum of the six components and the two costs.
-        engage = behaviour_c * v["engage"]
+        # Integration costs fade with the collaboration's age.
         fading = v["fading"] * np.exp(-self.age / p["integration_cost_months"])
-        per_collab = np.concatenate([self.eff, engage[..., None], fading[..., None]], axis=2)
-        sums = self.by_org_mem.sum_columns(per_collab.take(st.mem_collab, axis=1))
-        sums = sums.transpose(2, 0, 1)  # (8, R, N)
-        b = np.minimum(1.0, sums[:len(COMPONENTS)])  # (6, R, N) view of (R, N, 6) memory
-        self.benefit = b.transpose(1, 2, 0)
-        self.cost = p["management_cost"] * sums[-2] + p["integration_cost"] * sums[-1]
-        # Quality, efficiency and access together, each (R, N) row computed as
-        #   quality    = base + scale * (b0 + b2 + b4) / 3                     - penalty
-        #   efficiency = base + scale * (b1 + b3) / 2      - cost              - penalty
-        #   access     = base + scale * (b4 + b3) / 2      - pressure effect   - penalty
-        qea = b.take(_QEA_FIRST, axis=0) + b.take(_QEA_SECOND, axis=0)
-        qea[0] += b[4]
-        qea *= p["benefit_scale"]
-        qea /= _QEA_DIVISORS
-        qea += o["baseline_performance"]
-        qea[1] -= self.cost
-        qea[2] -= p["pressure_effect"] * self._pressure()
-        qea -= d["penalty"]
-        self.quality, self.efficiency, self.access = _clip01(qea)
-        self.admissions = self.demand_level * (1.0 - p["admissions_effect"] * b[4]) * (
-            1.0 + 0.2 * self.shock_pressure())
-        self.performance = (self.quality + self.efficiency + self.access) / 3.0
+        n = self.N
+        self.behaviour, self.output = np.empty((r, n)), np.empty((r, self.C + 1))
+        self.benefit, self.cost = np.empty((r, n, len(COMPONENTS))), np.empty((r, n))
+        self.quality, self.efficiency = np.empty((r, n)), np.empty((r, n))
+        self.access, self.admissions = np.empty((r, n)), np.empty((r, n))
+        self.performance = np.empty((r, n))
+        kernels.performance(
+            collab, acts, v["partners"], np.ascontiguousarray(blend),
+            np.ascontiguousarray(combined), float(p["communication_effect"]), self.eff,
+            v["lags"], v["engage_c"], np.ascontiguousarray(fading), st.mem_org, st.mem_collab,
+            float(p["management_cost"]), float(p["integration_cost"]), float(p["benefit_scale"]),
+            o["baseline_performance"], p["pressure_effect"] * self._pressure(), d["penalty"],
+            float(self.demand_level), 1.0 + 0.2 * self.shock_pressure(),
+            float(p["admissions_effect"]), self.behaviour, self.output, self.benefit, self.cost,
+            self.quality, self.efficiency, self.access, self.admissions, self.performance)
 
     def _grow_demand(self) -> None:
         """Emergency demand grows month by month at the current yearly rate."""

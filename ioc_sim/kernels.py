@@ -277,3 +277,214 @@ def progress_faith(member, member_count, org, mem_org, mem_collab, ambition, eff
             a = ambition[r, c]
             ambition[r, c] = a + (ambition_rate * (trust_c[r, c] - a) if working_c[r, c]
                                   else 0.0)
+
+
+#: Rows of the per-collaboration pack (see :func:`mechanisms`).
+COLLAB_ROWS = ("compat_c", "c_leadership", "c_resolution", "organisational", "technological")
+
+
+@njit(cache=True)
+def mechanisms(collab, faith, mem_collab, cpack, working_c, mech):
+    """Cultural efficacy, organisational efficiency and technological effectiveness of
+    each collaboration, written to ``mech`` (R, 3, C + 1)::
+
+        cultural       = (trust + faith + compatibility + leadership + (1 - conflict)
+                          + resolution) / 6
+        organisational = (accountability + role clarity + formalisation + capacity + pace
+                          + confidence) / 6
+        technological  = (data sharing + digital maturity + integration depth) / 3
+
+    each times 1 where the collaboration works and 0 elsewhere. ``collab`` is the
+    first output of :func:`pair_means`; faith is the mean over the collaboration's
+    members (``faith`` (R, M + 1), the last slot a dummy), added in membership order.
+    ``cpack`` (K, R, C + 1) has the rows of :data:`COLLAB_ROWS`.
+    """
+    r_count, c_total = working_c.shape
+    m_count = mem_collab.shape[0] - 1  # the last membership is the dummy
+    faith_sum = np.zeros(c_total)
+    count = np.zeros(c_total)
+    for m in range(m_count):
+        count[mem_collab[m]] += 1.0
+    for r in range(r_count):
+        faith_sum[:] = 0.0
+        for m in range(m_count):
+            faith_sum[mem_collab[m]] += faith[r, m]
+        for c in range(c_total):
+            faith_c = faith_sum[c] / max(count[c], 1.0)
+            on = 1.0 if working_c[r, c] else 0.0
+            mech[r, 0, c] = (collab[0, r, c] + faith_c + cpack[0, r, c] + cpack[1, r, c]
+                             + (1.0 - collab[2, r, c]) + cpack[2, r, c]) / 6.0 * on
+            mech[r, 1, c] = (cpack[3, r, c] + collab[3, r, c]) / 6.0 * on
+            mech[r, 2, c] = cpack[4, r, c] * on
+
+
+@njit(cache=True)
+def performance(collab, acts, partners, blend, combined, communication, eff, lags, engage,
+                fading, mem_org, mem_collab, management_cost, integration_cost,
+                benefit_scale, baseline, pressure_term, penalty, demand_factor, shock_factor,
+                admissions_effect, behaviour, output, benefit, cost, quality, efficiency,
+                access, admissions, performance_out):
+    """Effectiveness through collaboration, and organisational performance.
+
+    Per collaboration (``collab`` from :func:`pair_means`; ``blend`` (R, C + 1, 6) and
+    ``combined`` (R, C + 1) come from the mechanisms, computed with numpy)::
+
+        effective = behaviour_c * (1 - w + w * joint_c / behaviour_c)   (w: communication)
+        output    = effective * combined
+        eff      += (effective * blend - eff) / lags                       (in place)
+
+    Per organisation, summed over its memberships in order: the six components
+    (``benefit``, capped at 1), engagement ``behaviour_c * engage`` and integration
+    ``fading``; then::
+
+        cost        = management_cost * engagement + integration_cost * integration
+        quality     = base + scale * (b0 + b2 + b4) / 3                     - penalty
+        efficiency  = base + scale * (b1 + b3) / 2      - cost              - penalty
+        access      = base + scale * (b4 + b3) / 2      - pressure_term     - penalty
+        admissions  = demand * (1 - admissions_effect * b4) * shock_factor
+        performance = (quality + efficiency + access) / 3
+
+    (quality, efficiency and access clipped to [0, 1]) and ``behaviour`` = acts / partners.
+    """
+    r_count, c_total = combined.shape
+    n_orgs = baseline.shape[0]
+    k_count = eff.shape[2]
+    m_count = mem_org.shape[0]
+    sums = np.zeros((n_orgs, k_count + 2))
+    per_collab = np.empty((c_total, k_count + 2))
+    for r in range(r_count):
+        for c in range(c_total):
+            behaviour_c = collab[1, r, c]
+            if communication > 0.0:
+                mutual = collab[4, r, c] / behaviour_c if behaviour_c > 0.0 else 0.0
+                effective = behaviour_c * (1.0 - communication + communication * mutual)
+            else:
+                effective = behaviour_c
+            output[r, c] = effective * combined[r, c]
+            for k in range(k_count):
+                x = eff[r, c, k]
+                x = x + (effective * blend[r, c, k] - x) / lags[k]
+                eff[r, c, k] = x
+                per_collab[c, k] = x
+            per_collab[c, k_count] = behaviour_c * engage[r, c]
+            per_collab[c, k_count + 1] = fading[r, c]
+        sums[:, :] = 0.0
+        for m in range(m_count):
+            i, c = mem_org[m], mem_collab[m]
+            for k in range(k_count + 2):
+                sums[i, k] += per_collab[c, k]
+        for i in range(n_orgs):
+            for k in range(k_count):
+                benefit[r, i, k] = min(1.0, sums[i, k])
+            b0, b1, b2 = benefit[r, i, 0], benefit[r, i, 1], benefit[r, i, 2]
+            b3, b4 = benefit[r, i, 3], benefit[r, i, 4]
+            cst = management_cost * sums[i, k_count] + integration_cost * sums[i, k_count + 1]
+            cost[r, i] = cst
+            q = (b0 + b2 + b4) * benefit_scale / 3.0 + baseline[i] - penalty[r, i]
+            f = (b1 + b3) * benefit_scale / 2.0 + baseline[i] - cst - penalty[r, i]
+            a = (b4 + b3) * benefit_scale / 2.0 + baseline[i] - pressure_term - penalty[r, i]
+            q, f, a = _clip01(q), _clip01(f), _clip01(a)
+            quality[r, i], efficiency[r, i], access[r, i] = q, f, a
+            admissions[r, i] = demand_factor * (1.0 - admissions_effect * b4) * shock_factor
+            performance_out[r, i] = (q + f + a) / 3.0
+            behaviour[r, i] = acts[r, i] / partners[r, i]
+
+
+@njit(cache=True)
+def pairwise_sum(a, lo, n):
+    """Sum of ``a[lo:lo + n]`` in numpy's order (``np.add.reduce`` of a contiguous row):
+    sequential below 8 values, 8 interleaved partial sums up to 128, halves above."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    if n <= 128:
+        r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+        r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+        i = 8
+        while i < n - (n % 8):
+            j = lo + i
+            r0 += a[j]
+            r1 += a[j + 1]
+            r2 += a[j + 2]
+            r3 += a[j + 3]
+            r4 += a[j + 4]
+            r5 += a[j + 5]
+            r6 += a[j + 6]
+            r7 += a[j + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res += a[lo + i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return pairwise_sum(a, lo, n2) + pairwise_sum(a, lo + n2, n - n2)
+
+
+@njit(cache=True, error_model="numpy")
+def metric_rows(trust, confidence, risk, conflict, faith, progress, behaviour, quality,
+                efficiency, access, admissions, performance, cost, distressed, mech, output,
+                eff, status, out):
+    """The first 29 rows of ``metrics._TOGETHER`` (everything but the shock and the
+    maturity index) for each replicate, written to ``out`` (29, R).
+
+    Each mean adds its values as numpy does (:func:`pairwise_sum`), so every value
+    equals the metric's own numpy function bit for bit: pair means over all pairs,
+    membership means over the real memberships (not the dummy slot), organisation
+    means, the means of the mechanisms and output over live collaborations (0 with
+    none live), effectiveness, its six components, the lifecycle counts and inertia.
+    """
+    r_count, e_count = trust.shape
+    m_count = faith.shape[1] - 1
+    n_count = behaviour.shape[1]
+    c_count = output.shape[1] - 1
+    k_count = eff.shape[2]
+    live_x = np.empty(c_count)
+    column = np.empty(c_count)
+    for r in range(r_count):
+        if e_count:
+            out[0, r] = pairwise_sum(trust[r], 0, e_count) / e_count
+            out[1, r] = pairwise_sum(confidence[r], 0, e_count) / e_count
+            out[2, r] = pairwise_sum(risk[r], 0, e_count) / e_count
+            out[3, r] = pairwise_sum(conflict[r], 0, e_count) / e_count
+        else:
+            out[0:4, r] = 0.0
+        out[4, r] = pairwise_sum(faith[r], 0, m_count) / m_count
+        out[5, r] = pairwise_sum(progress[r], 0, m_count) / m_count
+        out[6, r] = pairwise_sum(behaviour[r], 0, n_count) / n_count
+        out[7, r] = pairwise_sum(quality[r], 0, n_count) / n_count
+        out[8, r] = pairwise_sum(efficiency[r], 0, n_count) / n_count
+        out[9, r] = pairwise_sum(access[r], 0, n_count) / n_count
+        out[10, r] = pairwise_sum(admissions[r], 0, n_count) / n_count
+        out[11, r] = pairwise_sum(performance[r], 0, n_count) / n_count
+        out[12, r] = pairwise_sum(cost[r], 0, n_count) / n_count
+        n_distressed = 0
+        for i in range(n_count):
+            n_distressed += distressed[r, i]
+        out[13, r] = n_distressed / n_count
+        n_live = n_deep = n_gone = n_slow = 0
+        for c in range(c_count):
+            s = status[r, c]
+            live = 1 <= s <= 4  # forming, active, deepening or dissolving
+            live_x[c] = 1.0 if live else 0.0
+            n_live += live
+            n_deep += s == 3
+            n_gone += s == 5
+            n_slow += live and output[r, c] < 0.1
+        per_live = max(n_live, 1)
+        for row in range(4):  # the three mechanisms, then output
+            for c in range(c_count):
+                column[c] = (mech[r, row, c] if row < 3 else output[r, c]) * live_x[c]
+            out[14 + row, r] = pairwise_sum(column, 0, c_count) / per_live
+        out[18, r] = pairwise_sum(eff[r].ravel(), 0, c_count * k_count) / (c_count * k_count)
+        for k in range(k_count):
+            for c in range(c_count):
+                column[c] = eff[r, c, k]
+            out[19 + k, r] = pairwise_sum(column, 0, c_count) / c_count
+        out[25, r] = n_live
+        out[26, r] = n_deep
+        out[27, r] = n_gone
+        out[28, r] = n_slow / per_live

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ioc_sim import kernels
 from ioc_sim.core import COMPONENTS, DEEPENING, DISSOLVED, Simulation
 from ioc_sim.maturity import index_of_simulated, maturity_from_simulation, resolution_construct
 
@@ -143,63 +144,48 @@ _TOGETHER = ("trust", "confidence", "risk_threshold", "conflict", "faith", "perc
              "dissolved_collaborations", "collaborative_inertia", "shock", "maturity_index")
 
 
-def _lifecycle_counts(sim: Simulation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Live mask, live count (at least 1) and the live, deepening and dissolved counts,
-    kept on ``sim`` while the status is unchanged."""
-    key = sim.status.tobytes()
-    cached = sim.__dict__.get("_metric_lifecycle")
-    if cached is None or cached[0] != key:
-        live = sim.live_collaborations()
-        n_live = live.sum(axis=1)
-        status = sim.status[:, :-1]
-        counts = np.concatenate([n_live, (status == DEEPENING).sum(axis=1),
-                                 (status == DISSOLVED).sum(axis=1)]).astype(float)
-        cached = key, live, np.maximum(n_live, 1), counts
-        sim.__dict__["_metric_lifecycle"] = cached
-    return cached[1:]
-
-
 def _all_at_once(sim: Simulation) -> np.ndarray:
     """The metrics in :data:`_TOGETHER` in one pass over the state, shape (K, R).
 
     The same reductions over the same numbers as the metrics' own functions, so
-    the values are equal bit for bit: ``x.mean(axis)`` is ``add.reduce(x, axis) / n``,
-    and stacking rows does not change how each row is summed.
+    the values are equal bit for bit: the compiled :func:`ioc_sim.kernels.metric_rows`
+    adds each mean's values in numpy's (pairwise) order.
     """
-    r, rows = sim.R, []
-    edge = np.concatenate([sim.trust, sim.confidence, sim.risk, sim.conflict])
-    rows.append(np.add.reduce(edge, axis=-1) / sim.E if sim.E else np.zeros(4 * r))
-    member = np.concatenate([sim.faith, sim.progress])[:, :-1]
-    rows.append(np.add.reduce(member, axis=-1) / sim.M)
-    org = np.concatenate([sim.behaviour, sim.quality, sim.efficiency, sim.access,
-                          sim.admissions, sim.performance, sim.cost])
-    rows.append(np.add.reduce(org, axis=-1) / sim.N)
-    rows.append(sim.distressed.sum(axis=1) / sim.N)
-    live, per_live, counts = _lifecycle_counts(sim)
-    collab = np.concatenate([sim.mech, sim.output[:, None, :]], axis=1)[..., :-1]
-    rows.append(((collab * live[:, None, :]).sum(axis=-1) / per_live[:, None]).T.ravel())
-    eff = sim.eff[:, :-1]
-    rows.append(np.add.reduce(eff, axis=(1, 2)) / eff[0].size)
-    # Each component summed along its own row, as eff[:, :-1, k].mean(axis=1) does.
-    rows.append(np.add.reduce(np.ascontiguousarray(eff.transpose(2, 0, 1)), axis=-1).ravel()
-                / sim.C)
-    rows.append(counts)
-    rows.append((live & (sim.output[:, :-1] < 0.1)).sum(axis=1) / per_live)
-    rows.append([sim.shock_level()] * r)
-    out = np.concatenate(rows).reshape(-1, r)
+    r = sim.R
+    out = np.empty((len(_TOGETHER), r))
+    kernels.metric_rows(sim.trust, sim.confidence, sim.risk, sim.conflict, sim.faith,
+                        sim.progress, sim.behaviour, sim.quality, sim.efficiency, sim.access,
+                        sim.admissions, sim.performance, sim.cost, sim.distressed, sim.mech,
+                        sim.output, sim.eff, sim.status, out)
+    out[-2] = sim.shock_level()
     # The maturity index from the construct means just computed (docs/maturity.md).
-    at = {name: out[k] for k, name in enumerate(_TOGETHER[:-1])}
-    constructs = {
-        "trust": at["trust"], "confidence": at["confidence"], "faith": at["faith"],
-        "risk_tolerance": at["risk_threshold"], "conflict": at["conflict"],
-        "conflict_resolution": np.full(r, resolution_construct(sim)),
-        "perceived_progress": at["perceived_progress"],
-        "cultural_efficacy": at["cultural_efficacy"],
-        "organisational_efficiency": at["organisational_efficiency"],
-        "technological_effectiveness": at["technological_effectiveness"],
-    }
-    constructs = {k: np.clip(v, 0.0, 1.0) for k, v in constructs.items()}
-    return np.vstack([out, index_of_simulated(constructs)])
+    rows = np.clip(out[_CONSTRUCT_ROWS], 0.0, 1.0)
+    constructs = dict(zip(_CONSTRUCT_NAMES, rows, strict=True))
+    constructs["conflict_resolution"] = np.full(r, min(1.0, max(0.0, _resolution(sim))))
+    out[-1] = index_of_simulated(constructs)
+    return out
+
+
+#: Maturity constructs read from rows of :func:`_all_at_once`.
+_CONSTRUCT_METRICS = {"trust": "trust", "confidence": "confidence", "faith": "faith",
+                      "risk_tolerance": "risk_threshold", "conflict": "conflict",
+                      "perceived_progress": "perceived_progress",
+                      "cultural_efficacy": "cultural_efficacy",
+                      "organisational_efficiency": "organisational_efficiency",
+                      "technological_effectiveness": "technological_effectiveness"}
+_CONSTRUCT_NAMES = tuple(_CONSTRUCT_METRICS)
+_CONSTRUCT_ROWS = np.array([_TOGETHER.index(m) for m in _CONSTRUCT_METRICS.values()])
+
+
+def _resolution(sim: Simulation) -> float:
+    """:func:`resolution_construct`, kept on ``sim`` while the resolution styles are equal."""
+    style = sim.org["resolution_style"]
+    key = style.tobytes()
+    cached = sim.__dict__.get("_metric_resolution")
+    if cached is None or cached[0] != key:
+        cached = key, resolution_construct(sim)
+        sim.__dict__["_metric_resolution"] = cached
+    return cached[1]
 
 
 def evaluate(sim: Simulation, names: list[str] | None = None) -> dict[str, np.ndarray]:
