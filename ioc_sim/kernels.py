@@ -391,37 +391,74 @@ def performance(collab, acts, partners, blend, combined, communication, eff, lag
 
 
 @njit(cache=True)
-def pairwise_sum(a, lo, n):
-    """Sum of ``a[lo:lo + n]`` in numpy's order (``np.add.reduce`` of a contiguous row):
-    sequential below 8 values, 8 interleaved partial sums up to 128, halves above."""
+def _block_sum(a, lo, n):
+    """numpy's sum of at most 128 values: sequential below 8, else 8 interleaved sums."""
     if n < 8:
         res = 0.0
         for i in range(lo, lo + n):
             res += a[i]
         return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        j = lo + i
+        r0 += a[j]
+        r1 += a[j + 1]
+        r2 += a[j + 2]
+        r3 += a[j + 3]
+        r4 += a[j + 4]
+        r5 += a[j + 5]
+        r6 += a[j + 6]
+        r7 += a[j + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def pairwise_sum(a, lo, n):
+    """Sum of ``a[lo:lo + n]`` in numpy's order (``np.add.reduce`` of a contiguous row).
+
+    numpy sums blocks of at most 128 values (:func:`_block_sum`) and above that adds
+    the sums of two halves (the first a multiple of 8 long), recursively. The
+    recursion is unrolled here with an explicit stack (numba's cache does not
+    handle recursive functions).
+    """
     if n <= 128:
-        r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-        r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-        i = 8
-        while i < n - (n % 8):
-            j = lo + i
-            r0 += a[j]
-            r1 += a[j + 1]
-            r2 += a[j + 2]
-            r3 += a[j + 3]
-            r4 += a[j + 4]
-            r5 += a[j + 5]
-            r6 += a[j + 6]
-            r7 += a[j + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[lo + i]
-            i += 1
-        return res
-    n2 = n // 2
-    n2 -= n2 % 8
-    return pairwise_sum(a, lo, n2) + pairwise_sum(a, lo + n2, n - n2)
+        return _block_sum(a, lo, n)
+    los = np.empty(64, dtype=np.int64)  # pending nodes: start, length, stage
+    lens = np.empty(64, dtype=np.int64)
+    stage = np.empty(64, dtype=np.int64)
+    vals = np.empty(64)  # sums of finished nodes, left before right
+    los[0], lens[0], stage[0] = lo, n, 0
+    sp, vp = 1, 0
+    while sp > 0:
+        top = sp - 1
+        start, length = los[top], lens[top]
+        if length <= 128:
+            vals[vp] = _block_sum(a, start, length)
+            vp += 1
+            sp -= 1
+            continue
+        half = length // 2
+        half -= half % 8
+        if stage[top] == 0:  # first the left half
+            stage[top] = 1
+            los[sp], lens[sp], stage[sp] = start, half, 0
+            sp += 1
+        elif stage[top] == 1:  # then the right half
+            stage[top] = 2
+            los[sp], lens[sp], stage[sp] = start + half, length - half, 0
+            sp += 1
+        else:  # left + right
+            vals[vp - 2] = vals[vp - 2] + vals[vp - 1]
+            vp -= 1
+            sp -= 1
+    return vals[0]
 
 
 @njit(cache=True, error_model="numpy")
