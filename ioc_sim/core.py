@@ -693,7 +693,8 @@ class Simulation:
             st, p = self.st, self.p
             self._distress = {
                 "healthy_target": 1.0 - self.distressed[:, st.dst],
-                "source_risk": p["distress_risk_effect"] * self.distressed[:, st.src],
+                "source_risk": np.ascontiguousarray(
+                    p["distress_risk_effect"] * self.distressed[:, st.src]),
                 "penalty": p["distress_penalty"] * self.distressed,
             }
             self._distress_key = key
@@ -1172,19 +1173,19 @@ class Simulation:
 
     def update_distress(self) -> None:
         """Entry into special measures when performance is poor; exit after a sustained
-        recovery."""
+        recovery (:func:`ioc_sim.kernels.distress` has the rules)."""
         p = self.p
         if self.R == 1:
             u = self.rngs[0].random(self.N)[None, :]
         else:
             u = np.stack([g.random(self.N) for g in self.rngs])
-        poor = self.performance < p["distress_entry"]
-        enter = ~self.distressed & poor & (u < p["distress_entry_rate"])
-        good = self.performance > p["distress_exit"]
-        self.ok_months = np.where(self.distressed & good, self.ok_months + 1, 0)
-        leave = self.distressed & (self.ok_months >= p["distress_exit_months"])
-        self.distressed = (self.distressed | enter) & ~leave
-        self.ok_months[leave] = 0
+        distressed = np.empty_like(self.distressed)
+        ok_months = np.empty_like(self.ok_months)
+        kernels.distress(u, self.performance, self.distressed, self.ok_months,
+                         float(p["distress_entry"]), float(p["distress_entry_rate"]),
+                         float(p["distress_exit"]), float(p["distress_exit_months"]),
+                         distressed, ok_months)
+        self.distressed, self.ok_months = distressed, ok_months
 
     # ------------------------------------------------------------- read-outs
     def live_collaborations(self) -> np.ndarray:

@@ -525,3 +525,22 @@ def metric_rows(trust, confidence, risk, conflict, faith, progress, behaviour, q
         out[26, r] = n_deep
         out[27, r] = n_gone
         out[28, r] = n_slow / per_live
+
+
+@njit(cache=True)
+def distress(u, performance, distressed, ok_months, entry, entry_rate, exit_level,
+             exit_months, distressed_out, ok_out):
+    """Special measures: an organisation not in them enters when its performance is
+    below ``entry`` and its uniform draw ``u`` is below ``entry_rate``; one in them
+    counts months of performance above ``exit_level`` (the count restarts otherwise)
+    and leaves after ``exit_months`` of them, its count reset to 0."""
+    r_count, n_count = u.shape
+    for r in range(r_count):
+        for i in range(n_count):
+            was = distressed[r, i]
+            perf = performance[r, i]
+            enter = (not was) and perf < entry and u[r, i] < entry_rate
+            ok = ok_months[r, i] + 1 if was and perf > exit_level else 0
+            leave = was and ok >= exit_months
+            distressed_out[r, i] = (was or enter) and not leave
+            ok_out[r, i] = 0 if leave else ok
