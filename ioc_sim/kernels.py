@@ -544,3 +544,29 @@ def distress(u, performance, distressed, ok_months, entry, entry_rate, exit_leve
             leave = was and ok >= exit_months
             distressed_out[r, i] = (was or enter) and not leave
             ok_out[r, i] = 0 if leave else ok
+
+
+@njit(cache=True)
+def domain_product(out, sources, reverse, domain, n_domains, resolution, prod):
+    """Product of the maturity domains' scores, per replicate, written to ``prod`` (R,).
+
+    Construct ``j`` is row ``sources[j]`` of ``out`` (or ``resolution`` where
+    ``sources[j]`` is -1), clipped to [0, 1] and reversed (``1 - x``) where
+    ``reverse[j]``; a domain's score is the mean of its constructs, added in order.
+    The index is then ``100 * cbrt(prod)`` (the cube root in numpy, see
+    ``maturity.index_of_simulated``).
+    """
+    r_count = out.shape[1]
+    sums = np.zeros(n_domains)
+    counts = np.zeros(n_domains)
+    for j in range(sources.shape[0]):
+        counts[domain[j]] += 1.0
+    for r in range(r_count):
+        sums[:] = 0.0
+        for j in range(sources.shape[0]):
+            x = _clip01(resolution if sources[j] < 0 else out[sources[j], r])
+            sums[domain[j]] += 1.0 - x if reverse[j] else x
+        p = sums[0] / counts[0]
+        for d in range(1, n_domains):
+            p = p * (sums[d] / counts[d])
+        prod[r] = p

@@ -15,7 +15,7 @@ import numpy as np
 
 from ioc_sim import kernels
 from ioc_sim.core import COMPONENTS, DEEPENING, DISSOLVED, Simulation
-from ioc_sim.maturity import index_of_simulated, maturity_from_simulation, resolution_construct
+from ioc_sim.maturity import DOMAINS, REVERSED, maturity_from_simulation, resolution_construct
 
 
 @dataclass(frozen=True)
@@ -158,23 +158,31 @@ def _all_at_once(sim: Simulation) -> np.ndarray:
                         sim.admissions, sim.performance, sim.cost, sim.distressed, sim.mech,
                         sim.output, sim.eff, sim.status, out)
     out[-2] = sim.shock_level()
-    # The maturity index from the construct means just computed (docs/maturity.md).
-    rows = np.clip(out[_CONSTRUCT_ROWS], 0.0, 1.0)
-    constructs = dict(zip(_CONSTRUCT_NAMES, rows, strict=True))
-    constructs["conflict_resolution"] = np.full(r, min(1.0, max(0.0, _resolution(sim))))
-    out[-1] = index_of_simulated(constructs)
+    # The maturity index from the construct means just computed (docs/maturity.md), as
+    # maturity.index_of_simulated computes it: 100 * cbrt(product of the domain means).
+    prod = np.empty(r)
+    kernels.domain_product(out, _MATURITY_SOURCES, _MATURITY_REVERSED, _MATURITY_DOMAIN,
+                           len(DOMAINS), _resolution(sim), prod)
+    out[-1] = 100.0 * np.cbrt(prod)
     return out
 
 
-#: Maturity constructs read from rows of :func:`_all_at_once`.
+#: Maturity constructs read from rows of :func:`_all_at_once` (conflict resolution, -1,
+#: from the organisations' styles), domain by domain.
 _CONSTRUCT_METRICS = {"trust": "trust", "confidence": "confidence", "faith": "faith",
                       "risk_tolerance": "risk_threshold", "conflict": "conflict",
                       "perceived_progress": "perceived_progress",
                       "cultural_efficacy": "cultural_efficacy",
                       "organisational_efficiency": "organisational_efficiency",
                       "technological_effectiveness": "technological_effectiveness"}
-_CONSTRUCT_NAMES = tuple(_CONSTRUCT_METRICS)
-_CONSTRUCT_ROWS = np.array([_TOGETHER.index(m) for m in _CONSTRUCT_METRICS.values()])
+_MATURITY_CONSTRUCTS = [(d, name) for d, names in enumerate(DOMAINS.values()) for name in names]
+_MATURITY_SOURCES = np.array([_TOGETHER.index(_CONSTRUCT_METRICS[name])
+                              if name in _CONSTRUCT_METRICS else -1
+                              for _, name in _MATURITY_CONSTRUCTS], dtype=np.int64)
+_MATURITY_REVERSED = np.array([name in REVERSED for _, name in _MATURITY_CONSTRUCTS])
+_MATURITY_DOMAIN = np.array([d for d, _ in _MATURITY_CONSTRUCTS], dtype=np.int64)
+assert {name for _, name in _MATURITY_CONSTRUCTS} == {*_CONSTRUCT_METRICS,
+                                                       "conflict_resolution"}
 
 
 def _resolution(sim: Simulation) -> float:
