@@ -399,7 +399,6 @@ class Simulation:
         self._view: dict[str, np.ndarray] = {}
         self._view_key: tuple | None = None
         self._distress_key: tuple | None = None
-        self._stages_key: bytes | None = None
         self._quality_key: tuple | None = None
         self._memo: dict[str, tuple] = {}
         self._refresh_collab_statics()
@@ -700,25 +699,6 @@ class Simulation:
             self._distress_key = key
         return self._distress
 
-    def _mean(self, name: str, groups: _Groups, state: np.ndarray,
-              values: np.ndarray | None = None) -> np.ndarray:
-        """``groups.mean(values)`` (default ``state``), reused within the month while the
-        groups and the ``state`` array are the same objects."""
-        hit = self._memo.get(name)
-        if hit is not None and hit[0] is groups and hit[1] is state:
-            return hit[2]
-        out = groups.mean(state if values is None else values)
-        self._memo[name] = (groups, state, out)
-        return out
-
-    def _collab_trust(self) -> np.ndarray:
-        """Mean trust of each collaboration's pairs, (R, C + 1)."""
-        return self._mean("trust_c", self.by_collab_edge, self.trust)
-
-    def _collab_faith(self) -> np.ndarray:
-        """Mean faith of each collaboration's members, (R, C + 1)."""
-        return self._mean("faith_c", self.by_collab_mem, self.faith, self.faith[:, :-1])
-
     def _acts(self) -> np.ndarray:
         """This month's collaborative acts on pairs in a live collaboration."""
         v = self._views()
@@ -831,74 +811,29 @@ class Simulation:
             a, b = ev["organisations"]
             self.merged_into[b] = a
 
-    def _stages(self) -> dict[str, Any]:
-        """Masks of the collaborations' lifecycle stages, (R, C + 1), kept while the
-        status and the mandate (which makes leaving voluntary or not) are unchanged."""
-        key = self.status.tobytes() + self.ctx["mandate"].tobytes()
-        if key != self._stages_key:
-            st = self.status
-            working = (st == ACTIVE) | (st == DEEPENING)
-            planned = st == PLANNED
-            self._stage = {
-                "live": (st >= FORMING) & (st <= DISSOLVING),
-                "forming": st == FORMING,
-                "working": working,
-                "voluntary": working & (self.ctx["mandate"] < 0.5),
-                "dissolving": st == DISSOLVING,
-                "any_forming": bool((st == FORMING).any()),
-                "any_deepening": bool((st == DEEPENING).any()),
-                "any_dissolving": bool((st == DISSOLVING).any()),
-                "next_start": (np.broadcast_to(self.start, st.shape)[planned].min()
-                               if planned.any() else np.inf),
-            }
-            self._stages_key = key
-        return self._stage
-
     def review_collaborations(self) -> None:
-        """Lifecycle: planned -> forming -> active <-> deepening -> dissolving -> dissolved."""
+        """Lifecycle: planned -> forming -> active <-> deepening -> dissolving -> dissolved.
+
+        Compiled: :func:`ioc_sim.kernels.review` has the rules. Age first, then start
+        what is due: a collaboration starting this month is forming at age 0, as one
+        that starts at month 0 is in the initial state.
+        """
         p = self.p
-        st = self.status
-        # Most months no collaboration changes stage: each status write below is
-        # skipped when it could not change anything.
-        # Age first, then start what is due: a collaboration starting this month is
-        # forming at age 0, as one that starts at month 0 is in the initial state.
-        self.age += self._stages()["live"]  # one month older while live
-        changed = self.month >= self._stages()["next_start"] and self._start_due()
-        stage = self._stages()
-        if stage["any_forming"]:
-            grown = stage["forming"] & (self.age >= p["formation_months"])
-            st[grown] = ACTIVE
-            stage = self._stages()
-        faith_c = self._collab_faith()
-        trust_c = self._collab_trust()
-        working = stage["working"]
-        low = working & (faith_c < p["dissolve_threshold"])
-        self.below = np.where(low, self.below + 1, 0)
-        quit_ = stage["voluntary"] & (self.below >= p["dissolve_patience"])
-        deep = working & (trust_c > p["deepen_threshold"]) & (faith_c > p["deepen_threshold"])
-        any_quit = quit_.any()
-        if any_quit:
-            deep &= ~quit_
-        if stage["any_deepening"]:
-            st[working & ~quit_] = ACTIVE  # deepening stops unless renewed below
-        if deep.any():
-            st[deep] = DEEPENING
-            depth = self.ctx["integration_depth"]
-            depth[deep] = np.minimum(1.0, depth[deep] + p["deepen_rate"])
-        ended = None
-        if stage["any_dissolving"]:
-            ending = stage["dissolving"]  # nothing above starts dissolving
-            self.left[ending] -= 1
-            ended = ending & (self.left <= 0)
-        if any_quit:
-            st[quit_] = DISSOLVING
-            self.left[quit_] = p["dissolving_months"]
-        if ended is not None and ended.any():
-            st[ended] = DISSOLVED
-            # An improper ending scars the pairs involved (path dependence).
-            self.scar = np.maximum(self.scar, ended[self._ridx, self.edge_collab])
-            changed = True
+        ended = np.empty(self.status.shape, dtype=bool)
+        for name in ("age", "below", "left"):  # updated in place by the kernel
+            a = getattr(self, name)
+            if not a.flags.c_contiguous or not a.flags.writeable:
+                setattr(self, name, np.ascontiguousarray(a).copy())
+        changed = kernels.review(
+            self.month, self.start, FORMING if p["formation_months"] > 0 else ACTIVE,
+            float(p["formation_months"]), self.status, self.age, self.below, self.left,
+            self.ctx["mandate"], self.ctx["integration_depth"], self.trust, self.edge_collab,
+            self.faith, self._mem_collab, float(p["dissolve_threshold"]),
+            float(p["dissolve_patience"]), float(p["deepen_threshold"]),
+            float(p["deepen_rate"]), float(p["dissolving_months"]), ended)
         if changed:
+            if ended.any():  # an improper ending scars the pairs involved (path dependence)
+                self.scar = np.maximum(self.scar, ended[self._ridx, self.edge_collab])
             self._assign_edges()
 
     def _intensity(self) -> np.ndarray:

@@ -570,3 +570,84 @@ def domain_product(out, sources, reverse, domain, n_domains, resolution, prod):
         for d in range(1, n_domains):
             p = p * (sums[d] / counts[d])
         prod[r] = p
+
+
+PLANNED, FORMING, ACTIVE, DEEPENING, DISSOLVING, DISSOLVED = range(6)  # as in core
+
+
+@njit(cache=True)
+def review(month, start, formed, formation_months, status, age, below, left, mandate, depth,
+           trust, edge_collab, faith, mem_collab, dissolve_threshold, patience,
+           deepen_threshold, deepen_rate, dissolving_months, ended):
+    """Lifecycle of every collaboration, (R, C + 1) arrays updated in place:
+    planned -> forming -> active <-> deepening -> dissolving -> dissolved.
+
+    In this order: live collaborations age a month; those due start (``formed``:
+    forming, or active without a formation period) at age 0; forming ones become
+    active at ``formation_months``. Then, with the mean trust of the collaboration's
+    pairs and the mean faith of its members (added in order, as ``np.bincount``):
+
+    * working ones count the months their faith is below ``dissolve_threshold``
+      (``below``); voluntary ones (mandate < 0.5) quit after ``patience`` of them;
+    * working ones that do not quit stop deepening, unless trust and faith both
+      exceed ``deepen_threshold``: then they deepen (depth + ``deepen_rate``, at most 1);
+    * dissolving ones count ``left`` down and are dissolved at 0 (``ended``);
+      quitting ones start dissolving with ``dissolving_months`` left.
+
+    Returns whether any collaboration started or ended (pairs must be reassigned).
+    """
+    r_count, c_total = status.shape
+    m_count = mem_collab.shape[0] - 1  # the last membership is the dummy
+    trust_sum = np.zeros(c_total)
+    trust_count = np.zeros(c_total)
+    faith_sum = np.zeros(c_total)
+    faith_count = np.zeros(c_total)
+    for m in range(m_count):
+        faith_count[mem_collab[m]] += 1.0
+    changed = False
+    for r in range(r_count):
+        trust_sum[:] = 0.0
+        trust_count[:] = 0.0
+        faith_sum[:] = 0.0
+        for e in range(trust.shape[1]):
+            c = edge_collab[r, e]
+            trust_sum[c] += trust[r, e]
+            trust_count[c] += 1.0
+        for m in range(m_count):
+            faith_sum[mem_collab[m]] += faith[r, m]
+        for c in range(c_total):
+            s = status[r, c]
+            if FORMING <= s <= DISSOLVING:
+                age[r, c] += 1.0
+            if s == PLANNED and start[c] <= month:
+                s = formed
+                age[r, c] = 0.0
+                changed = True
+            if s == FORMING and age[r, c] >= formation_months:
+                s = ACTIVE
+            faith_c = faith_sum[c] / max(faith_count[c], 1.0)
+            trust_c = trust_sum[c] / max(trust_count[c], 1.0)
+            working = s == ACTIVE or s == DEEPENING
+            dissolving = s == DISSOLVING
+            below[r, c] = below[r, c] + 1 if working and faith_c < dissolve_threshold else 0
+            quit_ = working and mandate[r, c] < 0.5 and below[r, c] >= patience
+            deep = (working and trust_c > deepen_threshold and faith_c > deepen_threshold
+                    and not quit_)
+            if working and not quit_:
+                s = ACTIVE  # deepening stops unless renewed
+            if deep:
+                s = DEEPENING
+                depth[r, c] = min(1.0, depth[r, c] + deepen_rate)
+            end = False
+            if dissolving:
+                left[r, c] -= 1
+                end = left[r, c] <= 0
+            if quit_:
+                s = DISSOLVING
+                left[r, c] = int(dissolving_months)
+            if end:
+                s = DISSOLVED
+                changed = True
+            ended[r, c] = end
+            status[r, c] = s
+    return changed
