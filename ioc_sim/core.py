@@ -459,6 +459,9 @@ class Simulation:
             np.zeros((r, 0), dtype=np.intp)
         self.edge_mem = st.mem_lookup[st.src[None, :], self.edge_collab]
         self.by_mem = _Groups(r, self.edge_mem, self.M + 1)
+        # Whether a membership has no pair of its own (it then reads its organisation's
+        # relations across all its partners, see kernels.progress_faith).
+        self._alone_members = bool((self.by_mem.count[:, :-1] == 0).any())
         self.by_collab_edge = _Groups(r, self.edge_collab, self.C + 1)
         # Flat positions of each pair's collaboration and membership, for one-call gathers.
         self._pair_slot = (self.edge_collab + self._ridx * (self.C + 1)).ravel()
@@ -717,7 +720,7 @@ class Simulation:
             hit = key, kernels.pair_means(
                 self.trust, self.conflict, self.confidence, self.act, self.recip,
                 v["pack"][kernels.P_LIVE], self.edge_collab, self.edge_mem, self.st.src,
-                self.N, self.M + 1, self.C + 1)
+                self.N, self.M + 1, self.C + 1, self._alone_members)
             self._memo["pair_means"] = hit
         return hit[1]
 

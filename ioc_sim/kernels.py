@@ -171,7 +171,7 @@ MEMBER_ROWS = ("m_drivers", "m_actors", "m_stability", "m_calm", "m_harm", "m_pe
 
 @njit(cache=True)
 def pair_means(trust, conflict, confidence, act, recip, live, edge_collab, edge_mem, src,
-               n_orgs, n_members, n_collabs):
+               n_orgs, n_members, n_collabs, need_org):
     """Grouped sums and means of the pairs' state, in one pass per replicate.
 
     Returns, for ``R`` replicates:
@@ -181,8 +181,9 @@ def pair_means(trust, conflict, confidence, act, recip, live, edge_collab, edge_
       only if its collaboration is live (``live`` (R, E) is 1.0 or 0.0);
     * ``member`` (2, R, M + 1) mean trust and conflict of each membership's pairs, and
       ``member_count`` (R, M + 1) their number;
-    * ``org`` (2, R, N) mean trust and conflict of each organisation's outgoing pairs,
-      and ``acts`` (R, N) the number of its collaborative acts.
+    * ``org`` (2, R, N) mean trust and conflict of each organisation's outgoing pairs
+      (only if ``need_org``: a membership without pairs of its own reads them; zeros
+      otherwise), and ``acts`` (R, N) the number of its collaborative acts.
 
     Members of a group are added in pair order starting from 0.0, as ``np.bincount``
     does; a mean divides by the count, or by 1 for an empty group.
@@ -211,9 +212,10 @@ def pair_means(trust, conflict, confidence, act, recip, live, edge_collab, edge_
             member[0, r, m] += t
             member[1, r, m] += k
             member_count[r, m] += 1.0
-            org[0, r, i] += t
-            org[1, r, i] += k
-            org_count[i] += 1.0
+            if need_org:
+                org[0, r, i] += t
+                org[1, r, i] += k
+                org_count[i] += 1.0
             acts[r, i] += a
         for c in range(n_collabs):
             d = max(collab_count[c], 1.0)
