@@ -689,18 +689,40 @@ class Simulation:
         return self._view or self._refresh_views()
 
     def _distress_views(self) -> dict[str, np.ndarray]:
-        """Terms that depend on which organisations are distressed (changes rarely)."""
-        key = (self.distressed.tobytes(), self._view_key)  # the latter covers parameters
-        if key != self._distress_key:
-            st, p = self.st, self.p
-            self._distress = {
-                "healthy_target": 1.0 - self.distressed[:, st.dst],
-                "source_risk": np.ascontiguousarray(
-                    p["distress_risk_effect"] * self.distressed[:, st.src]),
-                "penalty": p["distress_penalty"] * self.distressed,
-            }
-            self._distress_key = key
-        return self._distress
+        """Terms that depend on which organisations are distressed (changes rarely).
+
+        Recomputed for the replicates whose distress changed; in full when the views
+        (which cover the parameters) have changed. ``version`` counts the changes and
+        ``rows`` lists the replicates of the latest one (all if None), so that
+        :meth:`_expected_quality` can follow row by row too.
+        """
+        d, view_key = self.distressed, self._view_key
+        seen = d.tobytes()
+        prev = self._distress_key  # (view key, distress seen, its bytes, version)
+        if prev is not None and prev[0] is view_key and prev[1].shape == d.shape:
+            if seen == prev[2]:
+                return self._distress
+            rows = np.flatnonzero((d != prev[1]).any(axis=1))
+        else:
+            rows = None
+        st, p = self.st, self.p
+        part = d if rows is None else d[rows]
+        fresh = {
+            "healthy_target": 1.0 - part[:, st.dst],
+            "source_risk": p["distress_risk_effect"] * part[:, st.src],
+            "penalty": p["distress_penalty"] * part,
+        }
+        if rows is None:
+            out = {k: np.ascontiguousarray(x) for k, x in fresh.items()}
+        else:  # elementwise, so the same numbers as a full recomputation
+            out = {k: self._distress[k].copy() for k in fresh}
+            for k, x in fresh.items():
+                out[k][rows] = x
+        version = 0 if prev is None else prev[3] + 1
+        out["rows"], out["version"] = rows, version
+        self._distress = out
+        self._distress_key = (view_key, d.copy(), seen, version)
+        return out
 
     def _acts(self) -> np.ndarray:
         """This month's collaborative acts on pairs in a live collaboration."""
@@ -899,17 +921,28 @@ class Simulation:
 
     def _expected_quality(self) -> np.ndarray:
         """Expected quality of each pair's joint acts, (R, E); it changes only with
-        contexts, distress and pressure."""
+        contexts, distress and pressure (after a change of distress alone, only the
+        replicates concerned are recomputed: elementwise, so the same numbers)."""
         v, d = self._views(), self._distress_views()
         pressure = self._pressure()
-        key = (self._view_key, self._distress_key, pressure)
-        if key != self._quality_key:
+        key = (self._view_key, d["version"], pressure)
+        old = self._quality_key
+        if old is not None and old[0] is key[0] and old[1:] == key[1:]:
+            return self._mean_quality
+        slope = self.p["success_slope"]
+        if (old is not None and old[0] is key[0] and old[2] == pressure
+                and old[1] == d["version"] - 1 and d["rows"] is not None):
+            rows = d["rows"]
+            drivers = (v["drivers"][rows] + d["healthy_target"][rows] + v["support"][rows]
+                       + (1.0 - pressure)) / 7.0
+            quality = self._mean_quality.copy()
+            quality[rows] = expit(slope * (drivers - 0.5) * 2.0)
+        else:
             drivers = (v["drivers"] + d["healthy_target"] + v["support"]
                        + (1.0 - pressure)) / 7.0
-            self._mean_quality = np.ascontiguousarray(
-                expit(self.p["success_slope"] * (drivers - 0.5) * 2.0))
-            self._quality_key = key
-        return self._mean_quality
+            quality = np.ascontiguousarray(expit(slope * (drivers - 0.5) * 2.0))
+        self._mean_quality, self._quality_key = quality, key
+        return quality
 
     def pair_phases(self) -> None:
         """This month's acts, exchange and updates of conflict, trust, confidence and risk
