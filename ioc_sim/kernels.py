@@ -199,24 +199,47 @@ def pair_means(trust, conflict, confidence, act, recip, live, edge_collab, edge_
     for r in range(r_count):
         collab_count[:] = 0.0
         org_count[:] = 0.0
+        # Running sums of the current collaboration and membership: consecutive pairs
+        # mostly share them, so the sums stay in registers; they are stored when the
+        # group changes and reloaded when it comes back, so every group still adds its
+        # members in pair order (the same numbers as adding in place).
+        cc, c0, c1, c2, c3, c4, cn = -1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+        cm, m0, m1, mn = -1, 0.0, 0.0, 0.0
         for e in range(e_count):
             c, m, i = edge_collab[r, e], edge_mem[r, e], src[e]
             t, k = trust[r, e], conflict[r, e]
             a = 1.0 if act[r, e] and live[r, e] != 0.0 else 0.0
-            collab[0, r, c] += t
-            collab[1, r, c] += a
-            collab[2, r, c] += k
-            collab[3, r, c] += confidence[r, e]
-            collab[4, r, c] += 1.0 if a != 0.0 and recip[r, e] else 0.0
-            collab_count[c] += 1.0
-            member[0, r, m] += t
-            member[1, r, m] += k
-            member_count[r, m] += 1.0
+            if c != cc:
+                if cc >= 0:
+                    collab[0, r, cc], collab[1, r, cc], collab[2, r, cc] = c0, c1, c2
+                    collab[3, r, cc], collab[4, r, cc], collab_count[cc] = c3, c4, cn
+                cc = c
+                c0, c1, c2 = collab[0, r, c], collab[1, r, c], collab[2, r, c]
+                c3, c4, cn = collab[3, r, c], collab[4, r, c], collab_count[c]
+            c0 += t
+            c1 += a
+            c2 += k
+            c3 += confidence[r, e]
+            c4 += 1.0 if a != 0.0 and recip[r, e] else 0.0
+            cn += 1.0
+            if m != cm:
+                if cm >= 0:
+                    member[0, r, cm], member[1, r, cm], member_count[r, cm] = m0, m1, mn
+                cm = m
+                m0, m1, mn = member[0, r, m], member[1, r, m], member_count[r, m]
+            m0 += t
+            m1 += k
+            mn += 1.0
             if need_org:
                 org[0, r, i] += t
                 org[1, r, i] += k
                 org_count[i] += 1.0
             acts[r, i] += a
+        if cc >= 0:
+            collab[0, r, cc], collab[1, r, cc], collab[2, r, cc] = c0, c1, c2
+            collab[3, r, cc], collab[4, r, cc], collab_count[cc] = c3, c4, cn
+        if cm >= 0:
+            member[0, r, cm], member[1, r, cm], member_count[r, cm] = m0, m1, mn
         for c in range(n_collabs):
             d = max(collab_count[c], 1.0)
             for row in range(5):
@@ -611,10 +634,17 @@ def review(month, start, formed, formation_months, status, age, below, left, man
         trust_sum[:] = 0.0
         trust_count[:] = 0.0
         faith_sum[:] = 0.0
+        cc, acc, n = -1, 0.0, 0.0  # running sum of the current collaboration (pair_means)
         for e in range(trust.shape[1]):
             c = edge_collab[r, e]
-            trust_sum[c] += trust[r, e]
-            trust_count[c] += 1.0
+            if c != cc:
+                if cc >= 0:
+                    trust_sum[cc], trust_count[cc] = acc, n
+                cc, acc, n = c, trust_sum[c], trust_count[c]
+            acc += trust[r, e]
+            n += 1.0
+        if cc >= 0:
+            trust_sum[cc], trust_count[cc] = acc, n
         for m in range(m_count):
             faith_sum[mem_collab[m]] += faith[r, m]
         for c in range(c_total):
