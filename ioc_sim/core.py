@@ -898,15 +898,20 @@ class Simulation:
         self.act = self._uniform() < prob
         self.recip = self.act.take(self.st.rev, axis=1)
 
-    def _uniform(self) -> np.ndarray:
-        if self.R == 1:
-            return self.rngs[0].random(self.E)[None, :]
-        return np.stack([g.random(self.E) for g in self.rngs])
+    def _uniform(self, size: int | None = None) -> np.ndarray:
+        """``random(size)`` (default E) of each replicate's generator, one row each: the
+        same numbers as drawn alone, written in place (``out=``) rather than stacked."""
+        u = np.empty((self.R, self.E if size is None else size))
+        for g, row in zip(self.rngs, u, strict=True):
+            g.random(out=row)
+        return u
 
     def _normal(self) -> np.ndarray:
-        if self.R == 1:
-            return self.rngs[0].standard_normal(self.E)[None, :]
-        return np.stack([g.standard_normal(self.E) for g in self.rngs])
+        """``standard_normal(E)`` of each replicate's generator, one row each."""
+        z = np.empty((self.R, self.E))
+        for g, row in zip(self.rngs, z, strict=True):
+            g.standard_normal(out=row)
+        return z
 
     def exchange(self) -> dict[str, np.ndarray]:
         """Quality of each joint act; a partner that does not reciprocate is a breach."""
@@ -1146,10 +1151,7 @@ class Simulation:
         """Entry into special measures when performance is poor; exit after a sustained
         recovery (:func:`ioc_sim.kernels.distress` has the rules)."""
         p = self.p
-        if self.R == 1:
-            u = self.rngs[0].random(self.N)[None, :]
-        else:
-            u = np.stack([g.random(self.N) for g in self.rngs])
+        u = self._uniform(self.N)
         distressed = np.empty_like(self.distressed)
         ok_months = np.empty_like(self.ok_months)
         kernels.distress(u, self.performance, self.distressed, self.ok_months,
