@@ -1,6 +1,6 @@
 """Array core of the model: population, structure, state and the monthly update.
 
-Everything here is plain numpy with a leading *replicate* axis ``R``: state
+State is held in numpy arrays with a leading *replicate* axis ``R``: state
 arrays have shape ``(R, E)`` for ordered pairs (edges), ``(R, M + 1)`` for
 memberships (organisation in a collaboration, plus one dummy slot),
 ``(R, C + 1)`` for collaborations (plus a dummy "no collaboration" slot) and
@@ -10,7 +10,11 @@ can advance several replicates of one design row together.
 
 The equations are described, with their status (stated by the theory,
 implied by it, or our assumption), in ``docs/ODD.md``; the section names
-there match the function names here.
+there match the function names here. The monthly update runs in compiled
+kernels (:mod:`ioc_sim.kernels`, numba), which give the same numbers as the
+numpy phase methods; :meth:`Simulation.choose_acts` to
+:meth:`Simulation.update_risk_threshold` are kept as the numpy reference of
+the per-pair phases that :meth:`Simulation.pair_phases` fuses.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ from ioc_sim import kernels
 from ioc_sim.context import ORG_TYPES, STATUS, SYSTEM_FIELDS, TYPE_NAMES, CollaborationSpec
 
 PLANNED, FORMING, ACTIVE, DEEPENING, DISSOLVING, DISSOLVED = range(6)
+assert (kernels.PLANNED, kernels.FORMING, kernels.ACTIVE, kernels.DEEPENING,
+        kernels.DISSOLVING, kernels.DISSOLVED) == (PLANNED, FORMING, ACTIVE, DEEPENING,
+                                                   DISSOLVING, DISSOLVED)
 
 #: The six components of effectiveness through collaboration (theory 2.4).
 COMPONENTS = ("innovation", "less_duplication", "best_practice", "access_to_resources",
