@@ -1,6 +1,6 @@
 """Array core of the model: population, structure, state and the monthly update.
 
-Everything here is plain numpy with a leading *replicate* axis ``R``: state
+State is held in numpy arrays with a leading *replicate* axis ``R``: state
 arrays have shape ``(R, E)`` for ordered pairs (edges), ``(R, M + 1)`` for
 memberships (organisation in a collaboration, plus one dummy slot),
 ``(R, C + 1)`` for collaborations (plus a dummy "no collaboration" slot) and
@@ -10,7 +10,11 @@ can advance several replicates of one design row together.
 
 The equations are described, with their status (stated by the theory,
 implied by it, or our assumption), in ``docs/ODD.md``; the section names
-there match the function names here.
+there match the function names here. The monthly update runs in compiled
+kernels (:mod:`ioc_sim.kernels`, numba), which give the same numbers as the
+numpy phase methods; :meth:`Simulation.choose_acts` to
+:meth:`Simulation.update_risk_threshold` are kept as the numpy reference of
+the per-pair phases that :meth:`Simulation.pair_phases` fuses.
 """
 
 from __future__ import annotations
@@ -26,9 +30,13 @@ try:  # the ufunc np.clip ends in; calling it directly skips ~1.5 us of checks p
 except ImportError:  # numpy < 2
     from numpy.core.umath import clip as _clip
 
+from ioc_sim import kernels
 from ioc_sim.context import ORG_TYPES, STATUS, SYSTEM_FIELDS, TYPE_NAMES, CollaborationSpec
 
 PLANNED, FORMING, ACTIVE, DEEPENING, DISSOLVING, DISSOLVED = range(6)
+assert (kernels.PLANNED, kernels.FORMING, kernels.ACTIVE, kernels.DEEPENING,
+        kernels.DISSOLVING, kernels.DISSOLVED) == (PLANNED, FORMING, ACTIVE, DEEPENING,
+                                                   DISSOLVING, DISSOLVED)
 
 #: The six components of effectiveness through collaboration (theory 2.4).
 COMPONENTS = ("innovation", "less_duplication", "best_practice", "access_to_resources",
@@ -398,7 +406,6 @@ class Simulation:
         self._view: dict[str, np.ndarray] = {}
         self._view_key: tuple | None = None
         self._distress_key: tuple | None = None
-        self._stages_key: bytes | None = None
         self._quality_key: tuple | None = None
         self._memo: dict[str, tuple] = {}
         self._refresh_collab_statics()
@@ -459,6 +466,9 @@ class Simulation:
             np.zeros((r, 0), dtype=np.intp)
         self.edge_mem = st.mem_lookup[st.src[None, :], self.edge_collab]
         self.by_mem = _Groups(r, self.edge_mem, self.M + 1)
+        # Whether a membership has no pair of its own (it then reads its organisation's
+        # relations across all its partners, see kernels.progress_faith).
+        self._alone_members = bool((self.by_mem.count[:, :-1] == 0).any())
         self.by_collab_edge = _Groups(r, self.edge_collab, self.C + 1)
         # Flat positions of each pair's collaboration and membership, for one-call gathers.
         self._pair_slot = (self.edge_collab + self._ridx * (self.C + 1)).ravel()
@@ -666,6 +676,23 @@ class Simulation:
         v["fading"] = v["working_c"] * ctx["integration_depth"]
         # Exchange drivers up to the distress term (the sum keeps the original order).
         v["drivers"] = v["capacity_compat"] + v["accountability"] + self.system["data_sharing"]
+        # The per-pair inputs of the compiled monthly kernel, one contiguous block.
+        pack = np.empty((len(kernels.PACK_ROWS), self.R, self.E))
+        for i, name in enumerate(kernels.PACK_ROWS):
+            pack[i] = v[name]
+        v["pack"] = pack
+        mpack = np.empty((len(kernels.MEMBER_ROWS), self.R, self.M + 1))
+        for i, name in enumerate(kernels.MEMBER_ROWS):
+            mpack[i] = v[name]
+        v["mpack"] = mpack
+        v["working_c_f"] = np.ascontiguousarray(v["working_c"])
+        cpack = np.empty((len(kernels.COLLAB_ROWS), self.R, self.C + 1))
+        for i, name in enumerate(kernels.COLLAB_ROWS):
+            cpack[i] = getattr(self, name) if name.startswith("c_") else v[name]
+        v["cpack"] = cpack
+        v["lags"] = np.asarray(self.lags, dtype=float)
+        v["engage_c"] = np.ascontiguousarray(np.broadcast_to(v["engage"], (self.R, self.C + 1)),
+                                             dtype=float)
         self._view, self._view_key = v, key
         return v
 
@@ -674,52 +701,67 @@ class Simulation:
         return self._view or self._refresh_views()
 
     def _distress_views(self) -> dict[str, np.ndarray]:
-        """Terms that depend on which organisations are distressed (changes rarely)."""
-        key = (self.distressed.tobytes(), self._view_key)  # the latter covers parameters
-        if key != self._distress_key:
-            st, p = self.st, self.p
-            self._distress = {
-                "healthy_target": 1.0 - self.distressed[:, st.dst],
-                "source_risk": p["distress_risk_effect"] * self.distressed[:, st.src],
-                "penalty": p["distress_penalty"] * self.distressed,
-            }
-            self._distress_key = key
-        return self._distress
+        """Terms that depend on which organisations are distressed (changes rarely).
 
-    def _mean(self, name: str, groups: _Groups, state: np.ndarray,
-              values: np.ndarray | None = None) -> np.ndarray:
-        """``groups.mean(values)`` (default ``state``), reused within the month while the
-        groups and the ``state`` array are the same objects."""
-        hit = self._memo.get(name)
-        if hit is not None and hit[0] is groups and hit[1] is state:
-            return hit[2]
-        out = groups.mean(state if values is None else values)
-        self._memo[name] = (groups, state, out)
+        Recomputed for the replicates whose distress changed; in full when the views
+        (which cover the parameters) have changed. ``version`` counts the changes and
+        ``rows`` lists the replicates of the latest one (all if None), so that
+        :meth:`_expected_quality` can follow row by row too.
+        """
+        d, view_key = self.distressed, self._view_key
+        seen = d.tobytes()
+        prev = self._distress_key  # (view key, distress seen, its bytes, version)
+        if prev is not None and prev[0] is view_key and prev[1].shape == d.shape:
+            if seen == prev[2]:
+                return self._distress
+            rows = np.flatnonzero((d != prev[1]).any(axis=1))
+        else:
+            rows = None
+        st, p = self.st, self.p
+        part = d if rows is None else d[rows]
+        fresh = {
+            "healthy_target": 1.0 - part[:, st.dst],
+            "source_risk": p["distress_risk_effect"] * part[:, st.src],
+            "penalty": p["distress_penalty"] * part,
+        }
+        if rows is None:
+            out = {k: np.ascontiguousarray(x) for k, x in fresh.items()}
+        else:  # elementwise, so the same numbers as a full recomputation
+            out = {k: self._distress[k].copy() for k in fresh}
+            for k, x in fresh.items():
+                out[k][rows] = x
+        version = 0 if prev is None else prev[3] + 1
+        out["rows"], out["version"] = rows, version
+        self._distress = out
+        self._distress_key = (view_key, d.copy(), seen, version)
         return out
-
-    def _collab_trust(self) -> np.ndarray:
-        """Mean trust of each collaboration's pairs, (R, C + 1)."""
-        return self._mean("trust_c", self.by_collab_edge, self.trust)
-
-    def _collab_faith(self) -> np.ndarray:
-        """Mean faith of each collaboration's members, (R, C + 1)."""
-        return self._mean("faith_c", self.by_collab_mem, self.faith, self.faith[:, :-1])
 
     def _acts(self) -> np.ndarray:
         """This month's collaborative acts on pairs in a live collaboration."""
         v = self._views()
         return self.act if v["all_live"] else self.act & v["live"]
 
-    def _collab_pair_means(self) -> np.ndarray:
-        """Mean trust, behaviour, conflict and confidence of each collaboration's pairs,
-        shape (4, R, C + 1): one grouped pass, shared by the month's last two phases."""
-        key = (self.by_collab_edge, self.trust, self.act, self.conflict, self.confidence)
+    def _pair_means(self) -> tuple[np.ndarray, ...]:
+        """Grouped means of the pairs' state (:func:`ioc_sim.kernels.pair_means`): by
+        collaboration (trust, acts, conflict, confidence, joint acts), by membership
+        (trust, conflict, and the count) and by organisation (trust, conflict, and the
+        number of acts). One compiled pass, shared by the month's last two phases."""
+        v = self._views()
+        key = (self.edge_collab, self.edge_mem, self.trust, self.act, self.recip, self.conflict,
+               self.confidence, v["pack"])
         hit = self._memo.get("pair_means")
         if hit is None or any(a is not b for a, b in zip(hit[0], key, strict=True)):
-            hit = key, self.by_collab_edge.mean_columns(self.trust, self._acts(), self.conflict,
-                                                        self.confidence)
+            hit = key, kernels.pair_means(
+                self.trust, self.conflict, self.confidence, self.act, self.recip,
+                v["pack"][kernels.P_LIVE], self.edge_collab, self.edge_mem, self.st.src,
+                self.N, self.M + 1, self.C + 1, self._alone_members)
             self._memo["pair_means"] = hit
         return hit[1]
+
+    def _collab_pair_means(self) -> np.ndarray:
+        """Mean trust, behaviour, conflict and confidence of each collaboration's pairs,
+        shape (4, R, C + 1)."""
+        return self._pair_means()[0][:4]
 
     # -------------------------------------------------------------- the month
     def step(self) -> None:
@@ -728,12 +770,7 @@ class Simulation:
         self._memo.clear()  # state may have been edited between months
         self.apply_scheduled_changes()
         self.review_collaborations()
-        self.choose_acts()
-        outcome = self.exchange()
-        self.update_conflict(outcome)
-        self.update_trust(outcome)
-        self.update_confidence()
-        self.update_risk_threshold()
+        self.pair_phases()
         self.update_progress_and_faith()
         self._grow_demand()
         self.produce_performance()
@@ -811,74 +848,29 @@ class Simulation:
             a, b = ev["organisations"]
             self.merged_into[b] = a
 
-    def _stages(self) -> dict[str, Any]:
-        """Masks of the collaborations' lifecycle stages, (R, C + 1), kept while the
-        status and the mandate (which makes leaving voluntary or not) are unchanged."""
-        key = self.status.tobytes() + self.ctx["mandate"].tobytes()
-        if key != self._stages_key:
-            st = self.status
-            working = (st == ACTIVE) | (st == DEEPENING)
-            planned = st == PLANNED
-            self._stage = {
-                "live": (st >= FORMING) & (st <= DISSOLVING),
-                "forming": st == FORMING,
-                "working": working,
-                "voluntary": working & (self.ctx["mandate"] < 0.5),
-                "dissolving": st == DISSOLVING,
-                "any_forming": bool((st == FORMING).any()),
-                "any_deepening": bool((st == DEEPENING).any()),
-                "any_dissolving": bool((st == DISSOLVING).any()),
-                "next_start": (np.broadcast_to(self.start, st.shape)[planned].min()
-                               if planned.any() else np.inf),
-            }
-            self._stages_key = key
-        return self._stage
-
     def review_collaborations(self) -> None:
-        """Lifecycle: planned -> forming -> active <-> deepening -> dissolving -> dissolved."""
+        """Lifecycle: planned -> forming -> active <-> deepening -> dissolving -> dissolved.
+
+        Compiled: :func:`ioc_sim.kernels.review` has the rules. Age first, then start
+        what is due: a collaboration starting this month is forming at age 0, as one
+        that starts at month 0 is in the initial state.
+        """
         p = self.p
-        st = self.status
-        # Most months no collaboration changes stage: each status write below is
-        # skipped when it could not change anything.
-        # Age first, then start what is due: a collaboration starting this month is
-        # forming at age 0, as one that starts at month 0 is in the initial state.
-        self.age += self._stages()["live"]  # one month older while live
-        changed = self.month >= self._stages()["next_start"] and self._start_due()
-        stage = self._stages()
-        if stage["any_forming"]:
-            grown = stage["forming"] & (self.age >= p["formation_months"])
-            st[grown] = ACTIVE
-            stage = self._stages()
-        faith_c = self._collab_faith()
-        trust_c = self._collab_trust()
-        working = stage["working"]
-        low = working & (faith_c < p["dissolve_threshold"])
-        self.below = np.where(low, self.below + 1, 0)
-        quit_ = stage["voluntary"] & (self.below >= p["dissolve_patience"])
-        deep = working & (trust_c > p["deepen_threshold"]) & (faith_c > p["deepen_threshold"])
-        any_quit = quit_.any()
-        if any_quit:
-            deep &= ~quit_
-        if stage["any_deepening"]:
-            st[working & ~quit_] = ACTIVE  # deepening stops unless renewed below
-        if deep.any():
-            st[deep] = DEEPENING
-            depth = self.ctx["integration_depth"]
-            depth[deep] = np.minimum(1.0, depth[deep] + p["deepen_rate"])
-        ended = None
-        if stage["any_dissolving"]:
-            ending = stage["dissolving"]  # nothing above starts dissolving
-            self.left[ending] -= 1
-            ended = ending & (self.left <= 0)
-        if any_quit:
-            st[quit_] = DISSOLVING
-            self.left[quit_] = p["dissolving_months"]
-        if ended is not None and ended.any():
-            st[ended] = DISSOLVED
-            # An improper ending scars the pairs involved (path dependence).
-            self.scar = np.maximum(self.scar, ended[self._ridx, self.edge_collab])
-            changed = True
+        ended = np.empty(self.status.shape, dtype=bool)
+        for name in ("age", "below", "left"):  # updated in place by the kernel
+            a = getattr(self, name)
+            if not a.flags.c_contiguous or not a.flags.writeable:
+                setattr(self, name, np.ascontiguousarray(a).copy())
+        changed = kernels.review(
+            self.month, self.start, FORMING if p["formation_months"] > 0 else ACTIVE,
+            float(p["formation_months"]), self.status, self.age, self.below, self.left,
+            self.ctx["mandate"], self.ctx["integration_depth"], self.trust, self.edge_collab,
+            self.faith, self._mem_collab, float(p["dissolve_threshold"]),
+            float(p["dissolve_patience"]), float(p["deepen_threshold"]),
+            float(p["deepen_rate"]), float(p["dissolving_months"]), ended)
         if changed:
+            if ended.any():  # an improper ending scars the pairs involved (path dependence)
+                self.scar = np.maximum(self.scar, ended[self._ridx, self.edge_collab])
             self._assign_edges()
 
     def _intensity(self) -> np.ndarray:
@@ -918,35 +910,100 @@ class Simulation:
         self.act = self._uniform() < prob
         self.recip = self.act.take(self.st.rev, axis=1)
 
-    def _uniform(self) -> np.ndarray:
-        if self.R == 1:
-            return self.rngs[0].random(self.E)[None, :]
-        return np.stack([g.random(self.E) for g in self.rngs])
+    def _uniform(self, size: int | None = None) -> np.ndarray:
+        """``random(size)`` (default E) of each replicate's generator, one row each: the
+        same numbers as drawn alone, written in place (``out=``) rather than stacked."""
+        u = np.empty((self.R, self.E if size is None else size))
+        for g, row in zip(self.rngs, u, strict=True):
+            g.random(out=row)
+        return u
 
     def _normal(self) -> np.ndarray:
-        if self.R == 1:
-            return self.rngs[0].standard_normal(self.E)[None, :]
-        return np.stack([g.standard_normal(self.E) for g in self.rngs])
+        """``standard_normal(E)`` of each replicate's generator, one row each."""
+        z = np.empty((self.R, self.E))
+        for g, row in zip(self.rngs, z, strict=True):
+            g.standard_normal(out=row)
+        return z
 
     def exchange(self) -> dict[str, np.ndarray]:
         """Quality of each joint act; a partner that does not reciprocate is a breach."""
         p = self.p
-        v, d = self._views(), self._distress_views()
-        pressure = self._pressure()
-        # The expected quality changes only with contexts, distress and pressure.
-        key = (self._view_key, self._distress_key, pressure)
-        if key != self._quality_key:
-            drivers = (v["drivers"] + d["healthy_target"] + v["support"]
-                       + (1.0 - pressure)) / 7.0
-            self._mean_quality = expit(p["success_slope"] * (drivers - 0.5) * 2.0)
-            self._quality_key = key
-        quality = _clip01(self._mean_quality + p["outcome_noise"] * self._normal())
+        quality = _clip01(self._expected_quality() + p["outcome_noise"] * self._normal())
         joint = self.act & self.recip
         seen = np.where(joint, quality, p["expectation"] - p["breach_signal"])
         failed = joint & (quality < p["expectation"])
         # A partner not reciprocating teaches trust something only if it reads as a breach.
         observed = self.act if p["breach_signal"] > 0 else joint
         return {"observed": observed, "quality": seen, "failed": failed, "joint": joint}
+
+    def _expected_quality(self) -> np.ndarray:
+        """Expected quality of each pair's joint acts, (R, E); it changes only with
+        contexts, distress and pressure (after a change of distress alone, only the
+        replicates concerned are recomputed: elementwise, so the same numbers)."""
+        v, d = self._views(), self._distress_views()
+        pressure = self._pressure()
+        key = (self._view_key, d["version"], pressure)
+        old = self._quality_key
+        if old is not None and old[0] is key[0] and old[1:] == key[1:]:
+            return self._mean_quality
+        slope = self.p["success_slope"]
+        if (old is not None and old[0] is key[0] and old[2] == pressure
+                and old[1] == d["version"] - 1 and d["rows"] is not None):
+            rows = d["rows"]
+            drivers = (v["drivers"][rows] + d["healthy_target"][rows] + v["support"][rows]
+                       + (1.0 - pressure)) / 7.0
+            quality = self._mean_quality.copy()
+            quality[rows] = expit(slope * (drivers - 0.5) * 2.0)
+        else:
+            drivers = (v["drivers"] + d["healthy_target"] + v["support"]
+                       + (1.0 - pressure)) / 7.0
+            quality = np.ascontiguousarray(expit(slope * (drivers - 0.5) * 2.0))
+        self._mean_quality, self._quality_key = quality, key
+        return quality
+
+    def pair_phases(self) -> None:
+        """This month's acts, exchange and updates of conflict, trust, confidence and risk
+        threshold, in one compiled pass (:func:`ioc_sim.kernels.pair_month`).
+
+        Gives the same numbers as :meth:`choose_acts`, :meth:`exchange`,
+        :meth:`update_conflict`, :meth:`update_trust`, :meth:`update_confidence` and
+        :meth:`update_risk_threshold` called in that order (the numpy reference,
+        which the tests compare it with), with the same random draws.
+        """
+        p, ctx, r, e = self.p, self.ctx, self.R, self.E
+        v = self._refresh_views()  # contexts are fixed from here to the month's end
+        u = self._uniform()
+        z = self._normal()
+        quality = self._expected_quality()
+        source_risk = self._distress_views()["source_risk"]
+        shock = self.shock_level()
+        barrier = 1.0 - p["competition_effect"] * self.system["competition"] * (1.0 - shock)
+        blocked = p["blocking_effect"] * self.system["regulatory_blocking"] * (1.0 - shock)
+        loss = p["trust_gain"] * (p["trust_asymmetry"] if p["fragile"] in ("trust", "equal")
+                                  else 1.0)
+        self.act_prob = np.empty((r, e))
+        self.act = np.empty((r, e), dtype=bool)
+        self.recip = np.empty((r, e), dtype=bool)
+        for name in ("damage", "honoured", "breached"):  # updated in place by the kernel
+            a = getattr(self, name)
+            if not a.flags.c_contiguous or not a.flags.writeable:
+                setattr(self, name, np.ascontiguousarray(a).copy())
+        conflict, trust = np.empty((r, e)), np.empty((r, e))
+        confidence, risk = np.empty((r, e)), np.empty((r, e))
+        kernels.pair_month(
+            u, z, self.edge_collab, self.edge_mem, self.st.rev, ctx["integration_depth"],
+            ctx["ambition"], self.faith, v["pack"], quality, source_risk, self.trust,
+            self.conflict, self.risk, self.damage, self.honoured, self.breached,
+            p["exposure_scale"] * 0.5, float(p["gate_softness"]), barrier, blocked,
+            p["shock_boost"] * shock if shock else 0.0, float(p["outcome_noise"]),
+            float(p["expectation"]), float(p["breach_signal"]), float(p["failure_conflict"]),
+            float(p["conflict_rate"]), kernels.TRUST_SPECS[p["trust_update"]], float(loss),
+            float(p["damage_gain"]), float(p["damage_decay"]),
+            float(p["conflict_trust_erosion"]), float(p["formal_prior_weight"]),
+            p["trust_confidence"] == "substitutes", float(p["trust_weight"]),
+            float(p["risk_rate"]), self.act_prob, self.act, self.recip, conflict, trust,
+            confidence, risk)
+        self.conflict, self.trust, self.confidence, self.risk = conflict, trust, confidence, risk
 
     def _pressure(self) -> float:
         return min(1.0, self.system["resource_pressure"] + self.shock_pressure())
@@ -1044,57 +1101,36 @@ class Simulation:
 
     def update_progress_and_faith(self) -> None:
         """Perceived progress follows its drivers and realised effectiveness; faith follows
-        progress and trust, lifted by persuasive leaders, moved by the mandate."""
-        p, ctx, r = self.p, self.ctx, self.R
-        v = self._views()
-        trust_m = self.by_mem.mean(self.trust)
-        conflict_m = self.by_mem.mean(self.conflict)
-        # A membership with no pair of its own (every partner shares a deeper collaboration
-        # with it) reads the organisation's relations across all its partners.
-        alone = self.by_mem.count == 0
-        if alone[:, :-1].any():
-            by_org = self.by_org_edges
-            trust_m = np.where(alone, by_org.mean(self.trust)[:, self._mem_org], trust_m)
-            conflict_m = np.where(alone, by_org.mean(self.conflict)[:, self._mem_org], conflict_m)
-        ambition_m, eff_m = self._to_members(np.concatenate([
-            ctx["ambition"], np.add.reduce(self.eff, axis=2) / len(COMPONENTS)]).reshape(
-            2, r, self.C + 1))  # the mean of the six components, as eff.mean(axis=2)
-        # role clarity + evaluation + flexibility + trust + ambition + actors present
-        # + workforce stability + (1 - intra-organisational conflict), in that order.
-        drivers = (v["m_drivers"] + trust_m + ambition_m + v["m_actors"] + v["m_stability"]
-                   + v["m_calm"]) / 8.0
-        w = p["effectiveness_feedback"]
-        # Progress and faith move together: rows [progress, faith] of one (2, R, M + 1) block.
-        target = np.empty((2, r, self.M + 1))
-        np.add((1.0 - w) * drivers, w * eff_m, out=target[0])
-        np.add(0.5 * (self.progress + trust_m) + v["m_persuasion"], v["m_mandate"],
-               out=target[1])
-        state = np.concatenate([self.progress, self.faith]).reshape(target.shape)
-        step = v["m_rates"] * (target - state)
-        step -= v["m_harm"] * conflict_m * state  # destructive handling of conflict costs more
-        state += np.where(v["m_live"], step, 0.0)
-        self.progress, self.faith = _clip01(state)
-        # Small wins: the ambition of joint aims follows the partners' trust.
-        trust_c = self._collab_pair_means()[0]
-        amb = ctx["ambition"]
-        amb += np.where(v["working_c"], p["ambition_rate"] * (trust_c - amb), 0.0)
+        progress and trust, lifted by persuasive leaders, moved by the mandate; then the
+        ambition of joint aims follows the partners' trust (small wins). Compiled:
+        :func:`ioc_sim.kernels.progress_faith` has the equations."""
+        p, v = self.p, self._views()
+        collab, member, member_count, org, _ = self._pair_means()
+        progress, faith = np.empty_like(self.progress), np.empty_like(self.faith)
+        # Memberships read by index: any layout of progress and faith is fine here.
+        kernels.progress_faith(
+            member, member_count, org, self._mem_org, self._mem_collab, self.ctx["ambition"],
+            self.eff, v["mpack"], np.ascontiguousarray(self.progress),
+            np.ascontiguousarray(self.faith), float(p["effectiveness_feedback"]),
+            float(p["progress_rate"]), float(p["faith_rate"]), collab[0], v["working_c_f"],
+            float(p["ambition_rate"]), progress, faith)
+        self.progress, self.faith = progress, faith
 
     def produce_performance(self) -> None:
         """Cultural efficacy, organisational efficiency and technological effectiveness turn
         collaborative behaviour into effectiveness, and that into organisational
-        performance, net of the costs of collaborating."""
+        performance, net of the costs of collaborating.
+
+        Compiled (:func:`ioc_sim.kernels.mechanisms` and :func:`ioc_sim.kernels.performance`
+        have the equations); the exponentials, logarithms and cube roots stay in numpy,
+        whose SIMD versions round differently from the C library's.
+        """
         p, st, o, r = self.p, self.st, self.org, self.R
         v, d = self._views(), self._distress_views()
-        self.behaviour = self.by_org_edges.sum(self._acts()) / v["partners"]
-        trust_c, behaviour_c, conflict_c, conf_c = self._collab_pair_means()
-        faith_c = self._collab_faith()
+        collab, _, _, _, acts = self._pair_means()
         mech = np.empty((r, 3, self.C + 1))  # cultural, organisational, technological
-        np.divide(trust_c + faith_c + v["compat_c"] + self.c_leadership + (1.0 - conflict_c)
-                  + self.c_resolution, 6.0, out=mech[:, 0])
-        # accountability + role clarity + formalisation + capacity + pace + confidence
-        np.divide(v["organisational"] + conf_c, 6.0, out=mech[:, 1])
-        mech[:, 2] = v["technological"]
-        mech *= v["working_c"][:, None, :]
+        kernels.mechanisms(collab, self.faith, self._mem_collab, v["cpack"], v["working_c_f"],
+                           mech)
         self.mech = mech
         if p["performance_form"] == "multiplicative":
             blend = np.exp(np.einsum("km,rmc->rck", LOADINGS, np.log(np.maximum(mech, 1e-9))))
@@ -1102,46 +1138,23 @@ class Simulation:
         else:
             blend = np.einsum("km,rmc->rck", LOADINGS, mech)
             combined = mech.mean(axis=1)
-        # Communication -> synergy: the share of collaborative acts that met a reciprocating
-        # partner (two-way exchange) scales what the joint work yields.
-        w = p["communication_effect"]
-        if w > 0:
-            joint_c = self.by_collab_edge.mean(self._acts() & self.recip)
-            mutual = np.divide(joint_c, behaviour_c, out=np.zeros_like(joint_c),
-                               where=behaviour_c > 0)
-            effective = behaviour_c * (1.0 - w + w * mutual)
-        else:
-            effective = behaviour_c
-        self.output = effective * combined
-        target = effective[..., None] * blend
-        self.eff += (target - self.eff) / self.lags
-        # Organisations gain the effectiveness of the collaborations they belong to, and
-        # pay for engaging (more in deeper ones) and for integrating (fading with age):
-        # one grouped sum of the six components and the two costs.
-        engage = behaviour_c * v["engage"]
+        # Integration costs fade with the collaboration's age.
         fading = v["fading"] * np.exp(-self.age / p["integration_cost_months"])
-        per_collab = np.concatenate([self.eff, engage[..., None], fading[..., None]], axis=2)
-        sums = self.by_org_mem.sum_columns(per_collab.take(st.mem_collab, axis=1))
-        sums = sums.transpose(2, 0, 1)  # (8, R, N)
-        b = np.minimum(1.0, sums[:len(COMPONENTS)])  # (6, R, N) view of (R, N, 6) memory
-        self.benefit = b.transpose(1, 2, 0)
-        self.cost = p["management_cost"] * sums[-2] + p["integration_cost"] * sums[-1]
-        # Quality, efficiency and access together, each (R, N) row computed as
-        #   quality    = base + scale * (b0 + b2 + b4) / 3                     - penalty
-        #   efficiency = base + scale * (b1 + b3) / 2      - cost              - penalty
-        #   access     = base + scale * (b4 + b3) / 2      - pressure effect   - penalty
-        qea = b.take(_QEA_FIRST, axis=0) + b.take(_QEA_SECOND, axis=0)
-        qea[0] += b[4]
-        qea *= p["benefit_scale"]
-        qea /= _QEA_DIVISORS
-        qea += o["baseline_performance"]
-        qea[1] -= self.cost
-        qea[2] -= p["pressure_effect"] * self._pressure()
-        qea -= d["penalty"]
-        self.quality, self.efficiency, self.access = _clip01(qea)
-        self.admissions = self.demand_level * (1.0 - p["admissions_effect"] * b[4]) * (
-            1.0 + 0.2 * self.shock_pressure())
-        self.performance = (self.quality + self.efficiency + self.access) / 3.0
+        n = self.N
+        self.behaviour, self.output = np.empty((r, n)), np.empty((r, self.C + 1))
+        self.benefit, self.cost = np.empty((r, n, len(COMPONENTS))), np.empty((r, n))
+        self.quality, self.efficiency = np.empty((r, n)), np.empty((r, n))
+        self.access, self.admissions = np.empty((r, n)), np.empty((r, n))
+        self.performance = np.empty((r, n))
+        kernels.performance(
+            collab, acts, v["partners"], np.ascontiguousarray(blend),
+            np.ascontiguousarray(combined), float(p["communication_effect"]), self.eff,
+            v["lags"], v["engage_c"], np.ascontiguousarray(fading), st.mem_org, st.mem_collab,
+            float(p["management_cost"]), float(p["integration_cost"]), float(p["benefit_scale"]),
+            o["baseline_performance"], p["pressure_effect"] * self._pressure(), d["penalty"],
+            float(self.demand_level), 1.0 + 0.2 * self.shock_pressure(),
+            float(p["admissions_effect"]), self.behaviour, self.output, self.benefit, self.cost,
+            self.quality, self.efficiency, self.access, self.admissions, self.performance)
 
     def _grow_demand(self) -> None:
         """Emergency demand grows month by month at the current yearly rate."""
@@ -1149,19 +1162,16 @@ class Simulation:
 
     def update_distress(self) -> None:
         """Entry into special measures when performance is poor; exit after a sustained
-        recovery."""
+        recovery (:func:`ioc_sim.kernels.distress` has the rules)."""
         p = self.p
-        if self.R == 1:
-            u = self.rngs[0].random(self.N)[None, :]
-        else:
-            u = np.stack([g.random(self.N) for g in self.rngs])
-        poor = self.performance < p["distress_entry"]
-        enter = ~self.distressed & poor & (u < p["distress_entry_rate"])
-        good = self.performance > p["distress_exit"]
-        self.ok_months = np.where(self.distressed & good, self.ok_months + 1, 0)
-        leave = self.distressed & (self.ok_months >= p["distress_exit_months"])
-        self.distressed = (self.distressed | enter) & ~leave
-        self.ok_months[leave] = 0
+        u = self._uniform(self.N)
+        distressed = np.empty_like(self.distressed)
+        ok_months = np.empty_like(self.ok_months)
+        kernels.distress(u, self.performance, self.distressed, self.ok_months,
+                         float(p["distress_entry"]), float(p["distress_entry_rate"]),
+                         float(p["distress_exit"]), float(p["distress_exit_months"]),
+                         distressed, ok_months)
+        self.distressed, self.ok_months = distressed, ok_months
 
     # ------------------------------------------------------------- read-outs
     def live_collaborations(self) -> np.ndarray:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ioc_sim import kernels
 from ioc_sim.core import COMPONENTS, DEEPENING, DISSOLVED, Simulation
-from ioc_sim.maturity import index_of_simulated, maturity_from_simulation, resolution_construct
+from ioc_sim.maturity import DOMAINS, REVERSED, maturity_from_simulation, resolution_construct
 
 
 @dataclass(frozen=True)
@@ -143,69 +144,65 @@ _TOGETHER = ("trust", "confidence", "risk_threshold", "conflict", "faith", "perc
              "dissolved_collaborations", "collaborative_inertia", "shock", "maturity_index")
 
 
-def _lifecycle_counts(sim: Simulation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Live mask, live count (at least 1) and the live, deepening and dissolved counts,
-    kept on ``sim`` while the status is unchanged."""
-    key = sim.status.tobytes()
-    cached = sim.__dict__.get("_metric_lifecycle")
-    if cached is None or cached[0] != key:
-        live = sim.live_collaborations()
-        n_live = live.sum(axis=1)
-        status = sim.status[:, :-1]
-        counts = np.concatenate([n_live, (status == DEEPENING).sum(axis=1),
-                                 (status == DISSOLVED).sum(axis=1)]).astype(float)
-        cached = key, live, np.maximum(n_live, 1), counts
-        sim.__dict__["_metric_lifecycle"] = cached
-    return cached[1:]
-
-
 def _all_at_once(sim: Simulation) -> np.ndarray:
     """The metrics in :data:`_TOGETHER` in one pass over the state, shape (K, R).
 
     The same reductions over the same numbers as the metrics' own functions, so
-    the values are equal bit for bit: ``x.mean(axis)`` is ``add.reduce(x, axis) / n``,
-    and stacking rows does not change how each row is summed.
+    the values are equal bit for bit: the compiled :func:`ioc_sim.kernels.metric_rows`
+    adds each mean's values in numpy's (pairwise) order.
     """
-    r, rows = sim.R, []
-    edge = np.concatenate([sim.trust, sim.confidence, sim.risk, sim.conflict])
-    rows.append(np.add.reduce(edge, axis=-1) / sim.E if sim.E else np.zeros(4 * r))
-    member = np.concatenate([sim.faith, sim.progress])[:, :-1]
-    rows.append(np.add.reduce(member, axis=-1) / sim.M)
-    org = np.concatenate([sim.behaviour, sim.quality, sim.efficiency, sim.access,
-                          sim.admissions, sim.performance, sim.cost])
-    rows.append(np.add.reduce(org, axis=-1) / sim.N)
-    rows.append(sim.distressed.sum(axis=1) / sim.N)
-    live, per_live, counts = _lifecycle_counts(sim)
-    collab = np.concatenate([sim.mech, sim.output[:, None, :]], axis=1)[..., :-1]
-    rows.append(((collab * live[:, None, :]).sum(axis=-1) / per_live[:, None]).T.ravel())
-    eff = sim.eff[:, :-1]
-    rows.append(np.add.reduce(eff, axis=(1, 2)) / eff[0].size)
-    # Each component summed along its own row, as eff[:, :-1, k].mean(axis=1) does.
-    rows.append(np.add.reduce(np.ascontiguousarray(eff.transpose(2, 0, 1)), axis=-1).ravel()
-                / sim.C)
-    rows.append(counts)
-    rows.append((live & (sim.output[:, :-1] < 0.1)).sum(axis=1) / per_live)
-    rows.append([sim.shock_level()] * r)
-    out = np.concatenate(rows).reshape(-1, r)
-    # The maturity index from the construct means just computed (docs/maturity.md).
-    at = {name: out[k] for k, name in enumerate(_TOGETHER[:-1])}
-    constructs = {
-        "trust": at["trust"], "confidence": at["confidence"], "faith": at["faith"],
-        "risk_tolerance": at["risk_threshold"], "conflict": at["conflict"],
-        "conflict_resolution": np.full(r, resolution_construct(sim)),
-        "perceived_progress": at["perceived_progress"],
-        "cultural_efficacy": at["cultural_efficacy"],
-        "organisational_efficiency": at["organisational_efficiency"],
-        "technological_effectiveness": at["technological_effectiveness"],
-    }
-    constructs = {k: np.clip(v, 0.0, 1.0) for k, v in constructs.items()}
-    return np.vstack([out, index_of_simulated(constructs)])
+    r = sim.R
+    out = np.empty((len(_TOGETHER), r))
+    kernels.metric_rows(sim.trust, sim.confidence, sim.risk, sim.conflict, sim.faith,
+                        sim.progress, sim.behaviour, sim.quality, sim.efficiency, sim.access,
+                        sim.admissions, sim.performance, sim.cost, sim.distressed, sim.mech,
+                        sim.output, sim.eff, sim.status, out)
+    out[-2] = sim.shock_level()
+    # The maturity index from the construct means just computed (docs/maturity.md), as
+    # maturity.index_of_simulated computes it: 100 * cbrt(product of the domain means).
+    prod = np.empty(r)
+    kernels.domain_product(out, _MATURITY_SOURCES, _MATURITY_REVERSED, _MATURITY_DOMAIN,
+                           len(DOMAINS), _resolution(sim), prod)
+    out[-1] = 100.0 * np.cbrt(prod)
+    return out
+
+
+#: Maturity constructs read from rows of :func:`_all_at_once` (conflict resolution, -1,
+#: from the organisations' styles), domain by domain.
+_CONSTRUCT_METRICS = {"trust": "trust", "confidence": "confidence", "faith": "faith",
+                      "risk_tolerance": "risk_threshold", "conflict": "conflict",
+                      "perceived_progress": "perceived_progress",
+                      "cultural_efficacy": "cultural_efficacy",
+                      "organisational_efficiency": "organisational_efficiency",
+                      "technological_effectiveness": "technological_effectiveness"}
+_MATURITY_CONSTRUCTS = [(d, name) for d, names in enumerate(DOMAINS.values()) for name in names]
+_MATURITY_SOURCES = np.array([_TOGETHER.index(_CONSTRUCT_METRICS[name])
+                              if name in _CONSTRUCT_METRICS else -1
+                              for _, name in _MATURITY_CONSTRUCTS], dtype=np.int64)
+_MATURITY_REVERSED = np.array([name in REVERSED for _, name in _MATURITY_CONSTRUCTS])
+_MATURITY_DOMAIN = np.array([d for d, _ in _MATURITY_CONSTRUCTS], dtype=np.int64)
+assert {name for _, name in _MATURITY_CONSTRUCTS} == {*_CONSTRUCT_METRICS,
+                                                       "conflict_resolution"}
+
+
+def _resolution(sim: Simulation) -> float:
+    """:func:`resolution_construct`, kept on ``sim`` while the resolution styles are equal."""
+    style = sim.org["resolution_style"]
+    key = style.tobytes()
+    cached = sim.__dict__.get("_metric_resolution")
+    if cached is None or cached[0] != key:
+        cached = key, resolution_construct(sim)
+        sim.__dict__["_metric_resolution"] = cached
+    return cached[1]
 
 
 def evaluate(sim: Simulation, names: list[str] | None = None) -> dict[str, np.ndarray]:
     """Compute metrics (all by default) for every replicate of ``sim``."""
     wanted = list(names or METRICS)
-    if len(wanted) < 4:
+    # A few metrics cost less each on their own than all of them in one pass (the
+    # compiled pass costs about as much as six own functions; the maturity index alone
+    # costs more). Equal bits either way.
+    if len(wanted) < 7 and "maturity_index" not in wanted:
         return {n: METRICS[n].func(sim) for n in wanted}
     known = dict(zip(_TOGETHER, _all_at_once(sim), strict=True))
     return {n: known[n] if n in known else METRICS[n].func(sim) for n in wanted}

@@ -211,8 +211,14 @@ class CollaborationModel(mesa.Model):
 
     def _collect(self) -> None:
         # Every model-level metric in one vectorised pass; the reporters read its floats.
-        metrics.snapshot(self.sim)
-        self.datacollector.collect(self)
+        floats = metrics.snapshot(self.sim)
+        dc = self.datacollector
+        if (dc.agent_reporters or dc.agenttype_reporters or dc.tables
+                or not dc.model_vars.keys() <= floats.keys()):
+            dc.collect(self)
+        else:  # what collect would store, without its per-metric calls and deep copies
+            for name, values in dc.model_vars.items():
+                values.append(floats[name])
         if self.collect_pairs:
             s = self.sim
             self._pairs.append(np.stack([s.trust[0], s.confidence[0], s.risk[0],
