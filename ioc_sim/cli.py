@@ -11,6 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ioc_sim import app as teaching_app
+from ioc_sim import cli_experiment, cli_nhs, cli_theory
 from ioc_sim.errors import ConfigError
 
 EXIT_USER_ERROR = 2
@@ -59,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="results folder (default: results/NAME-TIME)")
     run.add_argument("--no-figure", action="store_true", help="skip the PNG figure")
     run.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    cli_nhs.add_run_options(run)
 
     sub.add_parser("scenarios", help="list the bundled scenarios with their questions")
 
@@ -67,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
                                         "mechanism, specification, run)")
 
     sub.add_parser("forms", help="list the collaboration forms and the contexts they preset")
+    cli_experiment.add_parser(sub)
+    cli_nhs.add_parsers(sub)
+    cli_theory.add_parsers(sub)
+    teaching_app.add_parser(sub)
     return parser
 
 
@@ -77,11 +84,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise ConfigError("--out", f"{args.out} exists and is not a folder")
-    out, _, summary = run_scenario(scenario, seed=args.seed, months=args.months,
-                                   replicates=args.replicates, out=args.out,
-                                   show_progress=not args.quiet, figure=not args.no_figure)
+    scenario, options, scores = cli_nhs.prepare_run(args, scenario)  # --survey, if given
+    out, ts, summary = run_scenario(scenario, seed=args.seed, months=args.months,
+                                    replicates=args.replicates, out=args.out,
+                                    show_progress=not args.quiet, figure=not args.no_figure,
+                                    model_options=options)
     if not args.quiet:
         print(format_summary(summary, scenario.name, scenario.question))
+    cli_nhs.report_run(args, scenario, ts, options, scores)  # survey reading and --levers
     print(f"results: {out}")
     return 0
 
@@ -91,7 +101,8 @@ def format_summary(summary, name: str, question: str) -> str:
     from ioc_sim.metrics import MAIN_TRAJECTORIES
 
     shown = (*MAIN_TRAJECTORIES, "conflict", "effectiveness", "collaboration_cost",
-             "emergency_admissions", "distressed_share", "dissolved_collaborations")
+             "emergency_admissions", "distressed_share", "dissolved_collaborations",
+             *[m for m in ("maturity_index",) if m in set(summary["metric"])])
     months = sorted(summary["month"].unique())
     n = int(summary["replicates"].max())
     head = f"{name}: {question}" if question else name
@@ -146,7 +157,9 @@ def cmd_forms(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "parameters": cmd_parameters,
-            "forms": cmd_forms}
+            "forms": cmd_forms, "experiment": cli_experiment.cmd_experiment,
+            "app": teaching_app.cmd_app,
+            **cli_nhs.COMMANDS, **cli_theory.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
