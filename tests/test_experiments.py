@@ -475,7 +475,9 @@ def _alive(pid: int) -> bool:
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_kill_9_and_ctrl_c_then_rerun_finishes_without_loss_or_repeats(tmp_path, workers):
-    path = write(tmp_path, small("latin", "n = 250", replicates=3, months=60))
+    # Long enough (several seconds at the compiled core's speed) that both interruptions
+    # land while runs remain; a run that finishes first has nothing left to interrupt.
+    path = write(tmp_path, small("latin", "n = 1000", replicates=3, months=120))
     exp = load_experiment(path)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "ioc_sim", "experiment", "run", str(path), "--out", str(out),
