@@ -555,6 +555,15 @@ def describe_changes(model: TeachingModel) -> str:
     return "; ".join(parts) if parts else "none: the scenario as written"
 
 
+def maturity_html(model: CollaborationModel) -> str:
+    """The collaboration maturity index now, with its named level (docs/maturity.md)."""
+    from ioc_sim.maturity import level_names
+
+    score = float(model.datacollector.model_vars["maturity_index"][-1])
+    return (f'<div class="ioc-maturity" style="margin-top: 4px">Collaboration maturity: '
+            f'<b>{score:.0f}</b>/100 ({html.escape(level_names(score)[0])})</div>')
+
+
 def now_html(model: TeachingModel) -> str:
     """The panel's content as HTML: month, scenario, what drives change, values, changes.
 
@@ -585,6 +594,7 @@ def now_html(model: TeachingModel) -> str:
         f'line-height: 1.25">'
         f'<tr><th style="text-align: left">measure</th><th style="{cell}">now</th>'
         f'<th style="{cell}">{WINDOW}-month trend</th></tr>{"".join(rows)}</table>'
+        f'{maturity_html(model)}'
         f'<div class="ioc-changes" style="margin-top: 4px; font-size: 12px">Your changes: '
         f'{esc(describe_changes(model))}</div></div>'
     )

@@ -37,6 +37,21 @@ def _band(ax, ts: pd.DataFrame, col: str, colour: str, label: str | None = None)
                         lw=0)
 
 
+def _maturity_panel(ax, ts: pd.DataFrame) -> None:
+    """The maturity index on its 0-100 scale, with its named levels as bands."""
+    from ioc_sim.maturity import LEVELS
+
+    edges = [level.lower for level in LEVELS] + [100.0]
+    for k, level in enumerate(LEVELS):
+        ax.axhspan(edges[k], edges[k + 1], color="0.5", alpha=0.04 + 0.05 * k, lw=0)
+        ax.text(0.99, (edges[k] + edges[k + 1]) / 2, level.name, transform=ax.get_yaxis_transform(),
+                ha="right", va="center", fontsize=7, color="0.35")
+    _band(ax, ts, "maturity_index", "black")
+    ax.set_ylim(0, 100)
+    ax.set_title("Collaboration maturity index", fontsize=11)
+    ax.grid(alpha=0.3)
+
+
 def plot_trajectories(ts: pd.DataFrame, path: str | Path, title: str = "",
                       subtitle: str = "") -> Path:
     """Draw the main trajectories (mean, and 10-90% band across replicates).
@@ -50,7 +65,7 @@ def plot_trajectories(ts: pd.DataFrame, path: str | Path, title: str = "",
     Returns:
         The path written.
     """
-    fig, axes = plt.subplots(2, 4, figsize=(15, 7), sharex=True, constrained_layout=True)
+    fig, axes = plt.subplots(3, 3, figsize=(14, 10), sharex=True, constrained_layout=True)
     colours = plt.get_cmap("tab10").colors
     for ax, col, colour in zip(axes.flat, MAIN_TRAJECTORIES, colours, strict=False):
         _band(ax, ts, col, colour)
@@ -64,7 +79,12 @@ def plot_trajectories(ts: pd.DataFrame, path: str | Path, title: str = "",
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8, loc="lower left")
     ax.grid(alpha=0.3)
-    for ax in axes[1]:
+    ax = axes.flat[len(MAIN_TRAJECTORIES) + 1]
+    if "maturity_index" in ts:
+        _maturity_panel(ax, ts)
+    else:
+        ax.set_visible(False)
+    for ax in axes[-1]:
         ax.set_xlabel("month")
     if title or subtitle:
         fig.suptitle(title + (f"\n{subtitle}" if subtitle else ""), fontsize=12)
