@@ -14,33 +14,17 @@ from pathlib import Path
 from ioc_sim import app as teaching_app
 from ioc_sim import cli_experiment, cli_nhs, cli_theory
 from ioc_sim.errors import ConfigError
+from ioc_sim.files import whole_number
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 
 def _positive(name: str, high: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") \
-                from None
-        if not 1 <= value <= high:
-            raise argparse.ArgumentTypeError(f"{name} must be from 1 to {high}, got {value}")
-        return value
-
-    return parse
+    return whole_number(name, 1, high)
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed must be a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed must be 0 or more, got {value}")
-    return value
+_seed = whole_number("seed", 0, 2**63 - 1)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,23 +20,14 @@ import time
 from pathlib import Path
 
 from ioc_sim.errors import ConfigError
+from ioc_sim.files import whole_number
 
 EXIT_PROBLEM = 1
 EXIT_INTERRUPTED = 130
 
 
 def _count(name: str, high: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") \
-                from None
-        if not 1 <= value <= high:
-            raise argparse.ArgumentTypeError(f"{name} must be from 1 to {high}, got {value}")
-        return value
-
-    return parse
+    return whole_number(name, 1, high)
 
 
 def _scheduler(text: str) -> str:

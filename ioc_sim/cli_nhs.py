@@ -22,20 +22,9 @@ from typing import Any
 import pandas as pd
 
 from ioc_sim.errors import ConfigError
+from ioc_sim.files import whole_number
 
-
-def _count(name: str, low: int, high: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") \
-                from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{name} must be from {low} to {high}, got {value}")
-        return value
-
-    return parse
+_count = whole_number
 
 
 def add_parsers(sub: Any) -> None:

@@ -44,7 +44,6 @@ import hashlib
 import json
 import math
 import re
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -55,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from ioc_sim.errors import ConfigError
+from ioc_sim.files import bundled_dir, bundled_files, read_toml, resolve_bundled
 from ioc_sim.parameters import PARAMETERS, Param, unknown_name_error
 from ioc_sim.runs import replicate_seeds
 from ioc_sim.scenarios import Scenario, load_scenario
@@ -807,18 +807,8 @@ def load_experiment(path: str | Path) -> Experiment:
     """
     p = resolve_experiment_path(path)
     source = str(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        names = ", ".join(s.stem for s in bundled_experiments()) or "none"
-        raise ConfigError("", f"no such experiment file; bundled experiments: {names}",
-                          source) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
-        raise ConfigError("", f"cannot read the file ({type(err).__name__})", source) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError("", f"malformed TOML: {err}", source) from None
+    names = ", ".join(s.stem for s in bundled_experiments()) or "none"
+    data = read_toml(p, source, f"no such experiment file; bundled experiments: {names}")
     try:
         return parse_experiment(data, name=p.stem, path=p)
     except ConfigError as err:
@@ -827,20 +817,14 @@ def load_experiment(path: str | Path) -> Experiment:
 
 def experiment_dir() -> Path:
     """The folder of bundled experiments (``experiments/`` beside the package)."""
-    here = Path(__file__).resolve().parent.parent / "experiments"
-    return here if here.is_dir() else Path.cwd() / "experiments"
+    return bundled_dir("experiments")
 
 
 def bundled_experiments() -> list[Path]:
     """Paths of the bundled experiment files, sorted by name."""
-    d = experiment_dir()
-    return sorted(d.glob("*.toml")) if d.is_dir() else []
+    return bundled_files(experiment_dir())
 
 
 def resolve_experiment_path(path: str | Path) -> Path:
     """A path as given, or the bundled experiment of that name."""
-    p = Path(path)
-    if p.exists() or p.suffix:
-        return p
-    candidate = experiment_dir() / f"{p.name}.toml"
-    return candidate if candidate.exists() else p
+    return resolve_bundled(path, experiment_dir())

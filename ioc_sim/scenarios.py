@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ioc_sim.errors import ConfigError
+from ioc_sim.files import bundled_dir, bundled_files, read_toml, resolve_bundled
 from ioc_sim.parameters import PARAMETERS, unknown_name_error
 
 #: Which parameter groups each table accepts.
@@ -237,17 +238,8 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     p = resolve_scenario_path(path)
     source = str(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("", "no such scenario file; bundled scenarios: "
-                          + ", ".join(s.stem for s in bundled_scenarios()), source) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
-        raise ConfigError("", f"cannot read the file ({type(err).__name__})", source) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError("", f"malformed TOML: {err}", source) from None
+    data = read_toml(p, source, "no such scenario file; bundled scenarios: "
+                     + ", ".join(s.stem for s in bundled_scenarios()))
     try:
         return parse_scenario(data, name=p.stem, path=p)
     except ConfigError as err:
@@ -256,23 +248,17 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def scenario_dir() -> Path:
     """The folder of bundled scenarios (``scenarios/`` beside the package)."""
-    here = Path(__file__).resolve().parent.parent / "scenarios"
-    return here if here.is_dir() else Path.cwd() / "scenarios"
+    return bundled_dir("scenarios")
 
 
 def bundled_scenarios() -> list[Path]:
     """Paths of the bundled scenario files, sorted by name."""
-    d = scenario_dir()
-    return sorted(d.glob("*.toml")) if d.is_dir() else []
+    return bundled_files(scenario_dir())
 
 
 def resolve_scenario_path(path: str | Path) -> Path:
     """A path as given, or the bundled scenario of that name."""
-    p = Path(path)
-    if p.exists() or p.suffix:
-        return p
-    candidate = scenario_dir() / f"{p.name}.toml"
-    return candidate if candidate.exists() else p
+    return resolve_bundled(path, scenario_dir())
 
 
 def scenario_question(path: Path) -> str:

@@ -696,15 +696,6 @@ def organisation_overrides_from_scores(
     return out
 
 
-def model_accepts_initial_relations() -> bool:
-    """Whether :class:`~ioc_sim.model.CollaborationModel` takes ``initial_relations``."""
-    import inspect
-
-    from ioc_sim.model import CollaborationModel
-
-    return "initial_relations" in inspect.signature(CollaborationModel.__init__).parameters
-
-
 def scenario_organisations(scenario: Any) -> list[dict[str, Any]]:
     """The organisation tables of a scenario, drawing a synthetic system's ids and types.
 
@@ -727,14 +718,7 @@ def apply_survey(scenario: Any, scores: SurveyScores) -> tuple[Any, dict[str, An
     are written into the copy's organisations (and recorded in its ``raw``
     contents, so the manifest shows them); the relations go to the model as
     ``initial_relations`` (returned in the keyword dict).
-
-    Raises:
-        ConfigError: If the model does not take ``initial_relations`` yet.
     """
-    if not model_accepts_initial_relations():
-        raise ConfigError("--survey", "this version of the model cannot start from survey "
-                                      "answers yet (CollaborationModel has no "
-                                      "initial_relations keyword)")
     orgs = scenario_organisations(scenario)
     ids = [o["id"] for o in orgs]
     overrides = organisation_overrides_from_scores(scores)

@@ -41,7 +41,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from ioc_sim.errors import ConfigError
+from ioc_sim.files import read_toml
 from ioc_sim.parameters import PARAMETERS, unknown_name_error
 
 VERDICTS = ("supported", "contradicted", "no detectable effect", "not tested")
@@ -354,16 +354,9 @@ def load_theory(path: str | Path | None = None) -> Theory:
     """
     p = resolve_theory_path(path)
     source = str(path if path is not None else p)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError):
-        raise ConfigError("", "no such theory file", source) from None
-    except (PermissionError, UnicodeDecodeError) as err:
-        raise ConfigError("", f"cannot read the file ({type(err).__name__})", source) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError("", f"malformed TOML: {err}", source) from None
+    if p.is_dir():
+        raise ConfigError("", "no such theory file", source)
+    data = read_toml(p, source, "no such theory file")
     try:
         return parse_theory(data, p)
     except ConfigError as err:

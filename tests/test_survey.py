@@ -23,7 +23,6 @@ from ioc_sim.maturity import CONSTRUCTS
 ROOT = Path(__file__).resolve().parent.parent
 INST = survey.load_instrument()
 ITEMS = INST.item_ids
-HOOK = survey.model_accepts_initial_relations()
 
 
 def write_answers(path: Path, rows: list[dict[str, object]],
@@ -463,17 +462,6 @@ def test_survey_start_of_a_synthetic_system_keeps_every_other_draw():
     pd.testing.assert_frame_equal(a, b)
 
 
-@pytest.mark.skipif(HOOK, reason="the model takes initial_relations now")
-def test_run_with_survey_says_the_model_cannot_take_it_yet(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "ioc_sim", "run", SCENARIO, "--survey",
-                           str(survey_file(tmp_path)), "--months", "3", "--quiet"],
-                          capture_output=True, text=True, cwd=tmp_path)
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "--survey: this version of the model cannot start" in lines[0]
-
-
-@pytest.mark.skipif(not HOOK, reason="CollaborationModel has no initial_relations keyword yet")
 def test_run_with_survey_starts_the_model_from_the_answers(tmp_path, capsys):
     answers = survey_file(tmp_path)
     sc = load_scenario(SCENARIO)
