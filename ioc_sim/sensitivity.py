@@ -323,10 +323,7 @@ def compare_table(res: ExperimentResults) -> pd.DataFrame:
 # ----------------------------------------------------------------- figures
 def _bar_figure(table: pd.DataFrame, outcome: str, cols: list[str], path: Path,
                 title: str) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ioc_sim.plotting import plt  # the files-only backend, set in one place
 
     t = table[table["outcome"] == outcome].sort_values(cols[-1], ascending=True).tail(25)
     fig, ax = plt.subplots(figsize=(7, 0.3 * len(t) + 1.5))
@@ -347,10 +344,7 @@ def _bar_figure(table: pd.DataFrame, outcome: str, cols: list[str], path: Path,
 
 
 def _morris_figure(table: pd.DataFrame, outcome: str, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ioc_sim.plotting import plt  # the files-only backend, set in one place
 
     t = table[table["outcome"] == outcome]
     fig, ax = plt.subplots(figsize=(6.5, 5))
@@ -367,10 +361,7 @@ def _morris_figure(table: pd.DataFrame, outcome: str, path: Path) -> Path:
 
 
 def _compare_figure(table: pd.DataFrame, outcome: str, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ioc_sim.plotting import plt  # the files-only backend, set in one place
 
     t = table[table["outcome"] == outcome]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 0.35 * len(t) + 1.6), sharey=True)
@@ -392,10 +383,7 @@ def _compare_figure(table: pd.DataFrame, outcome: str, path: Path) -> Path:
 
 def _trajectories_figure(res: ExperimentResults, path: Path) -> Path:
     """Mean monthly trajectory of each kept metric, one line per design row (compare)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ioc_sim.plotting import plt  # the files-only backend, set in one place
 
     ts = res.timeseries.merge(res.ok[["run_id", "row"]], on="run_id")
     labels = res.design.set_index("row")["label"]

@@ -1080,10 +1080,7 @@ VERDICT_COLOURS = {"supported": "#1b7837", "contradicted": "#b2182b",
 
 
 def _figures(card: Scorecard) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ioc_sim.plotting import plt  # the files-only backend, set in one place
 
     paths = []
     hyp = card.tables["hypotheses"]
