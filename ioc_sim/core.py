@@ -906,7 +906,6 @@ class Simulation:
         if shock:  # the boost is exactly zero without a shock
             prob = prob + p["shock_boost"] * shock * (intensity > 0)
         prob = np.minimum(1.0, prob, out=prob)
-        self.act_prob = prob
         self.act = self._uniform() < prob
         self.recip = self.act.take(self.st.rev, axis=1)
 
@@ -918,18 +917,20 @@ class Simulation:
             g.random(out=row)
         return u
 
-    def _normal(self) -> np.ndarray:
-        """``standard_normal(E)`` of each replicate's generator, one row each."""
-        z = np.empty((self.R, self.E))
-        for g, row in zip(self.rngs, z, strict=True):
-            g.standard_normal(out=row)
+    def _normal(self, where: np.ndarray) -> np.ndarray:
+        """Standard normal draws of each replicate's generator on the pairs ``where``
+        (R, E) is true, in pair order, and 0 elsewhere: only joint acts have an
+        outcome, so only they draw its noise."""
+        z = np.zeros((self.R, self.E))
+        for g, row, w in zip(self.rngs, z, where, strict=True):
+            row[w] = g.standard_normal(int(np.count_nonzero(w)))
         return z
 
     def exchange(self) -> dict[str, np.ndarray]:
         """Quality of each joint act; a partner that does not reciprocate is a breach."""
         p = self.p
-        quality = _clip01(self._expected_quality() + p["outcome_noise"] * self._normal())
         joint = self.act & self.recip
+        quality = _clip01(self._expected_quality() + p["outcome_noise"] * self._normal(joint))
         seen = np.where(joint, quality, p["expectation"] - p["breach_signal"])
         failed = joint & (quality < p["expectation"])
         # A partner not reciprocating teaches trust something only if it reads as a breach.
@@ -963,7 +964,9 @@ class Simulation:
 
     def pair_phases(self) -> None:
         """This month's acts, exchange and updates of conflict, trust, confidence and risk
-        threshold, in one compiled pass (:func:`ioc_sim.kernels.pair_month`).
+        threshold, compiled in two passes (:func:`ioc_sim.kernels.pair_acts`, then
+        :func:`ioc_sim.kernels.pair_update`), with the outcome noise drawn in between
+        for the joint acts only.
 
         Gives the same numbers as :meth:`choose_acts`, :meth:`exchange`,
         :meth:`update_conflict`, :meth:`update_trust`, :meth:`update_confidence` and
@@ -973,37 +976,49 @@ class Simulation:
         p, ctx, r, e = self.p, self.ctx, self.R, self.E
         v = self._refresh_views()  # contexts are fixed from here to the month's end
         u = self._uniform()
-        z = self._normal()
-        quality = self._expected_quality()
-        source_risk = self._distress_views()["source_risk"]
         shock = self.shock_level()
         barrier = 1.0 - p["competition_effect"] * self.system["competition"] * (1.0 - shock)
         blocked = p["blocking_effect"] * self.system["regulatory_blocking"] * (1.0 - shock)
-        loss = p["trust_gain"] * (p["trust_asymmetry"] if p["fragile"] in ("trust", "equal")
-                                  else 1.0)
-        self.act_prob = np.empty((r, e))
         self.act = np.empty((r, e), dtype=bool)
         self.recip = np.empty((r, e), dtype=bool)
+        joint = np.empty(r, dtype=np.int64)
+        kernels.pair_acts(
+            u, self.edge_collab, self.edge_mem, self.st.rev, ctx["integration_depth"],
+            ctx["ambition"], self.faith, v["pack"], self.risk, p["exposure_scale"] * 0.5,
+            float(p["gate_softness"]), barrier, blocked,
+            p["shock_boost"] * shock if shock else 0.0, self.act, self.recip, joint)
+        z, z_start = self._joint_normals(joint)
+        quality = self._expected_quality()
+        source_risk = self._distress_views()["source_risk"]
+        loss = p["trust_gain"] * (p["trust_asymmetry"] if p["fragile"] in ("trust", "equal")
+                                  else 1.0)
         for name in ("damage", "honoured", "breached"):  # updated in place by the kernel
             a = getattr(self, name)
             if not a.flags.c_contiguous or not a.flags.writeable:
                 setattr(self, name, np.ascontiguousarray(a).copy())
         conflict, trust = np.empty((r, e)), np.empty((r, e))
         confidence, risk = np.empty((r, e)), np.empty((r, e))
-        kernels.pair_month(
-            u, z, self.edge_collab, self.edge_mem, self.st.rev, ctx["integration_depth"],
-            ctx["ambition"], self.faith, v["pack"], quality, source_risk, self.trust,
+        kernels.pair_update(
+            z, z_start, self.act, self.recip, quality, source_risk, v["pack"], self.trust,
             self.conflict, self.risk, self.damage, self.honoured, self.breached,
-            p["exposure_scale"] * 0.5, float(p["gate_softness"]), barrier, blocked,
-            p["shock_boost"] * shock if shock else 0.0, float(p["outcome_noise"]),
-            float(p["expectation"]), float(p["breach_signal"]), float(p["failure_conflict"]),
-            float(p["conflict_rate"]), kernels.TRUST_SPECS[p["trust_update"]], float(loss),
-            float(p["damage_gain"]), float(p["damage_decay"]),
-            float(p["conflict_trust_erosion"]), float(p["formal_prior_weight"]),
-            p["trust_confidence"] == "substitutes", float(p["trust_weight"]),
-            float(p["risk_rate"]), self.act_prob, self.act, self.recip, conflict, trust,
-            confidence, risk)
+            float(p["outcome_noise"]), float(p["expectation"]), float(p["breach_signal"]),
+            float(p["failure_conflict"]), float(p["conflict_rate"]),
+            kernels.TRUST_SPECS[p["trust_update"]], float(loss), float(p["damage_gain"]),
+            float(p["damage_decay"]), float(p["conflict_trust_erosion"]),
+            float(p["formal_prior_weight"]), p["trust_confidence"] == "substitutes",
+            float(p["trust_weight"]), float(p["risk_rate"]), conflict, trust, confidence, risk)
         self.conflict, self.trust, self.confidence, self.risk = conflict, trust, confidence, risk
+
+    def _joint_normals(self, joint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``standard_normal(joint[r])`` of each replicate's generator, end to end in one
+        array, and where each replicate's draws start: the outcome noise of the joint
+        acts, in pair order."""
+        start = np.zeros(self.R, dtype=np.int64)
+        np.cumsum(joint[:-1], out=start[1:])
+        z = np.empty(int(joint.sum()))
+        for g, s, n in zip(self.rngs, start.tolist(), joint.tolist(), strict=True):
+            g.standard_normal(out=z[s:s + n])
+        return z, start
 
     def _pressure(self) -> float:
         return min(1.0, self.system["resource_pressure"] + self.shock_pressure())

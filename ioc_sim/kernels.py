@@ -31,8 +31,9 @@ import math
 import numpy as np
 from numba import njit
 
-#: Rows of the per-pair "pack" (see :func:`pair_month`): quantities that change only
-#: with contexts, parameters, organisation attributes or the assignment of pairs.
+#: Rows of the per-pair "pack" (see :func:`pair_acts` and :func:`pair_update`):
+#: quantities that change only with contexts, parameters, organisation attributes or
+#: the assignment of pairs.
 PACK_ROWS = ("slack", "depth", "intensity", "gain", "conflict_target", "resolution_harm",
              "appetite", "keep", "weight", "breach_weight", "prior", "live")
 (P_SLACK, P_DEPTH, P_INTENSITY, P_GAIN, P_CONFLICT_TARGET, P_RESOLUTION_HARM, P_APPETITE,
@@ -52,37 +53,35 @@ def _clip01(x: float) -> float:
 
 
 @njit(cache=True)
-def pair_month(u, z, edge_collab, edge_mem, rev, depth_c, ambition_c, faith, pack,
-               mean_quality, source_risk, trust, conflict, risk, damage, honoured, breached,
-               es05, gate_softness, barrier, blocked, shock_add, outcome_noise, expectation,
-               breach_signal, failure_conflict, conflict_rate, trust_spec, loss, damage_gain,
-               damage_decay, erosion, prior_weight, substitutes, trust_weight, risk_rate,
-               act_prob, act, recip, conflict_out, trust_out, confidence_out, risk_out):
-    """One month of every pair: acts, exchange, conflict, trust, confidence, risk threshold.
+def pair_acts(u, edge_collab, edge_mem, rev, depth_c, ambition_c, faith, pack, risk, es05,
+              gate_softness, barrier, blocked, shock_add, act, recip, joint_count):
+    """This month's acts of every pair, the first half of the pairs' month.
 
-    Inputs ``(R, E)`` unless said: ``u`` uniform and ``z`` standard normal draws;
-    ``edge_collab``/``edge_mem`` each pair's collaboration and membership;
-    ``rev`` (E,) the reverse pair; ``depth_c``, ``ambition_c`` (R, C + 1);
-    ``faith`` (R, M + 1); ``pack`` (K, R, E) with the rows of :data:`PACK_ROWS`;
-    the month's state ``trust``, ``conflict``, ``risk`` (read only) and
-    ``damage``, ``honoured``, ``breached`` (updated in place). Outputs are
-    written to the last seven arrays. With ``live`` the pair's collaboration
-    is live (1.0) or not (0.0); elsewhere the state does not move except by
-    learning from observed acts, as in the numpy phases.
+    Inputs ``(R, E)`` unless said: ``u`` uniform draws; ``edge_collab``/``edge_mem``
+    each pair's collaboration and membership; ``rev`` (E,) the reverse pair;
+    ``depth_c``, ``ambition_c`` (R, C + 1); ``faith`` (R, M + 1); ``pack`` (K, R, E)
+    with the rows of :data:`PACK_ROWS`; ``risk`` the month's risk threshold. Writes
+    whether each pair acts and whether its act is reciprocated, and the number of
+    joint acts of each replicate (``joint_count`` (R,)): each needs one normal draw
+    for its outcome (:func:`pair_update`).
     """
     r_count, e_count = u.shape
+    soft = gate_softness > 1e-6
     for r in range(r_count):
-        # --- choose_acts: the probability of acting collaboratively toward each partner.
         for e in range(e_count):
+            intensity = pack[P_INTENSITY, r, e]
+            if intensity == 0.0:
+                # No work in this pair's collaboration: the probability is zero.
+                act[r, e] = u[r, e] < 0.0 * barrier
+                continue
             c = edge_collab[r, e]
-            # exposure = exposure_scale * 0.5 * (depth + ambition) of the pair's collaboration
+            # exposure = exposure_scale * 0.5 * (depth + ambition) of the collaboration
             exposure = es05 * (depth_c[r, c] + ambition_c[r, c])
-            if gate_softness > 1e-6:
+            if soft:
                 gate = 1.0 / (1.0 + math.exp(-((risk[r, e] - exposure) / gate_softness)))
             else:
                 gate = 1.0 if risk[r, e] >= exposure else 0.0
             f = faith[r, edge_mem[r, e]]
-            intensity = pack[P_INTENSITY, r, e]
             # prob = (slack * faith + depth * gate * (1 + faith) / 2 * (1 - blocked))
             #        * intensity * barrier (+ shock boost where the collaboration works)
             prob = (pack[P_SLACK, r, e] * f
@@ -93,18 +92,47 @@ def pair_month(u, z, edge_collab, edge_mem, rev, depth_c, ambition_c, faith, pac
                 prob = prob + shock_add
             if prob > 1.0:
                 prob = 1.0
-            act_prob[r, e] = prob
             act[r, e] = u[r, e] < prob
-        for e in range(e_count):
-            recip[r, e] = act[r, rev[e]]
+        joint = 0
+        for e in range(e_count):  # without branches: acts are random, so hard to predict
+            back = act[r, rev[e]]
+            recip[r, e] = back
+            joint += back & act[r, e]
+        joint_count[r] = joint
+
+
+@njit(cache=True)
+def pair_update(z, z_start, act, recip, mean_quality, source_risk, pack, trust, conflict, risk,
+                damage, honoured, breached, outcome_noise, expectation, breach_signal,
+                failure_conflict, conflict_rate, trust_spec, loss, damage_gain, damage_decay,
+                erosion, prior_weight, substitutes, trust_weight, risk_rate,
+                conflict_out, trust_out, confidence_out, risk_out):
+    """The second half of the pairs' month: exchange, conflict, trust, confidence and
+    risk threshold, after :func:`pair_acts`.
+
+    ``z`` holds the standard normal draws of the joint acts, replicate ``r``'s from
+    ``z_start[r]``, in pair order. The month's state ``trust``, ``conflict``,
+    ``risk`` is read only; ``damage``, ``honoured``, ``breached`` are updated in
+    place; the new state is written to the last four arrays. With ``live`` the
+    pair's collaboration is live (1.0) or not (0.0); elsewhere the state does not
+    move except by learning from observed acts, as in the numpy phases.
+    """
+    r_count, e_count = act.shape
+    for r in range(r_count):
+        zi = z_start[r]
         for e in range(e_count):
             acted, back = act[r, e], recip[r, e]
             live = pack[P_LIVE, r, e] != 0.0
             # --- exchange: quality of a joint act; not reciprocating reads as a breach.
-            quality = _clip01(mean_quality[r, e] + outcome_noise * z[r, e])
             joint = acted and back
-            seen = quality if joint else expectation - breach_signal
-            failed = joint and quality < expectation
+            if joint:
+                quality = _clip01(mean_quality[r, e] + outcome_noise * z[zi])
+                zi += 1
+                seen = quality
+                failed = quality < expectation
+            else:
+                seen = expectation - breach_signal
+                failed = False
             observed = acted if breach_signal > 0.0 else joint
             # --- update_conflict: toward the contexts' target; failed tasks add to it.
             k = conflict[r, e]

@@ -139,16 +139,24 @@ def check_p1(ov: dict[str, Any]) -> CheckResult:
     ms = ["efficiency", "quality", "access"]
     merged = simulate("merger", ov, ms)
     without = simulate("merger", {**ov, "events": []}, ms)
-    d_eff = (merged["efficiency"] - without["efficiency"]).mean(axis=0)
+    runs = merged["efficiency"] - without["efficiency"]  # (replicates, months + 1)
+    d_eff = runs.mean(axis=0)
     d_srv = ((merged["quality"] + merged["access"]) - (without["quality"] + without["access"])
              ).mean(axis=0) / 2
     base = without["efficiency"].mean(axis=0)[24]
-    gain = float(d_eff[24:].max() / base) if base else math.nan
+    peak = 24 + int(np.argmax(d_eff[24:]))
+    gain = float(d_eff[peak] / base) if base else math.nan
+    # A saving must stand out from run-to-run noise: two standard errors of the
+    # replicates' differences at the peak month (common random numbers pair them).
+    se = float(runs[:, peak].std(ddof=1) / math.sqrt(runs.shape[0]))
+    clear = d_eff[peak] > 2.0 * se
     t_eff, t_srv = _half_time(d_eff, 24), _half_time(d_srv, 24)
-    ok = 0 < gain <= 0.10 and t_eff <= t_srv
+    ok = clear and 0 < gain <= 0.10 and t_eff <= t_srv
     return CheckResult(bool(ok), gain, f"peak efficiency gain {gain:+.1%} of baseline (allowed "
-                       f"0 to +10%); half of it by month {t_eff:g}, half the service gain by "
-                       f"month {t_srv:g} (savings must come first)")
+                       f"0 to +10%, and above 2 standard errors: "
+                       f"{d_eff[peak] / se if se else math.inf:.1f}); half of it by month "
+                       f"{t_eff:g}, half the service gain by month {t_srv:g} (savings must "
+                       f"come first)")
 
 
 def check_p2(ov: dict[str, Any]) -> CheckResult:
@@ -300,9 +308,10 @@ def check_p10(ov: dict[str, Any]) -> CheckResult:
 PATTERNS: list[Pattern] = [
     Pattern("P1", "Merger back-office savings are small and come before service benefits.",
             "Monitor 2014; US acquisitions 4-7%", "merger",
-            "peak efficiency gain against the same system without the merger is above 0 and "
-            "at most 10% of baseline efficiency, and reaches half its peak no later than the "
-            "service (quality + access) gain does",
+            "peak efficiency gain against the same system without the merger is above 0, "
+            "more than two standard errors of the replicates' differences, and at most 10% "
+            "of baseline efficiency, and reaches half its peak no later than the service "
+            "(quality + access) gain does",
             "timing and size of benefits: benefit_lag, service_lag_ratio, integration_cost",
             check_p1, {"benefit_scale": 0.0}),
     Pattern("P2", "Acquisition without relationship building does not raise clinical quality.",

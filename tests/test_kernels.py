@@ -10,7 +10,7 @@ import pytest
 from ioc_sim import kernels
 from ioc_sim.execution import build_simulation
 
-PAIR_STATE = ("trust", "confidence", "risk", "conflict", "act", "recip", "act_prob", "damage",
+PAIR_STATE = ("trust", "confidence", "risk", "conflict", "act", "recip", "damage",
               "honoured", "breached")
 
 VARIANTS = [
@@ -20,10 +20,13 @@ VARIANTS = [
     dict(n_organisations=30, trust_update="ratchet", trust_confidence="crowding_out",
          fragile="confidence", breach_signal=0.3,
          events=[{"month": 3, "kind": "shock", "magnitude": 0.8}]),
+    dict(n_organisations=30, gate_softness=0.3, regulatory_blocking=0.9, blocking_effect=1.0,
+         competition=1.0, competition_effect=1.0, outcome_noise=0.0,
+         events=[{"month": 2, "kind": "shock", "magnitude": 0.5}]),
 ]
 
 
-@pytest.mark.parametrize("kwargs", VARIANTS, ids=["default", "gap-substitutes", "ratchet-shock"])
+@pytest.mark.parametrize("kwargs", VARIANTS, ids=["default", "gap-substitutes", "ratchet-shock", "blocked-wide-gate"])
 def test_compiled_pair_phases_equal_the_numpy_phases(kwargs):
     """Simulation.pair_phases (one compiled pass) gives the same bits as choose_acts,
     exchange, update_conflict, update_trust, update_confidence and update_risk_threshold
@@ -44,6 +47,46 @@ def test_compiled_pair_phases_equal_the_numpy_phases(kwargs):
         twin.update_risk_threshold()
         for name in PAIR_STATE:
             np.testing.assert_array_equal(getattr(sim, name), getattr(twin, name), err_msg=name)
+
+
+@pytest.mark.parametrize("softness", [0.0, 0.05, 0.3])
+@pytest.mark.parametrize("barrier, blocked, shock_add",
+                         [(0.7, 0.4, 0.0), (1.0, 0.0, 0.2), (-0.3, 0.4, 0.1), (0.6, 1.5, 0.0)])
+def test_acts_follow_the_act_probability(softness, barrier, blocked, shock_add):
+    """pair_acts: a pair acts where its uniform draw is below the probability of acting,
+    computed here in numpy, including where a factor is negative (outside the
+    parameters' bounds) or the collaboration does no work; recip and the count of
+    joint acts follow from the acts."""
+    rng = np.random.default_rng(11)
+    r, e, c, m = 3, 400, 3, 5
+    pack = rng.random((len(kernels.PACK_ROWS), r, e))
+    pack[kernels.P_INTENSITY] = rng.choice([0.0, 0.5, 1.0], size=(r, e))
+    pack[kernels.P_DEPTH, 0, :50] = -0.2  # a negative factor on some pairs
+    u, risk = rng.random((r, e)), rng.random((r, e))
+    edge_collab, edge_mem = rng.integers(0, c, (r, e)), rng.integers(0, m, (r, e))
+    rev = rng.permutation(e)
+    depth_c, ambition_c, faith = rng.random((r, c)), rng.random((r, c)), rng.random((r, m))
+    faith[1, 0] = -1.5  # 1 + faith < 0
+    es05 = 0.4
+    act, recip = np.empty((r, e), dtype=bool), np.empty((r, e), dtype=bool)
+    joint = np.empty(r, dtype=np.int64)
+    kernels.pair_acts(u, edge_collab, edge_mem, rev, depth_c, ambition_c, faith, pack, risk,
+                      es05, softness, barrier, blocked, shock_add, act, recip, joint)
+    ridx = np.arange(r)[:, None]
+    exposure = es05 * (depth_c[ridx, edge_collab] + ambition_c[ridx, edge_collab])
+    if softness > 1e-6:
+        gate = 1.0 / (1.0 + np.exp(-((risk - exposure) / softness)))
+    else:
+        gate = (risk >= exposure).astype(float)
+    f = faith[ridx, edge_mem]
+    intensity = pack[kernels.P_INTENSITY]
+    prob = (pack[kernels.P_SLACK] * f
+            + pack[kernels.P_DEPTH] * gate * 0.5 * (1.0 + f) * (1.0 - blocked))
+    prob = intensity * prob * barrier + shock_add * (intensity > 0)
+    expected = u < np.minimum(prob, 1.0)
+    np.testing.assert_array_equal(act, expected)
+    np.testing.assert_array_equal(recip, act[:, rev])
+    np.testing.assert_array_equal(joint, (act & recip).sum(axis=1))
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 127, 128, 129, 255, 1000, 1426, 7050, 20001])
