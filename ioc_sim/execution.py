@@ -97,6 +97,15 @@ class Reducer:
         summed = outcome.reduce in ("mean", "auc")
         self.value = np.zeros(r) if summed else np.full(r, np.nan)
 
+    def wants(self, month: int) -> bool:
+        """Whether :meth:`observe` uses the value at ``month``."""
+        o = self.o
+        if o.reduce in ("final", "dissolved_share"):
+            return month == o.end
+        if o.reduce in ("mean", "auc"):
+            return o.start <= month <= o.end
+        return month >= o.start
+
     def observe(self, month: int, x: np.ndarray) -> None:
         """Take the value of every replicate at ``month``."""
         o = self.o
@@ -254,14 +263,19 @@ def _run_batch(task: Task, seeds: tuple[int, ...]
 
     sim = build_simulation(task.kwargs, seeds)
     reducers = [Reducer(o, len(seeds)) for o in task.outcomes]
-    needed = tuple(dict.fromkeys([o.metric for o in task.outcomes if o.metric] + list(task.keep)))
     kept = {k: np.empty((len(seeds), task.months + 1)) for k in task.keep}
 
     def observe(month: int) -> None:
-        # Only what the reductions and kept series read (an empty list would mean "all").
-        values = evaluate(sim, list(needed)) if needed else {}
+        # Only the months and metrics that the reductions and kept series read (an empty
+        # list of metrics would mean "all").
+        wanted = [red for red in reducers if red.wants(month)]
+        if not wanted and not task.keep:
+            return
+        names = list(dict.fromkeys([red.o.metric for red in wanted if red.o.metric]
+                                   + list(task.keep)))
+        values = evaluate(sim, names) if names else {}
         share = None
-        for red in reducers:
+        for red in wanted:
             if red.o.reduce == "dissolved_share":
                 if month == red.o.end:
                     share = dissolved_share(sim) if share is None else share
