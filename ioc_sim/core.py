@@ -1013,12 +1013,15 @@ class Simulation:
         """``standard_normal(joint[r])`` of each replicate's generator, end to end in one
         array, and where each replicate's draws start: the outcome noise of the joint
         acts, in pair order."""
-        start = np.zeros(self.R, dtype=np.int64)
-        np.cumsum(joint[:-1], out=start[1:])
-        z = np.empty(int(joint.sum()))
-        for g, s, n in zip(self.rngs, start.tolist(), joint.tolist(), strict=True):
+        counts = joint.tolist()
+        starts, s = [], 0
+        for n in counts:
+            starts.append(s)
+            s += n
+        z = np.empty(s)
+        for g, s, n in zip(self.rngs, starts, counts, strict=True):
             g.standard_normal(out=z[s:s + n])
-        return z, start
+        return z, np.array(starts, dtype=np.int64)
 
     def _pressure(self) -> float:
         return min(1.0, self.system["resource_pressure"] + self.shock_pressure())

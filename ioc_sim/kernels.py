@@ -52,6 +52,21 @@ def _clip01(x: float) -> float:
     return x
 
 
+@njit(cache=True, inline="always")
+def _act_probability(base, deep, gate, f, intensity, barrier, blocked, shock_add):
+    """prob = (slack * faith + depth * gate * (1 + faith) / 2 * (1 - blocked))
+    * intensity * barrier (+ the shock boost where the collaboration works), at most 1;
+    ``base`` is slack * faith and ``deep`` the pair's depth."""
+    prob = base + deep * gate * 0.5 * (1.0 + f) * (1.0 - blocked)
+    prob = intensity * prob
+    prob *= barrier
+    if shock_add != 0.0 and intensity > 0.0:
+        prob = prob + shock_add
+    if prob > 1.0:
+        prob = 1.0
+    return prob
+
+
 @njit(cache=True)
 def pair_acts(u, edge_collab, edge_mem, rev, depth_c, ambition_c, faith, pack, risk, es05,
               gate_softness, barrier, blocked, shock_add, act, recip, joint_count):
@@ -64,16 +79,36 @@ def pair_acts(u, edge_collab, edge_mem, rev, depth_c, ambition_c, faith, pack, r
     whether each pair acts and whether its act is reciprocated, and the number of
     joint acts of each replicate (``joint_count`` (R,)): each needs one normal draw
     for its outcome (:func:`pair_update`).
+
+    A pair acts if ``u < prob`` (:func:`_act_probability`). The risk gate in ``prob``
+    (a logistic, so an exponential) is the costly part, and most acts do not need
+    it: the gate lies between 0 and 1, and where every factor that multiplies it is
+    at least 0, each rounded operation is monotone in it, so ``u`` below the
+    probability with the gate shut means an act, and ``u`` not below it with the
+    gate fully open means none. A first pass settles those pairs and lists the
+    others; a second computes the gate for the listed pairs only. The acts are
+    exactly those of computing the gate everywhere.
     """
     r_count, e_count = u.shape
     soft = gate_softness > 1e-6
+    rising = barrier >= 0.0 and 1.0 - blocked >= 0.0
+    pending = np.empty(e_count, dtype=np.int64)
     for r in range(r_count):
-        for e in range(e_count):
+        k = 0
+        for e in range(e_count):  # without branches, so the compiler can keep it tight
             intensity = pack[P_INTENSITY, r, e]
-            if intensity == 0.0:
-                # No work in this pair's collaboration: the probability is zero.
-                act[r, e] = u[r, e] < 0.0 * barrier
-                continue
+            f = faith[r, edge_mem[r, e]]
+            base = pack[P_SLACK, r, e] * f
+            deep = pack[P_DEPTH, r, e]
+            x = u[r, e]
+            shut = _act_probability(base, deep, 0.0, f, intensity, barrier, blocked, shock_add)
+            full = _act_probability(base, deep, 1.0, f, intensity, barrier, blocked, shock_add)
+            monotone = rising and deep >= 0.0 and intensity >= 0.0 and 1.0 + f >= 0.0
+            act[r, e] = x < shut
+            pending[k] = e
+            k += not (monotone and (x < shut or not x < full))
+        for j in range(k):
+            e = pending[j]
             c = edge_collab[r, e]
             # exposure = exposure_scale * 0.5 * (depth + ambition) of the collaboration
             exposure = es05 * (depth_c[r, c] + ambition_c[r, c])
@@ -82,17 +117,9 @@ def pair_acts(u, edge_collab, edge_mem, rev, depth_c, ambition_c, faith, pack, r
             else:
                 gate = 1.0 if risk[r, e] >= exposure else 0.0
             f = faith[r, edge_mem[r, e]]
-            # prob = (slack * faith + depth * gate * (1 + faith) / 2 * (1 - blocked))
-            #        * intensity * barrier (+ shock boost where the collaboration works)
-            prob = (pack[P_SLACK, r, e] * f
-                    + pack[P_DEPTH, r, e] * gate * 0.5 * (1.0 + f) * (1.0 - blocked))
-            prob = intensity * prob
-            prob *= barrier
-            if shock_add != 0.0 and intensity > 0.0:
-                prob = prob + shock_add
-            if prob > 1.0:
-                prob = 1.0
-            act[r, e] = u[r, e] < prob
+            act[r, e] = u[r, e] < _act_probability(
+                pack[P_SLACK, r, e] * f, pack[P_DEPTH, r, e], gate, f, pack[P_INTENSITY, r, e],
+                barrier, blocked, shock_add)
         joint = 0
         for e in range(e_count):  # without branches: acts are random, so hard to predict
             back = act[r, rev[e]]
