@@ -96,7 +96,7 @@ def compare_rows(rows: int, rounds: int) -> None:
     sides = {"ref": (ref_execution.run_task, tasks(ref_execution, ref_experiments)),
              "new": (execution.run_task, tasks(execution, experiments))}
     spent = {"ref": 0.0, "new": 0.0}
-    for name, (run, todo) in sides.items():  # warm-up: compiled kernels loaded
+    for run, todo in sides.values():  # warm-up: compiled kernels loaded
         run(todo[0])
     for _ in range(rounds):
         for i in range(rows):

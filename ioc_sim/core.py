@@ -673,7 +673,8 @@ class Simulation:
         v["technological"] = (self.system["data_sharing"] + self.c_digital
                               + ctx["integration_depth"]) / 3.0
         v["engage"] = 0.5 + 0.5 * ctx["integration_depth"]
-        v["fading"] = v["working_c"] * ctx["integration_depth"]
+        v["fading_c"] = np.ascontiguousarray(v["working_c"] * ctx["integration_depth"],
+                                             dtype=float)
         # Exchange drivers up to the distress term (the sum keeps the original order).
         v["drivers"] = v["capacity_compat"] + v["accountability"] + self.system["data_sharing"]
         # The per-pair inputs of the compiled monthly kernel, one contiguous block.
@@ -1139,25 +1140,18 @@ class Simulation:
         collaborative behaviour into effectiveness, and that into organisational
         performance, net of the costs of collaborating.
 
-        Compiled (:func:`ioc_sim.kernels.mechanisms` and :func:`ioc_sim.kernels.performance`
-        have the equations); the exponentials, logarithms and cube roots stay in numpy,
-        whose SIMD versions round differently from the C library's.
+        Compiled: :func:`ioc_sim.kernels.mechanisms` and :func:`ioc_sim.kernels.performance`
+        have the equations.
         """
         p, st, o, r = self.p, self.st, self.org, self.R
         v, d = self._views(), self._distress_views()
         collab, _, _, _, acts = self._pair_means()
         mech = np.empty((r, 3, self.C + 1))  # cultural, organisational, technological
+        blend, combined = np.empty((r, self.C + 1, len(COMPONENTS))), np.empty((r, self.C + 1))
         kernels.mechanisms(collab, self.faith, self._mem_collab, v["cpack"], v["working_c_f"],
-                           mech)
+                           LOADINGS, p["performance_form"] == "multiplicative", mech, blend,
+                           combined)
         self.mech = mech
-        if p["performance_form"] == "multiplicative":
-            blend = np.exp(np.einsum("km,rmc->rck", LOADINGS, np.log(np.maximum(mech, 1e-9))))
-            combined = np.cbrt(mech.prod(axis=1))
-        else:
-            blend = np.einsum("km,rmc->rck", LOADINGS, mech)
-            combined = mech.mean(axis=1)
-        # Integration costs fade with the collaboration's age.
-        fading = v["fading"] * np.exp(-self.age / p["integration_cost_months"])
         n = self.N
         self.behaviour, self.output = np.empty((r, n)), np.empty((r, self.C + 1))
         self.benefit, self.cost = np.empty((r, n, len(COMPONENTS))), np.empty((r, n))
@@ -1165,9 +1159,9 @@ class Simulation:
         self.access, self.admissions = np.empty((r, n)), np.empty((r, n))
         self.performance = np.empty((r, n))
         kernels.performance(
-            collab, acts, v["partners"], np.ascontiguousarray(blend),
-            np.ascontiguousarray(combined), float(p["communication_effect"]), self.eff,
-            v["lags"], v["engage_c"], np.ascontiguousarray(fading), st.mem_org, st.mem_collab,
+            collab, acts, v["partners"], blend, combined, float(p["communication_effect"]),
+            self.eff, v["lags"], v["engage_c"], v["fading_c"], self.age,
+            float(p["integration_cost_months"]), st.mem_org, st.mem_collab,
             float(p["management_cost"]), float(p["integration_cost"]), float(p["benefit_scale"]),
             o["baseline_performance"], p["pressure_effect"] * self._pressure(), d["penalty"],
             float(self.demand_level), 1.0 + 0.2 * self.shock_pressure(),

@@ -369,7 +369,8 @@ COLLAB_ROWS = ("compat_c", "c_leadership", "c_resolution", "organisational", "te
 
 
 @njit(cache=True)
-def mechanisms(collab, faith, mem_collab, cpack, working_c, mech):
+def mechanisms(collab, faith, mem_collab, cpack, working_c, loadings, multiplicative, mech,
+               blend, combined):
     """Cultural efficacy, organisational efficiency and technological effectiveness of
     each collaboration, written to ``mech`` (R, 3, C + 1)::
 
@@ -383,6 +384,15 @@ def mechanisms(collab, faith, mem_collab, cpack, working_c, mech):
     first output of :func:`pair_means`; faith is the mean over the collaboration's
     members (``faith`` (R, M + 1), the last slot a dummy), added in membership order.
     ``cpack`` (K, R, C + 1) has the rows of :data:`COLLAB_ROWS`.
+
+    Then how the three combine (``performance_form``), into ``blend`` (R, C + 1, K),
+    the mechanisms weighted by ``loadings`` (K, 3) for each effectiveness component,
+    and ``combined`` (R, C + 1), the collaboration's output::
+
+        multiplicative: blend_k  = exp(sum_j loadings[k, j] * log(max(mech_j, 1e-9)))
+                        combined = cbrt(cultural * organisational * technological)
+        additive:       blend_k  = sum_j loadings[k, j] * mech_j
+                        combined = (cultural + organisational + technological) / 3
     """
     r_count, c_total = working_c.shape
     m_count = mem_collab.shape[0] - 1  # the last membership is the dummy
@@ -397,22 +407,35 @@ def mechanisms(collab, faith, mem_collab, cpack, working_c, mech):
         for c in range(c_total):
             faith_c = faith_sum[c] / max(count[c], 1.0)
             on = 1.0 if working_c[r, c] else 0.0
-            mech[r, 0, c] = (collab[0, r, c] + faith_c + cpack[0, r, c] + cpack[1, r, c]
-                             + (1.0 - collab[2, r, c]) + cpack[2, r, c]) / 6.0 * on
-            mech[r, 1, c] = (cpack[3, r, c] + collab[3, r, c]) / 6.0 * on
-            mech[r, 2, c] = cpack[4, r, c] * on
+            m0 = (collab[0, r, c] + faith_c + cpack[0, r, c] + cpack[1, r, c]
+                  + (1.0 - collab[2, r, c]) + cpack[2, r, c]) / 6.0 * on
+            m1 = (cpack[3, r, c] + collab[3, r, c]) / 6.0 * on
+            m2 = cpack[4, r, c] * on
+            mech[r, 0, c], mech[r, 1, c], mech[r, 2, c] = m0, m1, m2
+            if multiplicative:
+                l0 = math.log(max(m0, 1e-9))
+                l1 = math.log(max(m1, 1e-9))
+                l2 = math.log(max(m2, 1e-9))
+                for k in range(loadings.shape[0]):
+                    blend[r, c, k] = math.exp(loadings[k, 0] * l0 + loadings[k, 1] * l1
+                                              + loadings[k, 2] * l2)
+                combined[r, c] = np.cbrt(m0 * m1 * m2)
+            else:
+                for k in range(loadings.shape[0]):
+                    blend[r, c, k] = loadings[k, 0] * m0 + loadings[k, 1] * m1 + loadings[k, 2] * m2
+                combined[r, c] = (m0 + m1 + m2) / 3.0
 
 
 @njit(cache=True)
 def performance(collab, acts, partners, blend, combined, communication, eff, lags, engage,
-                fading, mem_org, mem_collab, management_cost, integration_cost,
+                fading, age, cost_months, mem_org, mem_collab, management_cost, integration_cost,
                 benefit_scale, baseline, pressure_term, penalty, demand_factor, shock_factor,
                 admissions_effect, behaviour, output, benefit, cost, quality, efficiency,
                 access, admissions, performance_out):
     """Effectiveness through collaboration, and organisational performance.
 
     Per collaboration (``collab`` from :func:`pair_means`; ``blend`` (R, C + 1, 6) and
-    ``combined`` (R, C + 1) come from the mechanisms, computed with numpy)::
+    ``combined`` (R, C + 1) come from :func:`mechanisms`)::
 
         effective = behaviour_c * (1 - w + w * joint_c / behaviour_c)   (w: communication)
         output    = effective * combined
@@ -420,7 +443,8 @@ def performance(collab, acts, partners, blend, combined, communication, eff, lag
 
     Per organisation, summed over its memberships in order: the six components
     (``benefit``, capped at 1), engagement ``behaviour_c * engage`` and integration
-    ``fading``; then::
+    ``fading * exp(-age / cost_months)`` (integration costs fade as the collaboration
+    ages); then::
 
         cost        = management_cost * engagement + integration_cost * integration
         quality     = base + scale * (b0 + b2 + b4) / 3                     - penalty
@@ -452,7 +476,7 @@ def performance(collab, acts, partners, blend, combined, communication, eff, lag
                 eff[r, c, k] = x
                 per_collab[c, k] = x
             per_collab[c, k_count] = behaviour_c * engage[r, c]
-            per_collab[c, k_count + 1] = fading[r, c]
+            per_collab[c, k_count + 1] = fading[r, c] * math.exp(-age[r, c] / cost_months)
         sums[:, :] = 0.0
         for m in range(m_count):
             i, c = mem_org[m], mem_collab[m]

@@ -26,9 +26,10 @@ VARIANTS = [
 ]
 
 
-@pytest.mark.parametrize("kwargs", VARIANTS, ids=["default", "gap-substitutes", "ratchet-shock", "blocked-wide-gate"])
+@pytest.mark.parametrize("kwargs", VARIANTS, ids=["default", "gap-substitutes", "ratchet-shock",
+                                              "blocked-wide-gate"])
 def test_compiled_pair_phases_equal_the_numpy_phases(kwargs):
-    """Simulation.pair_phases (one compiled pass) gives the same bits as choose_acts,
+    """Simulation.pair_phases (two compiled passes) gives the same bits as choose_acts,
     exchange, update_conflict, update_trust, update_confidence and update_risk_threshold
     called in turn, with the same random draws, in a batch of two replicates."""
     sim = build_simulation(kwargs, [3, 4])
