@@ -240,7 +240,9 @@ def check_p7(ov: dict[str, Any]) -> CheckResult:
     pb = bad["collaborative_performance"][:, 48:].mean()
     pg = good["collaborative_performance"][:, 48:].mean()
     rel = float((pg - pb) / max(abs(pg), 1e-9))
-    free = simulate("default", base, ms, months=96, replicates=16)
+    # A rank correlation across replicates needs many of them: with 16 its standard
+    # error is about 0.26 and the verdict followed the random stream.
+    free = simulate("default", base, ms, months=96, replicates=64)
     rho = float(stats.spearmanr(free["trust"][:, 12],
                                 free["collaborative_performance"][:, 48:].mean(axis=1)).statistic)
     ok = rel >= 0.10 and rho >= 0.3
