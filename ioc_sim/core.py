@@ -1020,8 +1020,8 @@ class Simulation:
             starts.append(s)
             s += n
         z = np.empty(s)
-        for g, s, n in zip(self.rngs, starts, counts, strict=True):
-            g.standard_normal(out=z[s:s + n])
+        for g, start, n in zip(self.rngs, starts, counts, strict=True):
+            g.standard_normal(out=z[start:start + n])
         return z, np.array(starts, dtype=np.int64)
 
     def _pressure(self) -> float:

@@ -16,10 +16,13 @@ Rules the kernels keep, so that their numbers equal the numpy reference:
   so elementwise results are equal bit for bit; grouped sums add members in
   index order, as ``np.bincount`` does, and means of whole rows add as
   ``np.add.reduce`` does (:func:`pairwise_sum`).
-* Exponentials, logarithms and cube roots of arrays stay in numpy: its SIMD
-  versions round differently from the C library's, which numba calls (the
-  soft gate's ``math.exp`` matches ``scipy.special.expit``, which uses the C
-  library too).
+* numpy's SIMD exponentials, logarithms and cube roots round differently
+  from the C library's, which numba calls. The soft gate's ``math.exp``
+  matches ``scipy.special.expit`` of the numpy reference, which uses the C
+  library too; the mechanisms' blend and the fading of integration costs use
+  the C library's ``exp``, ``log`` and ``cbrt`` (they have no separate numpy
+  reference); the maturity index's cube root stays in numpy, so that it equals
+  :func:`ioc_sim.maturity.index_of_simulated`.
 * Compiled with ``cache=True``: the first call on a machine compiles (about
   8 s for all of them), later processes load the cache (about 0.3 s).
 """
