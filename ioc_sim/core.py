@@ -405,8 +405,6 @@ class Simulation:
         self._assignment = 0
         self._view: dict[str, np.ndarray] = {}
         self._view_key: tuple | None = None
-        self._distress_key: tuple | None = None
-        self._quality_key: tuple | None = None
         self._memo: dict[str, tuple] = {}
         self._refresh_collab_statics()
         # Support windows: the latest-started open window sets a collaboration's support;
@@ -702,40 +700,13 @@ class Simulation:
         return self._view or self._refresh_views()
 
     def _distress_views(self) -> dict[str, np.ndarray]:
-        """Terms that depend on which organisations are distressed (changes rarely).
-
-        Recomputed for the replicates whose distress changed; in full when the views
-        (which cover the parameters) have changed. ``version`` counts the changes and
-        ``rows`` lists the replicates of the latest one (all if None), so that
-        :meth:`_expected_quality` can follow row by row too.
-        """
-        d, view_key = self.distressed, self._view_key
-        seen = d.tobytes()
-        prev = self._distress_key  # (view key, distress seen, its bytes, version)
-        if prev is not None and prev[0] is view_key and prev[1].shape == d.shape:
-            if seen == prev[2]:
-                return self._distress
-            rows = np.flatnonzero((d != prev[1]).any(axis=1))
-        else:
-            rows = None
-        st, p = self.st, self.p
-        part = d if rows is None else d[rows]
-        fresh = {
-            "healthy_target": 1.0 - part[:, st.dst],
-            "source_risk": p["distress_risk_effect"] * part[:, st.src],
-            "penalty": p["distress_penalty"] * part,
-        }
-        if rows is None:
-            out = {k: np.ascontiguousarray(x) for k, x in fresh.items()}
-        else:  # elementwise, so the same numbers as a full recomputation
-            out = {k: self._distress[k].copy() for k in fresh}
-            for k, x in fresh.items():
-                out[k][rows] = x
-        version = 0 if prev is None else prev[3] + 1
-        out["rows"], out["version"] = rows, version
-        self._distress = out
-        self._distress_key = (view_key, d.copy(), seen, version)
-        return out
+        """Terms of the pairs that depend on which organisations are distressed, (R, E):
+        whether the target is healthy, and the source's lost appetite for risk. For
+        the numpy reference phases; the compiled pair update reads ``distressed``
+        itself, for the pairs that need it."""
+        d, st = self.distressed, self.st
+        return {"healthy_target": 1.0 - d[:, st.dst],
+                "source_risk": self.p["distress_risk_effect"] * d[:, st.src]}
 
     def _acts(self) -> np.ndarray:
         """This month's collaborative acts on pairs in a live collaboration."""
@@ -939,29 +910,12 @@ class Simulation:
         return {"observed": observed, "quality": seen, "failed": failed, "joint": joint}
 
     def _expected_quality(self) -> np.ndarray:
-        """Expected quality of each pair's joint acts, (R, E); it changes only with
-        contexts, distress and pressure (after a change of distress alone, only the
-        replicates concerned are recomputed: elementwise, so the same numbers)."""
+        """Expected quality of each pair's joint acts, (R, E) (eqs. X1-X2 of the ODD;
+        the compiled pair update computes it for the joint acts only)."""
         v, d = self._views(), self._distress_views()
-        pressure = self._pressure()
-        key = (self._view_key, d["version"], pressure)
-        old = self._quality_key
-        if old is not None and old[0] is key[0] and old[1:] == key[1:]:
-            return self._mean_quality
-        slope = self.p["success_slope"]
-        if (old is not None and old[0] is key[0] and old[2] == pressure
-                and old[1] == d["version"] - 1 and d["rows"] is not None):
-            rows = d["rows"]
-            drivers = (v["drivers"][rows] + d["healthy_target"][rows] + v["support"][rows]
-                       + (1.0 - pressure)) / 7.0
-            quality = self._mean_quality.copy()
-            quality[rows] = expit(slope * (drivers - 0.5) * 2.0)
-        else:
-            drivers = (v["drivers"] + d["healthy_target"] + v["support"]
-                       + (1.0 - pressure)) / 7.0
-            quality = np.ascontiguousarray(expit(slope * (drivers - 0.5) * 2.0))
-        self._mean_quality, self._quality_key = quality, key
-        return quality
+        drivers = (v["drivers"] + d["healthy_target"] + v["support"]
+                   + (1.0 - self._pressure())) / 7.0
+        return expit(self.p["success_slope"] * (drivers - 0.5) * 2.0)
 
     def pair_phases(self) -> None:
         """This month's acts, exchange and updates of conflict, trust, confidence and risk
@@ -989,8 +943,6 @@ class Simulation:
             float(p["gate_softness"]), barrier, blocked,
             p["shock_boost"] * shock if shock else 0.0, self.act, self.recip, joint)
         z, z_start = self._joint_normals(joint)
-        quality = self._expected_quality()
-        source_risk = self._distress_views()["source_risk"]
         loss = p["trust_gain"] * (p["trust_asymmetry"] if p["fragile"] in ("trust", "equal")
                                   else 1.0)
         for name in ("damage", "honoured", "breached"):  # updated in place by the kernel
@@ -1000,7 +952,9 @@ class Simulation:
         conflict, trust = np.empty((r, e)), np.empty((r, e))
         confidence, risk = np.empty((r, e)), np.empty((r, e))
         kernels.pair_update(
-            z, z_start, self.act, self.recip, quality, source_risk, v["pack"], self.trust,
+            z, z_start, self.act, self.recip, v["drivers"], v["support"], self.distressed,
+            self.st.src, self.st.dst, 1.0 - self._pressure(), float(p["success_slope"]),
+            float(p["distress_risk_effect"]), v["pack"], self.trust,
             self.conflict, self.risk, self.damage, self.honoured, self.breached,
             float(p["outcome_noise"]), float(p["expectation"]), float(p["breach_signal"]),
             float(p["failure_conflict"]), float(p["conflict_rate"]),
@@ -1144,7 +1098,7 @@ class Simulation:
         have the equations.
         """
         p, st, o, r = self.p, self.st, self.org, self.R
-        v, d = self._views(), self._distress_views()
+        v = self._views()
         collab, _, _, _, acts = self._pair_means()
         mech = np.empty((r, 3, self.C + 1))  # cultural, organisational, technological
         blend, combined = np.empty((r, self.C + 1, len(COMPONENTS))), np.empty((r, self.C + 1))
@@ -1163,7 +1117,8 @@ class Simulation:
             self.eff, v["lags"], v["engage_c"], v["fading_c"], self.age,
             float(p["integration_cost_months"]), st.mem_org, st.mem_collab,
             float(p["management_cost"]), float(p["integration_cost"]), float(p["benefit_scale"]),
-            o["baseline_performance"], p["pressure_effect"] * self._pressure(), d["penalty"],
+            o["baseline_performance"], p["pressure_effect"] * self._pressure(),
+            p["distress_penalty"] * self.distressed,
             float(self.demand_level), 1.0 + 0.2 * self.shock_pressure(),
             float(p["admissions_effect"]), self.behaviour, self.output, self.benefit, self.cost,
             self.quality, self.efficiency, self.access, self.admissions, self.performance)

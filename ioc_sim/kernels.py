@@ -132,20 +132,29 @@ def pair_acts(u, edge_collab, edge_mem, rev, depth_c, ambition_c, faith, pack, r
 
 
 @njit(cache=True)
-def pair_update(z, z_start, act, recip, mean_quality, source_risk, pack, trust, conflict, risk,
-                damage, honoured, breached, outcome_noise, expectation, breach_signal,
-                failure_conflict, conflict_rate, trust_spec, loss, damage_gain, damage_decay,
-                erosion, prior_weight, substitutes, trust_weight, risk_rate,
-                conflict_out, trust_out, confidence_out, risk_out):
+def pair_update(z, z_start, act, recip, drivers, support, distressed, src, dst, calm, slope,
+                risk_effect, pack, trust, conflict, risk, damage, honoured, breached,
+                outcome_noise, expectation, breach_signal, failure_conflict, conflict_rate,
+                trust_spec, loss, damage_gain, damage_decay, erosion, prior_weight,
+                substitutes, trust_weight, risk_rate, conflict_out, trust_out, confidence_out,
+                risk_out):
     """The second half of the pairs' month: exchange, conflict, trust, confidence and
     risk threshold, after :func:`pair_acts`.
 
     ``z`` holds the standard normal draws of the joint acts, replicate ``r``'s from
-    ``z_start[r]``, in pair order. The month's state ``trust``, ``conflict``,
-    ``risk`` is read only; ``damage``, ``honoured``, ``breached`` are updated in
-    place; the new state is written to the last four arrays. With ``live`` the
-    pair's collaboration is live (1.0) or not (0.0); elsewhere the state does not
-    move except by learning from observed acts, as in the numpy phases.
+    ``z_start[r]``, in pair order. A joint act's expected quality is computed here,
+    for the joint acts only (eqs. X1-X2 of the ODD)::
+
+        x    = (drivers + (1 - distressed[target]) + support + calm) / 7
+        qbar = 1 / (1 + exp(-(slope * (x - 0.5) * 2)))
+
+    with ``drivers`` and ``support`` (R, E) from the views, ``distressed`` (R, N)
+    and ``calm`` = 1 - pressure; a distressed source lowers the pair's appetite for
+    risk by ``risk_effect``. The month's state ``trust``, ``conflict``, ``risk`` is
+    read only; ``damage``, ``honoured``, ``breached`` are updated in place; the new
+    state is written to the last four arrays. With ``live`` the pair's
+    collaboration is live (1.0) or not (0.0); elsewhere the state does not move
+    except by learning from observed acts, as in the numpy phases.
     """
     r_count, e_count = act.shape
     for r in range(r_count):
@@ -156,7 +165,10 @@ def pair_update(z, z_start, act, recip, mean_quality, source_risk, pack, trust, 
             # --- exchange: quality of a joint act; not reciprocating reads as a breach.
             joint = acted and back
             if joint:
-                quality = _clip01(mean_quality[r, e] + outcome_noise * z[zi])
+                healthy = 0.0 if distressed[r, dst[e]] else 1.0
+                x = (drivers[r, e] + healthy + support[r, e] + calm) / 7.0
+                mean_quality = 1.0 / (1.0 + math.exp(-(slope * (x - 0.5) * 2.0)))
+                quality = _clip01(mean_quality + outcome_noise * z[zi])
                 zi += 1
                 seen = quality
                 failed = quality < expectation
@@ -220,7 +232,8 @@ def pair_update(z, z_start, act, recip, mean_quality, source_risk, pack, trust, 
                 base = max(t, conf)
             else:
                 base = trust_weight * t + (1.0 - trust_weight) * conf
-            target = _clip01(base * (pack[P_APPETITE, r, e] - source_risk[r, e]))
+            source_risk = risk_effect * (1.0 if distressed[r, src[e]] else 0.0)
+            target = _clip01(base * (pack[P_APPETITE, r, e] - source_risk))
             x = risk[r, e]
             risk_out[r, e] = _clip01(x + (risk_rate * (target - x) if live else 0.0))
 
