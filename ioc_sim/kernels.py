@@ -55,6 +55,14 @@ def _clip01(x: float) -> float:
     return x
 
 
+@njit(cache=True)
+def _any_positive(values) -> bool:
+    for x in values:
+        if x > 0.0:
+            return True
+    return False
+
+
 @njit(cache=True, inline="always")
 def _act_probability(base, deep, gate, f, intensity, barrier, blocked, shock_add):
     """prob = (slack * faith + depth * gate * (1 + faith) / 2 * (1 - blocked))
@@ -97,6 +105,13 @@ def pair_acts(u, edge_collab, edge_mem, rev, depth_c, ambition_c, faith, pack, r
     rising = barrier >= 0.0 and 1.0 - blocked >= 0.0
     pending = np.empty(e_count, dtype=np.int64)
     for r in range(r_count):
+        if not _any_positive(pack[P_INTENSITY, r]):
+            # No pair works (every collaboration has ended, say): the probability is
+            # intensity (0) times the rest, and the shock boost needs intensity > 0.
+            act[r, :] = False
+            recip[r, :] = False
+            joint_count[r] = 0
+            continue
         k = 0
         for e in range(e_count):  # without branches, so the compiler can keep it tight
             intensity = pack[P_INTENSITY, r, e]
@@ -158,6 +173,13 @@ def pair_update(z, z_start, act, recip, drivers, support, distressed, src, dst, 
     """
     r_count, e_count = act.shape
     for r in range(r_count):
+        if not _any_positive(pack[P_LIVE, r]):
+            # No pair is in a live collaboration, so none acted (:func:`pair_acts`):
+            # the loop below with ``live``, ``acted`` and ``back`` false.
+            _idle_pairs(r, pack, trust, conflict, risk, damage, honoured, breached,
+                        damage_decay, prior_weight, conflict_out, trust_out, confidence_out,
+                        risk_out)
+            continue
         zi = z_start[r]
         for e in range(e_count):
             acted, back = act[r, e], recip[r, e]
@@ -236,6 +258,26 @@ def pair_update(z, z_start, act, recip, drivers, support, distressed, src, dst, 
             target = _clip01(base * (pack[P_APPETITE, r, e] - source_risk))
             x = risk[r, e]
             risk_out[r, e] = _clip01(x + (risk_rate * (target - x) if live else 0.0))
+
+
+@njit(cache=True, inline="always")
+def _idle_pairs(r, pack, trust, conflict, risk, damage, honoured, breached, damage_decay,
+                prior_weight, conflict_out, trust_out, confidence_out, risk_out):
+    """:func:`pair_update` of replicate ``r`` when none of its pairs is live: conflict,
+    trust and risk stay (plus 0.0, clipped, as there), damage fades and the evidence
+    is kept and added to as there, with the same operations in the same order."""
+    for e in range(trust.shape[1]):
+        conflict_out[r, e] = _clip01(conflict[r, e] + 0.0)
+        damage[r, e] = damage[r, e] * (1.0 - damage_decay)
+        trust_out[r, e] = _clip01(trust[r, e] + 0.0)
+        keep = pack[P_KEEP, r, e]
+        h = honoured[r, e] * keep
+        b = breached[r, e] * keep
+        b += pack[P_BREACH_WEIGHT, r, e]
+        honoured[r, e] = h
+        breached[r, e] = b
+        confidence_out[r, e] = (h + pack[P_PRIOR, r, e] + 1.0) / (h + b + prior_weight + 2.0)
+        risk_out[r, e] = _clip01(risk[r, e] + 0.0)
 
 
 #: Rows of the per-membership pack (see :func:`progress_faith`).

@@ -23,11 +23,15 @@ VARIANTS = [
     dict(n_organisations=30, gate_softness=0.3, regulatory_blocking=0.9, blocking_effect=1.0,
          competition=1.0, competition_effect=1.0, outcome_noise=0.0,
          events=[{"month": 2, "kind": "shock", "magnitude": 0.5}]),
+    # The collaboration ends in month 2: from then on no pair is live (the kernels'
+    # shortcut for idle replicates).
+    dict(n_organisations=30, formation_months=0, dissolve_threshold=0.6, dissolve_patience=1,
+         dissolving_months=1, initial_trust=0.1, breach_signal=0.2),
 ]
 
 
 @pytest.mark.parametrize("kwargs", VARIANTS, ids=["default", "gap-substitutes", "ratchet-shock",
-                                              "blocked-wide-gate"])
+                                              "blocked-wide-gate", "dissolved"])
 def test_compiled_pair_phases_equal_the_numpy_phases(kwargs):
     """Simulation.pair_phases (two compiled passes) gives the same bits as choose_acts,
     exchange, update_conflict, update_trust, update_confidence and update_risk_threshold
@@ -63,6 +67,7 @@ def test_acts_follow_the_act_probability(softness, barrier, blocked, shock_add):
     pack = rng.random((len(kernels.PACK_ROWS), r, e))
     pack[kernels.P_INTENSITY] = rng.choice([0.0, 0.5, 1.0], size=(r, e))
     pack[kernels.P_DEPTH, 0, :50] = -0.2  # a negative factor on some pairs
+    pack[kernels.P_INTENSITY, 2] = 0.0  # a replicate where no pair works
     u, risk = rng.random((r, e)), rng.random((r, e))
     edge_collab, edge_mem = rng.integers(0, c, (r, e)), rng.integers(0, m, (r, e))
     rev = rng.permutation(e)
