@@ -19,7 +19,8 @@ the per-pair phases that :meth:`Simulation.pair_phases` fuses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -75,12 +76,48 @@ class Population:
         return len(self.ids)
 
 
+#: The parameters a population is drawn from (see :func:`draw_population`).
+POPULATION_PARAMS = ("population_seed", "n_organisations", "capacity_mean", "finances_mean",
+                     "workforce_stability_mean", "flexibility_mean", "digital_maturity_mean",
+                     "culture_spread", "constructive_share", "leader_vulnerability",
+                     "leader_persuasiveness", "intra_conflict_mean", "distressed_share",
+                     "baseline_performance_mean")
+#: Recently drawn populations by their inputs.
+_POPULATIONS: OrderedDict[tuple, Population] = OrderedDict()
+_KEPT = 8
+
+
+def _recall(memo: OrderedDict, key: tuple, make: Any) -> Any:
+    """``memo[key]``, made by ``make()`` if absent; the last :data:`_KEPT` are kept."""
+    value = memo.get(key)
+    if value is None:
+        value = memo[key] = make()
+        if len(memo) > _KEPT:
+            memo.popitem(last=False)
+    else:
+        memo.move_to_end(key)
+    return value
+
+
 def draw_population(p: dict[str, Any], organisations: list[dict[str, Any]] | None) -> Population:
     """Draw a synthetic population, keeping any attribute a scenario gives.
 
     Every attribute is drawn for every organisation in a fixed order from
     ``population_seed`` so that fixing one value never shifts the others.
+
+    The draw depends only on :data:`POPULATION_PARAMS` and ``organisations``; a
+    sweep whose factors leave those alone draws the same population for every
+    design row, so the last few are kept, and each caller gets its own copy.
     """
+    q = {k: p[k] for k in POPULATION_PARAMS}
+    key = (tuple(q.values()), repr(organisations))
+    pop = _recall(_POPULATIONS, key, lambda: _draw_population(q, organisations))
+    return Population(list(pop.ids), list(pop.names), list(pop.types),
+                      {k: v.copy() for k, v in pop.attrs.items()}, pop.distressed.copy())
+
+
+def _draw_population(p: dict[str, Any], organisations: list[dict[str, Any]] | None
+                     ) -> Population:
     rng = np.random.default_rng(p["population_seed"])
     if organisations:
         n = len(organisations)
@@ -193,12 +230,31 @@ def _nearest(xy: np.ndarray, k: int, chunk: int = 256) -> np.ndarray:
     return out
 
 
+#: Recently built structures by what they depend on (see :func:`build_structure`).
+_STRUCTURES: OrderedDict[tuple, Structure] = OrderedDict()
+
+
 def build_structure(pop: Population, collabs: list[CollaborationSpec], k: int) -> Structure:
     """Link each member to its ``k`` nearest fellow members, in every collaboration.
 
     A pair in several collaborations is one edge; it works under the deepest
     of them that is live (``cands`` holds them in order of depth).
+
+    The structure depends only on the organisations' positions and cultures,
+    the collaborations' members and depths, and ``k``. A sweep builds the same
+    few structures over and over (a design row's factors rarely touch them),
+    so the last few are kept by those inputs, and each caller gets its own
+    copy of the arrays with its own collaborations.
     """
+    a = pop.attrs
+    key = (k, pop.n, a["x"].tobytes(), a["y"].tobytes(), a["culture"].tobytes(),
+           tuple((tuple(spec.members), spec.contexts["integration_depth"]) for spec in collabs))
+    st = _recall(_STRUCTURES, key, lambda: _build_structure(pop, collabs, k))
+    return Structure(st.n, collabs, *(getattr(st, f.name).copy() for f in fields(Structure)
+                                      if f.name not in ("n", "collabs")))
+
+
+def _build_structure(pop: Population, collabs: list[CollaborationSpec], k: int) -> Structure:
     xy = np.column_stack([pop.attrs["x"], pop.attrs["y"]])
     n, c_count = pop.n, len(collabs)
     # Directed (source, target, collaboration) links, both ways round.

@@ -523,6 +523,39 @@ def test_population_seed_changes_the_population():
     assert a.agents.get("capacity") != b.agents.get("capacity")
 
 
+def test_kept_populations_and_structures_are_fresh_copies_for_each_model():
+    """Populations and interaction structures are kept by their inputs (a sweep builds
+    the same few again and again): a later model gets equal values in arrays of its
+    own, so edits to an earlier model's never reach it, and its own collaborations."""
+    from ioc_sim import core
+
+    a = CollaborationModel(rng=1, n_organisations=12, formalisation=0.9)
+    st_a, pop_a = a.sim.st, a.sim.pop
+    fresh = core._build_structure(pop_a, st_a.collabs, a.params["partners_per_org"])
+    for arr in (st_a.src, st_a.dst, st_a.rev, st_a.cands, st_a.mem_org, st_a.mem_collab,
+                st_a.mem_lookup, st_a.compat, pop_a.attrs["culture"], pop_a.distressed):
+        arr[...] = 0
+    pop_a.ids[0] = "changed"
+    b = CollaborationModel(rng=1, n_organisations=12, formalisation=0.1)
+    for f in ("src", "dst", "rev", "cands", "mem_org", "mem_collab", "mem_lookup", "compat"):
+        np.testing.assert_array_equal(getattr(b.sim.st, f), getattr(fresh, f), err_msg=f)
+    assert b.sim.pop.ids[0] == "ORG01" and b.sim.pop.attrs["culture"].std() > 0
+    assert b.sim.st.collabs[0].contexts["formalisation"] == 0.1
+    assert st_a.collabs[0].contexts["formalisation"] == 0.9
+
+
+@pytest.mark.parametrize("name, value", [("capacity_mean", 0.2), ("culture_spread", 0.9),
+                                         ("distressed_share", 0.5), ("n_organisations", 13)])
+def test_each_population_parameter_changes_the_kept_population(name, value):
+    base = CollaborationModel(rng=1, n_organisations=12).sim.pop
+    other = CollaborationModel(rng=1, **{"n_organisations": 12, name: value}).sim.pop
+    same = CollaborationModel(rng=1, n_organisations=12, trust_gain=0.3).sim.pop
+    assert any(len(base.attrs[k]) != len(other.attrs[k])
+               or not np.array_equal(base.attrs[k], other.attrs[k]) for k in base.attrs)
+    for k in base.attrs:
+        np.testing.assert_array_equal(base.attrs[k], same.attrs[k])
+
+
 # ---------------------------------------------------------------------- agents
 def test_agents_are_provider_agents_selectable_with_agentset_verbs():
     model = CollaborationModel(rng=3, n_organisations=20, months=6)
