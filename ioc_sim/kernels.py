@@ -776,8 +776,18 @@ def review(month, start, formed, formation_months, status, age, below, left, man
         trust_sum[:] = 0.0
         trust_count[:] = 0.0
         faith_sum[:] = 0.0
+        for m in range(m_count):
+            faith_sum[mem_collab[m]] += faith[r, m]
+        # Trust is read only where a collaboration that may work this month (planned to
+        # forming, active or deepening) has faith above the deepening threshold; without
+        # one, the pass over the pairs is skipped.
+        need_trust = False
+        for c in range(c_total):
+            if (status[r, c] <= DEEPENING
+                    and faith_sum[c] / max(faith_count[c], 1.0) > deepen_threshold):
+                need_trust = True
         cc, acc, n = -1, 0.0, 0.0  # running sum of the current collaboration (pair_means)
-        for e in range(trust.shape[1]):
+        for e in range(trust.shape[1] if need_trust else 0):
             c = edge_collab[r, e]
             if c != cc:
                 if cc >= 0:
@@ -787,8 +797,6 @@ def review(month, start, formed, formation_months, status, age, below, left, man
             n += 1.0
         if cc >= 0:
             trust_sum[cc], trust_count[cc] = acc, n
-        for m in range(m_count):
-            faith_sum[mem_collab[m]] += faith[r, m]
         for c in range(c_total):
             s = status[r, c]
             if FORMING <= s <= DISSOLVING:

@@ -100,3 +100,28 @@ def test_pairwise_sum_adds_as_numpy_does(n):
     x = np.random.default_rng(n).random(n + 1) * 1e3 - 300.0
     for lo in (0, 1):
         assert kernels.pairwise_sum(x, lo, n) == np.add.reduce(x[lo:lo + n])
+
+
+def test_review_deepens_only_where_trust_and_faith_both_exceed_the_threshold():
+    """review: trust is read only where faith could let a collaboration deepen, so the
+    cases where faith alone, trust alone or both exceed the threshold are checked here,
+    including a planned collaboration that starts active this month."""
+    active, planned, deepening = kernels.ACTIVE, kernels.PLANNED, kernels.DEEPENING
+    r, month = 4, 5
+    status = np.array([[active, planned, kernels.DISSOLVED]] * r, dtype=np.int8)
+    start = np.array([0, month, 10**9])
+    age, depth = np.zeros((r, 3)), np.full((r, 3), 0.5)
+    below, left = np.zeros((r, 3), dtype=np.int32), np.zeros((r, 3), dtype=np.int32)
+    mandate = np.ones((r, 3))
+    edge_collab = np.array([[0, 0, 1, 1]] * r)
+    trust = np.array([[0.9] * 4, [0.9] * 4, [0.3] * 4, [0.9] * 4])
+    mem_collab = np.array([0, 0, 1, 1, 2])
+    # The last: only the collaboration that starts this month has the faith to deepen.
+    faith = np.array([[0.9] * 5, [0.2] * 5, [0.9] * 5, [0.2, 0.2, 0.9, 0.9, 0.9]])
+    ended = np.empty((r, 3), dtype=bool)
+    kernels.review(month, start, active, 0.0, status, age, below, left, mandate, depth, trust,
+                   edge_collab, faith, mem_collab, 0.1, 6.0, 0.6, 0.01, 3.0, ended)
+    assert status[:, :2].tolist() == [[deepening, deepening], [active, active],
+                                      [active, active], [active, deepening]]
+    np.testing.assert_array_equal(depth[:, :2],
+                                  [[0.51, 0.51], [0.5, 0.5], [0.5, 0.5], [0.5, 0.51]])
