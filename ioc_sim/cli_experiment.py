@@ -178,7 +178,7 @@ def cmd_show(args: argparse.Namespace) -> int:
              "  outcomes    " + ", ".join(o["name"] for o in m["outcomes"]),
              f"  runs        {n_ok} finished, {n_failed} failed, {missing} missing "
              f"({100 * (n_ok + n_failed) / max(total, 1):.1f}% recorded)",
-             f"  status      {m.get('status')}; started {m.get('started')}; ended "
+             f"  status      {res.status}; started {m.get('started')}; ended "
              f"{m.get('ended')}; {len(m.get('sessions', []))} session(s)",
              f"  seeds       root {m['root_seed']}; replicate seeds {m['replicate_seeds'][:5]}"
              + (" ..." if len(m["replicate_seeds"]) > 5 else ""),

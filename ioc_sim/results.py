@@ -143,7 +143,7 @@ class ResultsWriter:
                      if st == "ok" or not retry_failed}
         session = {"started": _now(), "executor": executor,
                    "already_finished": len(self.skip), "versions": versions(),
-                   "git_commit": git_commit()}
+                   "git_commit": git_commit(), "host": platform.node(), "pid": os.getpid()}
         self.manifest.setdefault("sessions", []).append(session)
         self.manifest.update(status="running", ended=None)
         self._update_counts()
@@ -252,6 +252,21 @@ class ResultsWriter:
         return self.manifest
 
 
+def _process_exists(pid: int) -> bool:
+    """Whether a process with this id exists on this machine (and is not a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
 # ----------------------------------------------------------------- loading
 @dataclass
 class ExperimentResults:
@@ -279,6 +294,21 @@ class ExperimentResults:
     @property
     def factors(self) -> list[str]:
         return [f["name"] for f in self.manifest["factors"]]
+
+    @property
+    def status(self) -> str:
+        """The manifest's status, unless it says ``running`` while the runner that wrote
+        it is gone from this machine (killed with ``kill -9``, or the machine
+        restarted): then ``stopped (runner gone; last write at ...)``. The recorded
+        runs are kept either way, and re-running the same command finishes the rest.
+        A runner on another machine cannot be checked, so its word stands."""
+        status = str(self.manifest.get("status"))
+        sessions = self.manifest.get("sessions") or [{}]
+        last = sessions[-1]
+        if (status != "running" or last.get("host") != platform.node()
+                or not isinstance(last.get("pid"), int) or _process_exists(last["pid"])):
+            return status
+        return f"stopped (runner gone; last write at {last.get('last_write') or last['started']})"
 
     @property
     def ok(self) -> pd.DataFrame:

@@ -472,6 +472,30 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def test_a_running_status_whose_runner_is_gone_reads_stopped():
+    import platform
+
+    from ioc_sim.results import ExperimentResults
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # reaped: its pid names no process now
+
+    def status(**session) -> str:
+        manifest = {"status": "running", "sessions": [{"started": "2026-01-01T00:00:00",
+                                                        **session}]}
+        return ExperimentResults(Path("."), manifest, pd.DataFrame(), pd.DataFrame(),
+                                 None).status
+
+    here = platform.node()
+    assert status(host=here, pid=gone.pid) == "stopped (runner gone; last write at " \
+                                                  "2026-01-01T00:00:00)"
+    assert status(host=here, pid=gone.pid, last_write="2026-01-01T00:05:00").endswith(
+        "last write at 2026-01-01T00:05:00)")
+    assert status(host=here, pid=os.getpid()) == "running"  # this process is alive
+    assert status(host=here + "-elsewhere", pid=gone.pid) == "running"  # can't check there
+    assert status() == "running"  # manifests written before hosts and pids were kept
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_kill_9_and_ctrl_c_then_rerun_finishes_without_loss_or_repeats(tmp_path, workers):
@@ -497,6 +521,11 @@ def test_kill_9_and_ctrl_c_then_rerun_finishes_without_loss_or_repeats(tmp_path,
     first = load_results(out)
     assert 0 < len(first.runs) < exp.n_runs
     assert first.manifest["status"] == "running"  # killed: nobody could say otherwise
+    # ... but show sees that the runner has gone.
+    assert first.status.startswith("stopped (runner gone; last write at 20"), first.status
+    shown = subprocess.run([sys.executable, "-m", "ioc_sim", "experiment", "show", str(out)],
+                           capture_output=True, text=True, timeout=120)
+    assert "status      stopped (runner gone" in shown.stdout, shown.stdout
 
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
