@@ -13,17 +13,9 @@ import os
 from pathlib import Path
 
 from ioc_sim.errors import ConfigError
+from ioc_sim.files import whole_number
 
-
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"workers must be a whole number, got {text!r}") \
-            from None
-    if not 1 <= value <= 1024:
-        raise argparse.ArgumentTypeError(f"workers must be from 1 to 1024, got {value}")
-    return value
+_workers = whole_number("workers", 1, 1024)
 
 
 def add_parsers(subparsers) -> None:
