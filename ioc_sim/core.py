@@ -363,6 +363,69 @@ _QEA_FIRST, _QEA_SECOND = np.array([0, 1, 4]), np.array([2, 3, 3])
 _QEA_DIVISORS = np.array([3.0, 2.0, 2.0])[:, None, None]
 
 
+#: Spawn-key suffixes of the two streams each replicate's generator seeds (see _Draws).
+UNIFORM_STREAM, NOISE_STREAM = 0x10C0, 0x10C1
+
+#: How many months' worth of numbers the uniform and noise streams draw at a time (the
+#: most a month can read: one uniform per pair and organisation, one normal per pair).
+#: Fewer calls against fewer numbers drawn and never read at the end of a run.
+UNIFORM_BLOCK_MONTHS, NOISE_BLOCK_MONTHS = 4, 2
+
+
+def _child_generator(g: np.random.Generator, key: int) -> np.random.Generator:
+    """An SFC64 generator seeded by ``g``'s seed sequence with ``key`` appended to its
+    spawn key: a function of ``g``'s seed alone, whatever has been drawn from or
+    spawned by ``g``. A generator without a seed sequence (one set from a saved
+    state) seeds it from its next draw instead.
+
+    SFC64 rather than numpy's default PCG64: it passes the same statistical test
+    batteries and draws uniforms about twice as fast here (1.9 against 4.2 ns,
+    normals 8.6 against 12.0 ns), and a benchmark row draws about 840,000 uniforms
+    and 110,000 normals."""
+    ss = g.bit_generator.seed_seq
+    if isinstance(ss, np.random.SeedSequence):
+        child = np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, key),
+                                       pool_size=ss.pool_size)
+    else:
+        child = np.random.SeedSequence(int(g.integers(2**63)), spawn_key=(key,))
+    return np.random.Generator(np.random.SFC64(child))
+
+
+class _Draws:
+    """One stream of draws per replicate (``random`` or ``standard_normal`` of its own
+    generator), drawn ahead in blocks and read in order.
+
+    A numpy Generator gives the same numbers whether they are drawn a few at a time
+    or many at once (both methods read the bit stream in order and keep no state
+    between calls), so reading the block in order gives exactly the numbers that
+    drawing on demand would: the block size changes the speed, never the result.
+    The compiled kernels read ``buf[r, pos[r]:]`` and advance ``pos`` themselves;
+    :meth:`reserve` first makes sure each row holds enough.
+    """
+
+    def __init__(self, gens: list[np.random.Generator], method: str, block: int):
+        self.gens, self.method = gens, method
+        self.buf = np.empty((len(gens), max(block, 1)))
+        self.pos = np.full(len(gens), self.buf.shape[1], dtype=np.int64)  # nothing drawn yet
+
+    def reserve(self, need: int) -> None:
+        """Make every row hold at least ``need`` unread numbers (at most the block)."""
+        cap = self.buf.shape[1]
+        if int(self.pos.max()) <= cap - need:
+            return
+        for r in np.flatnonzero(self.pos > cap - need):
+            row, rest = self.buf[r], cap - int(self.pos[r])
+            row[:rest] = row[cap - rest:].copy()
+            getattr(self.gens[r], self.method)(out=row[rest:])
+            self.pos[r] = 0
+
+    def take(self, r: int, n: int) -> np.ndarray:
+        """The next ``n`` numbers of replicate ``r`` (call :meth:`reserve` first)."""
+        i = int(self.pos[r])
+        self.pos[r] = i + n
+        return self.buf[r, i:i + n]
+
+
 def _clip01(x: np.ndarray) -> np.ndarray:
     """Clip a freshly computed array to [0, 1] in place (``np.clip`` without the copy)."""
     return _clip(x, 0.0, 1.0, out=x)
@@ -376,9 +439,12 @@ class Simulation:
         pop: The organisations.
         collabs: Resolved collaborations (including scheduled mergers).
         events: Normalised events, sorted by month.
-        rngs: One numpy Generator per replicate; all dynamic randomness
-            comes from these, drawn in the same order whatever ``R`` is,
-            so a replicate run alone gives the same numbers as in a batch.
+        rngs: One numpy Generator per replicate. Each seeds two streams of its
+            own (:func:`_child_generator`): uniforms (acts, then entry into
+            distress) and standard normals (the outcome noise of joint acts).
+            All dynamic randomness comes from these, drawn in the same order
+            whatever ``R`` is, so a replicate run alone gives the same numbers
+            as in a batch; the generators themselves are not drawn from.
 
     Speed: most of what a pair or a membership derives from its collaboration's
     contexts, its organisations' attributes and the parameters changes only on
@@ -401,6 +467,10 @@ class Simulation:
         st = self.st = build_structure(pop, collabs, p["partners_per_org"])
         n, e, m, c = st.n, st.n_edges, st.n_members, st.n_collabs
         self.N, self.E, self.M, self.C = n, e, m, c
+        self.uniforms = _Draws([_child_generator(g, UNIFORM_STREAM) for g in rngs], "random",
+                               UNIFORM_BLOCK_MONTHS * (e + n))
+        self.noise = _Draws([_child_generator(g, NOISE_STREAM) for g in rngs],
+                            "standard_normal", NOISE_BLOCK_MONTHS * e)
 
         # Organisation attributes (events may change them; shared by replicates).
         self.org = {k: v.astype(float).copy() for k, v in pop.attrs.items()}
@@ -934,24 +1004,27 @@ class Simulation:
         if shock:  # the boost is exactly zero without a shock
             prob = prob + p["shock_boost"] * shock * (intensity > 0)
         prob = np.minimum(1.0, prob, out=prob)
-        self.act = self._uniform() < prob
+        self.act = self._act_uniforms(intensity > 0.0) < prob
         self.recip = self.act.take(self.st.rev, axis=1)
 
-    def _uniform(self, size: int | None = None) -> np.ndarray:
-        """``random(size)`` (default E) of each replicate's generator, one row each: the
-        same numbers as drawn alone, written in place (``out=``) rather than stacked."""
-        u = np.empty((self.R, self.E if size is None else size))
-        for g, row in zip(self.rngs, u, strict=True):
-            g.random(out=row)
+    def _act_uniforms(self, working: np.ndarray) -> np.ndarray:
+        """The uniform stream's next numbers on the pairs ``working`` (R, E) is true, in
+        pair order, and 1.0 elsewhere: a pair whose collaboration does no work
+        (intensity 0) has probability 0 of acting, so it draws nothing."""
+        self.uniforms.reserve(self.E + self.N)
+        u = np.ones((self.R, self.E))
+        for r, w in enumerate(working):
+            u[r, w] = self.uniforms.take(r, int(np.count_nonzero(w)))
         return u
 
     def _normal(self, where: np.ndarray) -> np.ndarray:
-        """Standard normal draws of each replicate's generator on the pairs ``where``
-        (R, E) is true, in pair order, and 0 elsewhere: only joint acts have an
-        outcome, so only they draw its noise."""
+        """The noise stream's next numbers on the pairs ``where`` (R, E) is true, in pair
+        order, and 0 elsewhere: only joint acts have an outcome, so only they draw
+        its noise."""
+        self.noise.reserve(self.E)
         z = np.zeros((self.R, self.E))
-        for g, row, w in zip(self.rngs, z, where, strict=True):
-            row[w] = g.standard_normal(int(np.count_nonzero(w)))
+        for r, w in enumerate(where):
+            z[r, w] = self.noise.take(r, int(np.count_nonzero(w)))
         return z
 
     def exchange(self) -> dict[str, np.ndarray]:
@@ -976,8 +1049,8 @@ class Simulation:
     def pair_phases(self) -> None:
         """This month's acts, exchange and updates of conflict, trust, confidence and risk
         threshold, compiled in two passes (:func:`ioc_sim.kernels.pair_acts`, then
-        :func:`ioc_sim.kernels.pair_update`), with the outcome noise drawn in between
-        for the joint acts only.
+        :func:`ioc_sim.kernels.pair_update`), which read their uniforms and outcome
+        noise from the drawn-ahead streams (:class:`_Draws`).
 
         Gives the same numbers as :meth:`choose_acts`, :meth:`exchange`,
         :meth:`update_conflict`, :meth:`update_trust`, :meth:`update_confidence` and
@@ -986,19 +1059,19 @@ class Simulation:
         """
         p, ctx, r, e = self.p, self.ctx, self.R, self.E
         v = self._refresh_views()  # contexts are fixed from here to the month's end
-        u = self._uniform()
+        self.uniforms.reserve(e + self.N)  # the acts, then entry into distress
+        self.noise.reserve(e)  # at most one joint act per pair
         shock = self.shock_level()
         barrier = 1.0 - p["competition_effect"] * self.system["competition"] * (1.0 - shock)
         blocked = p["blocking_effect"] * self.system["regulatory_blocking"] * (1.0 - shock)
         self.act = np.empty((r, e), dtype=bool)
         self.recip = np.empty((r, e), dtype=bool)
-        joint = np.empty(r, dtype=np.int64)
         kernels.pair_acts(
-            u, self.edge_collab, self.edge_mem, self.st.rev, ctx["integration_depth"],
-            ctx["ambition"], self.faith, v["pack"], self.risk, p["exposure_scale"] * 0.5,
+            self.uniforms.buf, self.uniforms.pos, self.edge_collab, self.edge_mem, self.st.rev,
+            ctx["integration_depth"], ctx["ambition"], self.faith, v["pack"], self.risk,
+            p["exposure_scale"] * 0.5,
             float(p["gate_softness"]), barrier, blocked,
-            p["shock_boost"] * shock if shock else 0.0, self.act, self.recip, joint)
-        z, z_start = self._joint_normals(joint)
+            p["shock_boost"] * shock if shock else 0.0, self.act, self.recip)
         loss = p["trust_gain"] * (p["trust_asymmetry"] if p["fragile"] in ("trust", "equal")
                                   else 1.0)
         for name in ("damage", "honoured", "breached"):  # updated in place by the kernel
@@ -1008,9 +1081,9 @@ class Simulation:
         conflict, trust = np.empty((r, e)), np.empty((r, e))
         confidence, risk = np.empty((r, e)), np.empty((r, e))
         kernels.pair_update(
-            z, z_start, self.act, self.recip, v["drivers"], v["support"], self.distressed,
-            self.st.src, self.st.dst, 1.0 - self._pressure(), float(p["success_slope"]),
-            float(p["distress_risk_effect"]), v["pack"], self.trust,
+            self.noise.buf, self.noise.pos, self.act, self.recip, v["drivers"], v["support"],
+            self.distressed, self.st.src, self.st.dst, 1.0 - self._pressure(),
+            float(p["success_slope"]), float(p["distress_risk_effect"]), v["pack"], self.trust,
             self.conflict, self.risk, self.damage, self.honoured, self.breached,
             float(p["outcome_noise"]), float(p["expectation"]), float(p["breach_signal"]),
             float(p["failure_conflict"]), float(p["conflict_rate"]),
@@ -1019,20 +1092,6 @@ class Simulation:
             float(p["formal_prior_weight"]), p["trust_confidence"] == "substitutes",
             float(p["trust_weight"]), float(p["risk_rate"]), conflict, trust, confidence, risk)
         self.conflict, self.trust, self.confidence, self.risk = conflict, trust, confidence, risk
-
-    def _joint_normals(self, joint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``standard_normal(joint[r])`` of each replicate's generator, end to end in one
-        array, and where each replicate's draws start: the outcome noise of the joint
-        acts, in pair order."""
-        counts = joint.tolist()
-        starts, s = [], 0
-        for n in counts:
-            starts.append(s)
-            s += n
-        z = np.empty(s)
-        for g, start, n in zip(self.rngs, starts, counts, strict=True):
-            g.standard_normal(out=z[start:start + n])
-        return z, np.array(starts, dtype=np.int64)
 
     def _pressure(self) -> float:
         return min(1.0, self.system["resource_pressure"] + self.shock_pressure())
@@ -1187,10 +1246,11 @@ class Simulation:
         """Entry into special measures when performance is poor; exit after a sustained
         recovery (:func:`ioc_sim.kernels.distress` has the rules)."""
         p = self.p
-        u = self._uniform(self.N)
+        self.uniforms.reserve(self.N)
         distressed = np.empty_like(self.distressed)
         ok_months = np.empty_like(self.ok_months)
-        kernels.distress(u, self.performance, self.distressed, self.ok_months,
+        kernels.distress(self.uniforms.buf, self.uniforms.pos, self.performance,
+                         self.distressed, self.ok_months,
                          float(p["distress_entry"]), float(p["distress_entry_rate"]),
                          float(p["distress_exit"]), float(p["distress_exit_months"]),
                          distressed, ok_months)

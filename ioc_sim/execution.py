@@ -4,9 +4,10 @@ A :class:`Task` is a chunk of runs of one design row. :func:`run_task` builds
 the row's system once and advances all its replicates together through one
 :class:`~ioc_sim.core.Simulation` (a leading replicate axis), with one
 ``numpy.random.default_rng(seed)`` per replicate: exactly the generator
-``CollaborationModel(rng=seed)`` owns, so a replicate in a batch gives the
-same numbers as the model run alone. Outcomes are reduced month by month,
-so memory does not grow with the length of a run.
+``CollaborationModel(rng=seed)`` owns (it seeds the model's random streams),
+so a replicate in a batch gives the same numbers as the model run alone.
+Outcomes are reduced month by month, so memory does not grow with the length
+of a run.
 
 :func:`open_executor` gives an in-process executor for one worker, a process
 pool for several, or a Dask ``distributed`` executor for a scheduler

@@ -8,9 +8,12 @@ pairs.
 
 Rules the kernels keep, so that their numbers equal the numpy reference:
 
-* Random numbers are drawn outside, with the same numpy Generator calls in
-  the same order, and passed in; a replicate's numbers never depend on the
-  other replicates of a batch (every loop runs replicate by replicate).
+* Random numbers are drawn outside, by numpy Generators, and passed in as
+  drawn-ahead blocks (``buf`` (R, B)) with each replicate's read position
+  (``pos`` (R,)); a kernel reads its numbers in order from ``buf[r, pos[r]]``
+  and leaves ``pos`` past them, as the numpy reference reads them. A
+  replicate's numbers never depend on the other replicates of a batch (every
+  loop runs replicate by replicate).
 * Each equation is written with the same operations in the same order as the
   numpy code it replaces (``docs/ODD.md`` has the equations and their status),
   so elementwise results are equal bit for bit; grouped sums add members in
@@ -79,17 +82,17 @@ def _act_probability(base, deep, gate, f, intensity, barrier, blocked, shock_add
 
 
 @njit(cache=True)
-def pair_acts(u, edge_collab, edge_mem, rev, depth_c, ambition_c, faith, pack, risk, es05,
-              gate_softness, barrier, blocked, shock_add, act, recip, joint_count):
+def pair_acts(ubuf, upos, edge_collab, edge_mem, rev, depth_c, ambition_c, faith, pack, risk,
+              es05, gate_softness, barrier, blocked, shock_add, act, recip):
     """This month's acts of every pair, the first half of the pairs' month.
 
-    Inputs ``(R, E)`` unless said: ``u`` uniform draws; ``edge_collab``/``edge_mem``
-    each pair's collaboration and membership; ``rev`` (E,) the reverse pair;
+    Inputs ``(R, E)`` unless said: ``ubuf``, ``upos`` the uniform stream (each pair
+    whose intensity is above 0 reads the next number, in pair order; the others
+    have probability 0 of acting and read none); ``edge_collab``/``edge_mem`` each
+    pair's collaboration and membership; ``rev`` (E,) the reverse pair;
     ``depth_c``, ``ambition_c`` (R, C + 1); ``faith`` (R, M + 1); ``pack`` (K, R, E)
     with the rows of :data:`PACK_ROWS`; ``risk`` the month's risk threshold. Writes
-    whether each pair acts and whether its act is reciprocated, and the number of
-    joint acts of each replicate (``joint_count`` (R,)): each needs one normal draw
-    for its outcome (:func:`pair_update`).
+    whether each pair acts and whether its act is reciprocated.
 
     A pair acts if ``u < prob`` (:func:`_act_probability`). The risk gate in ``prob``
     (a logistic, so an exponential) is the costly part, and most acts do not need
@@ -100,25 +103,29 @@ def pair_acts(u, edge_collab, edge_mem, rev, depth_c, ambition_c, faith, pack, r
     others; a second computes the gate for the listed pairs only. The acts are
     exactly those of computing the gate everywhere.
     """
-    r_count, e_count = u.shape
+    r_count, e_count = act.shape
     soft = gate_softness > 1e-6
     rising = barrier >= 0.0 and 1.0 - blocked >= 0.0
     pending = np.empty(e_count, dtype=np.int64)
+    u = np.empty(e_count)
     for r in range(r_count):
         if not _any_positive(pack[P_INTENSITY, r]):
             # No pair works (every collaboration has ended, say): the probability is
             # intensity (0) times the rest, and the shock boost needs intensity > 0.
             act[r, :] = False
             recip[r, :] = False
-            joint_count[r] = 0
             continue
-        k = 0
+        k, i = 0, upos[r]
         for e in range(e_count):  # without branches, so the compiler can keep it tight
             intensity = pack[P_INTENSITY, r, e]
             f = faith[r, edge_mem[r, e]]
             base = pack[P_SLACK, r, e] * f
             deep = pack[P_DEPTH, r, e]
-            x = u[r, e]
+            draws = intensity > 0.0
+            # In bounds: the caller reserves a number for every pair.
+            x = ubuf[r, i] if draws else 1.0
+            i += draws
+            u[e] = x
             shut = _act_probability(base, deep, 0.0, f, intensity, barrier, blocked, shock_add)
             full = _act_probability(base, deep, 1.0, f, intensity, barrier, blocked, shock_add)
             monotone = rising and deep >= 0.0 and intensity >= 0.0 and 1.0 + f >= 0.0
@@ -135,19 +142,16 @@ def pair_acts(u, edge_collab, edge_mem, rev, depth_c, ambition_c, faith, pack, r
             else:
                 gate = 1.0 if risk[r, e] >= exposure else 0.0
             f = faith[r, edge_mem[r, e]]
-            act[r, e] = u[r, e] < _act_probability(
+            act[r, e] = u[e] < _act_probability(
                 pack[P_SLACK, r, e] * f, pack[P_DEPTH, r, e], gate, f, pack[P_INTENSITY, r, e],
                 barrier, blocked, shock_add)
-        joint = 0
-        for e in range(e_count):  # without branches: acts are random, so hard to predict
-            back = act[r, rev[e]]
-            recip[r, e] = back
-            joint += back & act[r, e]
-        joint_count[r] = joint
+        upos[r] = i
+        for e in range(e_count):
+            recip[r, e] = act[r, rev[e]]
 
 
 @njit(cache=True)
-def pair_update(z, z_start, act, recip, drivers, support, distressed, src, dst, calm, slope,
+def pair_update(zbuf, zpos, act, recip, drivers, support, distressed, src, dst, calm, slope,
                 risk_effect, pack, trust, conflict, risk, damage, honoured, breached,
                 outcome_noise, expectation, breach_signal, failure_conflict, conflict_rate,
                 trust_spec, loss, damage_gain, damage_decay, erosion, prior_weight,
@@ -156,9 +160,9 @@ def pair_update(z, z_start, act, recip, drivers, support, distressed, src, dst, 
     """The second half of the pairs' month: exchange, conflict, trust, confidence and
     risk threshold, after :func:`pair_acts`.
 
-    ``z`` holds the standard normal draws of the joint acts, replicate ``r``'s from
-    ``z_start[r]``, in pair order. A joint act's expected quality is computed here,
-    for the joint acts only (eqs. X1-X2 of the ODD)::
+    ``zbuf``, ``zpos`` are the noise stream: each joint act reads the next standard
+    normal, in pair order (the caller reserves one per pair). A joint act's expected
+    quality is computed here, for the joint acts only (eqs. X1-X2 of the ODD)::
 
         x    = (drivers + (1 - distressed[target]) + support + calm) / 7
         qbar = 1 / (1 + exp(-(slope * (x - 0.5) * 2)))
@@ -180,7 +184,7 @@ def pair_update(z, z_start, act, recip, drivers, support, distressed, src, dst, 
                         damage_decay, prior_weight, conflict_out, trust_out, confidence_out,
                         risk_out)
             continue
-        zi = z_start[r]
+        zi = zpos[r]
         for e in range(e_count):
             acted, back = act[r, e], recip[r, e]
             live = pack[P_LIVE, r, e] != 0.0
@@ -190,7 +194,7 @@ def pair_update(z, z_start, act, recip, drivers, support, distressed, src, dst, 
                 healthy = 0.0 if distressed[r, dst[e]] else 1.0
                 x = (drivers[r, e] + healthy + support[r, e] + calm) / 7.0
                 mean_quality = 1.0 / (1.0 + math.exp(-(slope * (x - 0.5) * 2.0)))
-                quality = _clip01(mean_quality + outcome_noise * z[zi])
+                quality = _clip01(mean_quality + outcome_noise * zbuf[r, zi])
                 zi += 1
                 seen = quality
                 failed = quality < expectation
@@ -258,6 +262,7 @@ def pair_update(z, z_start, act, recip, drivers, support, distressed, src, dst, 
             target = _clip01(base * (pack[P_APPETITE, r, e] - source_risk))
             x = risk[r, e]
             risk_out[r, e] = _clip01(x + (risk_rate * (target - x) if live else 0.0))
+        zpos[r] = zi
 
 
 @njit(cache=True, inline="always")
@@ -695,22 +700,29 @@ def metric_rows(trust, confidence, risk, conflict, faith, progress, behaviour, q
 
 
 @njit(cache=True)
-def distress(u, performance, distressed, ok_months, entry, entry_rate, exit_level,
+def distress(ubuf, upos, performance, distressed, ok_months, entry, entry_rate, exit_level,
              exit_months, distressed_out, ok_out):
     """Special measures: an organisation not in them enters when its performance is
     below ``entry`` and its uniform draw ``u`` is below ``entry_rate``; one in them
     counts months of performance above ``exit_level`` (the count restarts otherwise)
-    and leaves after ``exit_months`` of them, its count reset to 0."""
-    r_count, n_count = u.shape
+    and leaves after ``exit_months`` of them, its count reset to 0. Only an
+    organisation that could enter (not in special measures, performance below
+    ``entry``) reads a number of the uniform stream ``ubuf``, ``upos``, in order."""
+    r_count, n_count = performance.shape
     for r in range(r_count):
+        j = upos[r]
         for i in range(n_count):
             was = distressed[r, i]
             perf = performance[r, i]
-            enter = (not was) and perf < entry and u[r, i] < entry_rate
+            enter = False
+            if not was and perf < entry:
+                enter = ubuf[r, j] < entry_rate
+                j += 1
             ok = ok_months[r, i] + 1 if was and perf > exit_level else 0
             leave = was and ok >= exit_months
             distressed_out[r, i] = (was or enter) and not leave
             ok_out[r, i] = 0 if leave else ok
+        upos[r] = j
 
 
 @njit(cache=True)

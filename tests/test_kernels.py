@@ -60,24 +60,26 @@ def test_compiled_pair_phases_equal_the_numpy_phases(kwargs):
 def test_acts_follow_the_act_probability(softness, barrier, blocked, shock_add):
     """pair_acts: a pair acts where its uniform draw is below the probability of acting,
     computed here in numpy, including where a factor is negative (outside the
-    parameters' bounds) or the collaboration does no work; recip and the count of
-    joint acts follow from the acts."""
+    parameters' bounds) or the collaboration does no work; only pairs that work read
+    a draw, in pair order from each replicate's read position, which moves past
+    them; recip follows from the acts."""
     rng = np.random.default_rng(11)
     r, e, c, m = 3, 400, 3, 5
     pack = rng.random((len(kernels.PACK_ROWS), r, e))
     pack[kernels.P_INTENSITY] = rng.choice([0.0, 0.5, 1.0], size=(r, e))
     pack[kernels.P_DEPTH, 0, :50] = -0.2  # a negative factor on some pairs
     pack[kernels.P_INTENSITY, 2] = 0.0  # a replicate where no pair works
-    u, risk = rng.random((r, e)), rng.random((r, e))
+    ubuf, risk = rng.random((r, e + 7)), rng.random((r, e))
+    start = np.array([7, 0, 3])
     edge_collab, edge_mem = rng.integers(0, c, (r, e)), rng.integers(0, m, (r, e))
     rev = rng.permutation(e)
     depth_c, ambition_c, faith = rng.random((r, c)), rng.random((r, c)), rng.random((r, m))
     faith[1, 0] = -1.5  # 1 + faith < 0
     es05 = 0.4
     act, recip = np.empty((r, e), dtype=bool), np.empty((r, e), dtype=bool)
-    joint = np.empty(r, dtype=np.int64)
-    kernels.pair_acts(u, edge_collab, edge_mem, rev, depth_c, ambition_c, faith, pack, risk,
-                      es05, softness, barrier, blocked, shock_add, act, recip, joint)
+    upos = start.copy()
+    kernels.pair_acts(ubuf, upos, edge_collab, edge_mem, rev, depth_c, ambition_c, faith,
+                      pack, risk, es05, softness, barrier, blocked, shock_add, act, recip)
     ridx = np.arange(r)[:, None]
     exposure = es05 * (depth_c[ridx, edge_collab] + ambition_c[ridx, edge_collab])
     if softness > 1e-6:
@@ -89,10 +91,16 @@ def test_acts_follow_the_act_probability(softness, barrier, blocked, shock_add):
     prob = (pack[kernels.P_SLACK] * f
             + pack[kernels.P_DEPTH] * gate * 0.5 * (1.0 + f) * (1.0 - blocked))
     prob = intensity * prob * barrier + shock_add * (intensity > 0)
+    working = intensity > 0
+    u = np.ones((r, e))
+    for i in range(r):
+        n = int(working[i].sum())
+        u[i, working[i]] = ubuf[i, start[i]:start[i] + n]
+    assert 0 < working[0].sum() < e and working[2].sum() == 0
+    np.testing.assert_array_equal(upos, start + working.sum(axis=1))
     expected = u < np.minimum(prob, 1.0)
     np.testing.assert_array_equal(act, expected)
     np.testing.assert_array_equal(recip, act[:, rev])
-    np.testing.assert_array_equal(joint, (act & recip).sum(axis=1))
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 127, 128, 129, 255, 1000, 1426, 7050, 20001])
@@ -125,3 +133,47 @@ def test_review_deepens_only_where_trust_and_faith_both_exceed_the_threshold():
                                       [active, active], [active, deepening]]
     np.testing.assert_array_equal(depth[:, :2],
                                   [[0.51, 0.51], [0.5, 0.5], [0.5, 0.5], [0.5, 0.51]])
+
+
+def test_distress_reads_a_draw_only_where_an_organisation_could_enter():
+    """kernels.distress: an organisation out of special measures with performance below
+    the entry level reads the next uniform and enters if it is below the entry rate;
+    the others read none. One in special measures leaves after exit_months above
+    the exit level, and its count restarts below it."""
+    ubuf = np.array([[0.05, 0.9, 0.01, 0.5], [0.0, 0.2, 0.03, 0.5]])
+    upos = np.array([0, 1])
+    performance = np.array([[0.3, 0.5, 0.2, 0.7, 0.5, 0.1],
+                            [0.7, 0.3, 0.7, 0.7, 0.7, 0.7]])
+    distressed = np.array([[False, False, False, True, True, False],
+                           [False, False, True, True, False, False]])
+    ok_months = np.array([[0, 0, 0, 2, 2, 0], [0, 0, 0, 1, 0, 0]], dtype=np.int32)
+    out, ok_out = np.empty_like(distressed), np.empty_like(ok_months)
+    kernels.distress(ubuf, upos, performance, distressed, ok_months, 0.4, 0.1, 0.6, 3.0,
+                     out, ok_out)
+    np.testing.assert_array_equal(out, [[True, False, False, False, True, True],
+                                        [False, False, True, True, False, False]])
+    np.testing.assert_array_equal(ok_out, [[0, 0, 0, 0, 0, 0], [0, 0, 1, 2, 0, 0]])
+    np.testing.assert_array_equal(upos, [3, 2])
+
+
+@pytest.mark.parametrize("blocks", [(1, 1), (50, 30)])
+def test_the_size_of_the_drawn_ahead_blocks_changes_no_number(monkeypatch, blocks):
+    """The uniform and noise streams are read in order, so drawing them ahead a month at
+    a time (refilled every month) or 50 months at a time gives the same run, bit for
+    bit, as the default blocks; and the model's generator itself is never drawn from."""
+    from ioc_sim import core
+
+    kwargs = dict(n_organisations=30, outcome_noise=0.3,
+                  events=[{"month": 4, "kind": "shock", "magnitude": 0.6}])
+    default = build_simulation(kwargs, [5, 6])
+    monkeypatch.setattr(core, "UNIFORM_BLOCK_MONTHS", blocks[0])
+    monkeypatch.setattr(core, "NOISE_BLOCK_MONTHS", blocks[1])
+    other = build_simulation(kwargs, [5, 6])
+    assert other.uniforms.buf.shape[1] != default.uniforms.buf.shape[1]
+    before = [g.bit_generator.state for g in other.rngs]
+    for _ in range(30):
+        default.step()
+        other.step()
+    for name in PAIR_STATE + ("faith", "progress", "distressed", "performance"):
+        np.testing.assert_array_equal(getattr(default, name), getattr(other, name), err_msg=name)
+    assert [g.bit_generator.state for g in other.rngs] == before
