@@ -84,15 +84,17 @@ POPULATION_PARAMS = ("population_seed", "n_organisations", "capacity_mean", "fin
                      "baseline_performance_mean")
 #: Recently drawn populations by their inputs.
 _POPULATIONS: OrderedDict[tuple, Population] = OrderedDict()
-_KEPT = 8
+#: How many populations and structures are kept. A sweep of ``partners_per_org``
+#: over 2 to 12 alone builds 11 structures, visited in random order.
+_KEPT_POPULATIONS, _KEPT_STRUCTURES = 8, 32
 
 
-def _recall(memo: OrderedDict, key: tuple, make: Any) -> Any:
-    """``memo[key]``, made by ``make()`` if absent; the last :data:`_KEPT` are kept."""
+def _recall(memo: OrderedDict, key: tuple, make: Any, kept: int) -> Any:
+    """``memo[key]``, made by ``make()`` if absent; the last ``kept`` are kept."""
     value = memo.get(key)
     if value is None:
         value = memo[key] = make()
-        if len(memo) > _KEPT:
+        if len(memo) > kept:
             memo.popitem(last=False)
     else:
         memo.move_to_end(key)
@@ -111,7 +113,8 @@ def draw_population(p: dict[str, Any], organisations: list[dict[str, Any]] | Non
     """
     q = {k: p[k] for k in POPULATION_PARAMS}
     key = (tuple(q.values()), repr(organisations))
-    pop = _recall(_POPULATIONS, key, lambda: _draw_population(q, organisations))
+    pop = _recall(_POPULATIONS, key, lambda: _draw_population(q, organisations),
+                  _KEPT_POPULATIONS)
     return Population(list(pop.ids), list(pop.names), list(pop.types),
                       {k: v.copy() for k, v in pop.attrs.items()}, pop.distressed.copy())
 
@@ -249,7 +252,7 @@ def build_structure(pop: Population, collabs: list[CollaborationSpec], k: int) -
     a = pop.attrs
     key = (k, pop.n, a["x"].tobytes(), a["y"].tobytes(), a["culture"].tobytes(),
            tuple((tuple(spec.members), spec.contexts["integration_depth"]) for spec in collabs))
-    st = _recall(_STRUCTURES, key, lambda: _build_structure(pop, collabs, k))
+    st = _recall(_STRUCTURES, key, lambda: _build_structure(pop, collabs, k), _KEPT_STRUCTURES)
     return Structure(st.n, collabs, *(getattr(st, f.name).copy() for f in fields(Structure)
                                       if f.name not in ("n", "collabs")))
 

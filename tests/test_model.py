@@ -556,6 +556,21 @@ def test_each_population_parameter_changes_the_kept_population(name, value):
         np.testing.assert_array_equal(base.attrs[k], same.attrs[k])
 
 
+def test_a_sweep_of_partners_per_org_builds_each_structure_once(monkeypatch):
+    """The sobol benchmark sweeps partners_per_org over 2 to 12 in random order: all 11
+    structures stay kept, so revisiting any of them builds nothing."""
+    from ioc_sim import core
+
+    built = []
+    real = core._build_structure
+    monkeypatch.setattr(core, "_build_structure",
+                        lambda pop, collabs, k: built.append(k) or real(pop, collabs, k))
+    ks = list(range(2, 13))
+    for k in ks + ks[::-1]:
+        CollaborationModel(rng=1, n_organisations=15, population_seed=977, partners_per_org=k)
+    assert sorted(built) == ks
+
+
 # ---------------------------------------------------------------------- agents
 def test_agents_are_provider_agents_selectable_with_agentset_verbs():
     model = CollaborationModel(rng=3, n_organisations=20, months=6)
