@@ -56,11 +56,11 @@ DEPTH_LOWERS_CONFIDENCE = (
     "wrong sign under this design: a deeper collaboration raises the formal prior of "
     "confidence (core.Simulation._formal_assurance, +0.167 at month 0) but also raises the "
     "exposure that the risk threshold must clear and shrinks the slack term, so "
-    "collaborative behaviour falls (0.28 -> 0.04, months 24-60) and reciprocated acts almost "
+    "collaborative behaviour falls (0.27 -> 0.03, months 24-60) and reciprocated acts almost "
     "stop (0.08 -> 0.00); since every working month now counts as evidence with weight 1 "
     "(_pair_contexts: weight = working), the unreciprocated months are breaches that "
-    "outweigh the prior: honoured evidence 2.79 -> 0.39, breached 6.97 -> 9.37, so mean "
-    "confidence falls by 0.018 (per seed -0.015 to -0.023). With no acts in either arm "
+    "outweigh the prior: honoured evidence 2.69 -> 0.38, breached 7.06 -> 9.38, so mean "
+    "confidence falls by 0.014 (per seed -0.006 to -0.021). With no acts in either arm "
     "(integration_depth-confidence_same_record) the sign is right."
 )
 
