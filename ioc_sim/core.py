@@ -366,13 +366,12 @@ _QEA_FIRST, _QEA_SECOND = np.array([0, 1, 4]), np.array([2, 3, 3])
 _QEA_DIVISORS = np.array([3.0, 2.0, 2.0])[:, None, None]
 
 
-#: Spawn-key suffixes of the two streams each replicate's generator seeds (see _Draws).
+#: Spawn-key suffixes of the two streams each replicate's generator seeds.
 UNIFORM_STREAM, NOISE_STREAM = 0x10C0, 0x10C1
 
-#: How many months' worth of numbers the uniform and noise streams draw at a time (the
-#: most a month can read: one uniform per pair and organisation, one normal per pair).
-#: Fewer calls against fewer numbers drawn and never read at the end of a run.
-UNIFORM_BLOCK_MONTHS, NOISE_BLOCK_MONTHS = 4, 2
+#: How many months' worth of normals the noise stream draws at a time (a month reads
+#: at most one per pair): fewer calls against fewer numbers drawn and never read.
+NOISE_BLOCK_MONTHS = 2
 
 
 def _child_generator(g: np.random.Generator, key: int) -> np.random.Generator:
@@ -382,9 +381,10 @@ def _child_generator(g: np.random.Generator, key: int) -> np.random.Generator:
     state) seeds it from its next draw instead.
 
     SFC64 rather than numpy's default PCG64: it passes the same statistical test
-    batteries and draws uniforms about twice as fast here (1.9 against 4.2 ns,
-    normals 8.6 against 12.0 ns), and a benchmark row draws about 840,000 uniforms
-    and 110,000 normals."""
+    batteries, draws normals faster here (8.6 against 12.0 ns), and its step is
+    simple enough for the compiled kernels to take the uniforms themselves
+    (:func:`ioc_sim.kernels.sfc64_uniforms`); a benchmark row draws about 840,000
+    uniforms and 110,000 normals."""
     ss = g.bit_generator.seed_seq
     if isinstance(ss, np.random.SeedSequence):
         child = np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, key),
@@ -394,16 +394,23 @@ def _child_generator(g: np.random.Generator, key: int) -> np.random.Generator:
     return np.random.Generator(np.random.SFC64(child))
 
 
+def _uniform_state(g: np.random.Generator) -> np.ndarray:
+    """The SFC64 state (a, b, c, counter) of the uniform stream ``g`` seeds, which the
+    kernels step themselves (:func:`ioc_sim.kernels.sfc64_uniforms`)."""
+    bits = _child_generator(g, UNIFORM_STREAM).bit_generator
+    return np.array(bits.state["state"]["state"], dtype=np.uint64)
+
+
 class _Draws:
-    """One stream of draws per replicate (``random`` or ``standard_normal`` of its own
-    generator), drawn ahead in blocks and read in order.
+    """One stream of draws per replicate (``standard_normal`` of its own generator),
+    drawn ahead in blocks and read in order.
 
     A numpy Generator gives the same numbers whether they are drawn a few at a time
-    or many at once (both methods read the bit stream in order and keep no state
-    between calls), so reading the block in order gives exactly the numbers that
-    drawing on demand would: the block size changes the speed, never the result.
-    The compiled kernels read ``buf[r, pos[r]:]`` and advance ``pos`` themselves;
-    :meth:`reserve` first makes sure each row holds enough.
+    or many at once (``standard_normal`` reads the bit stream in order and keeps no
+    state between calls), so reading the block in order gives exactly the numbers
+    that drawing on demand would: the block size changes the speed, never the
+    result. The compiled kernels read ``buf[r, pos[r]:]`` and advance ``pos``
+    themselves; :meth:`reserve` first makes sure each row holds enough.
     """
 
     def __init__(self, gens: list[np.random.Generator], method: str, block: int):
@@ -442,9 +449,10 @@ class Simulation:
         pop: The organisations.
         collabs: Resolved collaborations (including scheduled mergers).
         events: Normalised events, sorted by month.
-        rngs: One numpy Generator per replicate. Each seeds two streams of its
-            own (:func:`_child_generator`): uniforms (acts, then entry into
-            distress) and standard normals (the outcome noise of joint acts).
+        rngs: One numpy Generator per replicate. Each seeds two SFC64 streams
+            of its own (:func:`_child_generator`): uniforms (acts, then entry
+            into distress), stepped by the kernels, and standard normals (the
+            outcome noise of joint acts), drawn ahead by numpy.
             All dynamic randomness comes from these, drawn in the same order
             whatever ``R`` is, so a replicate run alone gives the same numbers
             as in a batch; the generators themselves are not drawn from.
@@ -470,8 +478,7 @@ class Simulation:
         st = self.st = build_structure(pop, collabs, p["partners_per_org"])
         n, e, m, c = st.n, st.n_edges, st.n_members, st.n_collabs
         self.N, self.E, self.M, self.C = n, e, m, c
-        self.uniforms = _Draws([_child_generator(g, UNIFORM_STREAM) for g in rngs], "random",
-                               UNIFORM_BLOCK_MONTHS * (e + n))
+        self.ustate = np.array([_uniform_state(g) for g in rngs], dtype=np.uint64)
         self.noise = _Draws([_child_generator(g, NOISE_STREAM) for g in rngs],
                             "standard_normal", NOISE_BLOCK_MONTHS * e)
 
@@ -1014,10 +1021,9 @@ class Simulation:
         """The uniform stream's next numbers on the pairs ``working`` (R, E) is true, in
         pair order, and 1.0 elsewhere: a pair whose collaboration does no work
         (intensity 0) has probability 0 of acting, so it draws nothing."""
-        self.uniforms.reserve(self.E + self.N)
         u = np.ones((self.R, self.E))
         for r, w in enumerate(working):
-            u[r, w] = self.uniforms.take(r, int(np.count_nonzero(w)))
+            u[r, w] = kernels.sfc64_uniforms(self.ustate, r, int(np.count_nonzero(w)))
         return u
 
     def _normal(self, where: np.ndarray) -> np.ndarray:
@@ -1052,8 +1058,8 @@ class Simulation:
     def pair_phases(self) -> None:
         """This month's acts, exchange and updates of conflict, trust, confidence and risk
         threshold, compiled in two passes (:func:`ioc_sim.kernels.pair_acts`, then
-        :func:`ioc_sim.kernels.pair_update`), which read their uniforms and outcome
-        noise from the drawn-ahead streams (:class:`_Draws`).
+        :func:`ioc_sim.kernels.pair_update`), which step the uniform stream and read
+        the outcome noise from its drawn-ahead block (:class:`_Draws`).
 
         Gives the same numbers as :meth:`choose_acts`, :meth:`exchange`,
         :meth:`update_conflict`, :meth:`update_trust`, :meth:`update_confidence` and
@@ -1062,7 +1068,6 @@ class Simulation:
         """
         p, ctx, r, e = self.p, self.ctx, self.R, self.E
         v = self._refresh_views()  # contexts are fixed from here to the month's end
-        self.uniforms.reserve(e + self.N)  # the acts, then entry into distress
         self.noise.reserve(e)  # at most one joint act per pair
         shock = self.shock_level()
         barrier = 1.0 - p["competition_effect"] * self.system["competition"] * (1.0 - shock)
@@ -1070,7 +1075,7 @@ class Simulation:
         self.act = np.empty((r, e), dtype=bool)
         self.recip = np.empty((r, e), dtype=bool)
         kernels.pair_acts(
-            self.uniforms.buf, self.uniforms.pos, self.edge_collab, self.edge_mem, self.st.rev,
+            self.ustate, self.edge_collab, self.edge_mem, self.st.rev,
             ctx["integration_depth"], ctx["ambition"], self.faith, v["pack"], self.risk,
             p["exposure_scale"] * 0.5,
             float(p["gate_softness"]), barrier, blocked,
@@ -1249,10 +1254,9 @@ class Simulation:
         """Entry into special measures when performance is poor; exit after a sustained
         recovery (:func:`ioc_sim.kernels.distress` has the rules)."""
         p = self.p
-        self.uniforms.reserve(self.N)
         distressed = np.empty_like(self.distressed)
         ok_months = np.empty_like(self.ok_months)
-        kernels.distress(self.uniforms.buf, self.uniforms.pos, self.performance,
+        kernels.distress(self.ustate, self.performance,
                          self.distressed, self.ok_months,
                          float(p["distress_entry"]), float(p["distress_entry_rate"]),
                          float(p["distress_exit"]), float(p["distress_exit_months"]),

@@ -8,12 +8,15 @@ pairs.
 
 Rules the kernels keep, so that their numbers equal the numpy reference:
 
-* Random numbers are drawn outside, by numpy Generators, and passed in as
-  drawn-ahead blocks (``buf`` (R, B)) with each replicate's read position
-  (``pos`` (R,)); a kernel reads its numbers in order from ``buf[r, pos[r]]``
-  and leaves ``pos`` past them, as the numpy reference reads them. A
-  replicate's numbers never depend on the other replicates of a batch (every
-  loop runs replicate by replicate).
+* Uniform numbers come from numpy's SFC64 algorithm, stepped here on each
+  replicate's state (``ustate`` (R, 4), :func:`sfc64_uniforms`): the same
+  numbers as ``numpy.random.Generator(SFC64)`` from that state gives with
+  ``random()``, without a call into numpy per draw. Normal numbers are drawn
+  outside, by numpy, and passed in as drawn-ahead blocks (``buf`` (R, B)) with
+  each replicate's read position (``pos`` (R,)); a kernel reads them in order
+  from ``buf[r, pos[r]]`` and leaves ``pos`` past them. The numpy reference
+  reads both streams in the same order. A replicate's numbers never depend on
+  the other replicates of a batch (every loop runs replicate by replicate).
 * Each equation is written with the same operations in the same order as the
   numpy code it replaces (``docs/ODD.md`` has the equations and their status),
   so elementwise results are equal bit for bit; grouped sums add members in
@@ -58,6 +61,34 @@ def _clip01(x: float) -> float:
     return x
 
 
+_U1, _U3, _U11, _U24, _U40 = (np.uint64(k) for k in (1, 3, 11, 24, 40))
+#: 2 ** -53: a 53-bit integer times this is a double in [0, 1).
+_TO_UNIT = 1.0 / 9007199254740992.0
+
+
+@njit(cache=True, inline="always")
+def _sfc64(a, b, c, w):
+    """One step of SFC64 (Chris Doty-Humphrey's Small Fast Chaotic generator, as
+    numpy's ``sfc64_next`` in numpy/random/src/sfc64/sfc64.h): the new state
+    ``(a, b, c, counter)`` and the next 64-bit output."""
+    out = a + b + w
+    return b ^ (b >> _U11), c + (c << _U3), ((c << _U24) | (c >> _U40)) + out, w + _U1, out
+
+
+@njit(cache=True)
+def sfc64_uniforms(ustate, r, n):
+    """The next ``n`` uniform numbers on [0, 1) of replicate ``r``'s SFC64 state
+    ``ustate[r]`` (advanced in place): numpy's ``random()``, which keeps the top 53
+    bits of each output (``(x >> 11) * 2**-53``)."""
+    a, b, c, w = ustate[r, 0], ustate[r, 1], ustate[r, 2], ustate[r, 3]
+    out = np.empty(n)
+    for i in range(n):
+        a, b, c, w, x = _sfc64(a, b, c, w)
+        out[i] = float(x >> _U11) * _TO_UNIT
+    ustate[r, 0], ustate[r, 1], ustate[r, 2], ustate[r, 3] = a, b, c, w
+    return out
+
+
 @njit(cache=True)
 def _any_positive(values) -> bool:
     for x in values:
@@ -82,13 +113,13 @@ def _act_probability(base, deep, gate, f, intensity, barrier, blocked, shock_add
 
 
 @njit(cache=True)
-def pair_acts(ubuf, upos, edge_collab, edge_mem, rev, depth_c, ambition_c, faith, pack, risk,
+def pair_acts(ustate, edge_collab, edge_mem, rev, depth_c, ambition_c, faith, pack, risk,
               es05, gate_softness, barrier, blocked, shock_add, act, recip):
     """This month's acts of every pair, the first half of the pairs' month.
 
-    Inputs ``(R, E)`` unless said: ``ubuf``, ``upos`` the uniform stream (each pair
-    whose intensity is above 0 reads the next number, in pair order; the others
-    have probability 0 of acting and read none); ``edge_collab``/``edge_mem`` each
+    Inputs ``(R, E)`` unless said: ``ustate`` (R, 4) the uniform stream (each pair
+    whose intensity is above 0 draws the next number, in pair order; the others
+    have probability 0 of acting and draw none); ``edge_collab``/``edge_mem`` each
     pair's collaboration and membership; ``rev`` (E,) the reverse pair;
     ``depth_c``, ``ambition_c`` (R, C + 1); ``faith`` (R, M + 1); ``pack`` (K, R, E)
     with the rows of :data:`PACK_ROWS`; ``risk`` the month's risk threshold. Writes
@@ -115,16 +146,18 @@ def pair_acts(ubuf, upos, edge_collab, edge_mem, rev, depth_c, ambition_c, faith
             act[r, :] = False
             recip[r, :] = False
             continue
-        k, i = 0, upos[r]
-        for e in range(e_count):  # without branches, so the compiler can keep it tight
+        k = 0
+        s0, s1, s2, s3 = ustate[r, 0], ustate[r, 1], ustate[r, 2], ustate[r, 3]
+        for e in range(e_count):
             intensity = pack[P_INTENSITY, r, e]
             f = faith[r, edge_mem[r, e]]
             base = pack[P_SLACK, r, e] * f
             deep = pack[P_DEPTH, r, e]
-            draws = intensity > 0.0
-            # In bounds: the caller reserves a number for every pair.
-            x = ubuf[r, i] if draws else 1.0
-            i += draws
+            if intensity > 0.0:
+                s0, s1, s2, s3, bits = _sfc64(s0, s1, s2, s3)
+                x = float(bits >> _U11) * _TO_UNIT
+            else:
+                x = 1.0
             u[e] = x
             shut = _act_probability(base, deep, 0.0, f, intensity, barrier, blocked, shock_add)
             full = _act_probability(base, deep, 1.0, f, intensity, barrier, blocked, shock_add)
@@ -145,7 +178,7 @@ def pair_acts(ubuf, upos, edge_collab, edge_mem, rev, depth_c, ambition_c, faith
             act[r, e] = u[e] < _act_probability(
                 pack[P_SLACK, r, e] * f, pack[P_DEPTH, r, e], gate, f, pack[P_INTENSITY, r, e],
                 barrier, blocked, shock_add)
-        upos[r] = i
+        ustate[r, 0], ustate[r, 1], ustate[r, 2], ustate[r, 3] = s0, s1, s2, s3
         for e in range(e_count):
             recip[r, e] = act[r, rev[e]]
 
@@ -700,29 +733,29 @@ def metric_rows(trust, confidence, risk, conflict, faith, progress, behaviour, q
 
 
 @njit(cache=True)
-def distress(ubuf, upos, performance, distressed, ok_months, entry, entry_rate, exit_level,
+def distress(ustate, performance, distressed, ok_months, entry, entry_rate, exit_level,
              exit_months, distressed_out, ok_out):
     """Special measures: an organisation not in them enters when its performance is
     below ``entry`` and its uniform draw ``u`` is below ``entry_rate``; one in them
     counts months of performance above ``exit_level`` (the count restarts otherwise)
     and leaves after ``exit_months`` of them, its count reset to 0. Only an
     organisation that could enter (not in special measures, performance below
-    ``entry``) reads a number of the uniform stream ``ubuf``, ``upos``, in order."""
+    ``entry``) draws a number of the uniform stream ``ustate``, in order."""
     r_count, n_count = performance.shape
     for r in range(r_count):
-        j = upos[r]
+        s0, s1, s2, s3 = ustate[r, 0], ustate[r, 1], ustate[r, 2], ustate[r, 3]
         for i in range(n_count):
             was = distressed[r, i]
             perf = performance[r, i]
             enter = False
             if not was and perf < entry:
-                enter = ubuf[r, j] < entry_rate
-                j += 1
+                s0, s1, s2, s3, bits = _sfc64(s0, s1, s2, s3)
+                enter = float(bits >> _U11) * _TO_UNIT < entry_rate
             ok = ok_months[r, i] + 1 if was and perf > exit_level else 0
             leave = was and ok >= exit_months
             distressed_out[r, i] = (was or enter) and not leave
             ok_out[r, i] = 0 if leave else ok
-        upos[r] = j
+        ustate[r, 0], ustate[r, 1], ustate[r, 2], ustate[r, 3] = s0, s1, s2, s3
 
 
 @njit(cache=True)

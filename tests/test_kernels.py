@@ -69,16 +69,17 @@ def test_acts_follow_the_act_probability(softness, barrier, blocked, shock_add):
     pack[kernels.P_INTENSITY] = rng.choice([0.0, 0.5, 1.0], size=(r, e))
     pack[kernels.P_DEPTH, 0, :50] = -0.2  # a negative factor on some pairs
     pack[kernels.P_INTENSITY, 2] = 0.0  # a replicate where no pair works
-    ubuf, risk = rng.random((r, e + 7)), rng.random((r, e))
-    start = np.array([7, 0, 3])
+    risk = rng.random((r, e))
+    start = np.array([np.random.SFC64(seed).state["state"]["state"] for seed in range(3)],
+                     dtype=np.uint64)
     edge_collab, edge_mem = rng.integers(0, c, (r, e)), rng.integers(0, m, (r, e))
     rev = rng.permutation(e)
     depth_c, ambition_c, faith = rng.random((r, c)), rng.random((r, c)), rng.random((r, m))
     faith[1, 0] = -1.5  # 1 + faith < 0
     es05 = 0.4
     act, recip = np.empty((r, e), dtype=bool), np.empty((r, e), dtype=bool)
-    upos = start.copy()
-    kernels.pair_acts(ubuf, upos, edge_collab, edge_mem, rev, depth_c, ambition_c, faith,
+    ustate = start.copy()
+    kernels.pair_acts(ustate, edge_collab, edge_mem, rev, depth_c, ambition_c, faith,
                       pack, risk, es05, softness, barrier, blocked, shock_add, act, recip)
     ridx = np.arange(r)[:, None]
     exposure = es05 * (depth_c[ridx, edge_collab] + ambition_c[ridx, edge_collab])
@@ -93,11 +94,12 @@ def test_acts_follow_the_act_probability(softness, barrier, blocked, shock_add):
     prob = intensity * prob * barrier + shock_add * (intensity > 0)
     working = intensity > 0
     u = np.ones((r, e))
+    after = start.copy()
     for i in range(r):
-        n = int(working[i].sum())
-        u[i, working[i]] = ubuf[i, start[i]:start[i] + n]
+        u[i, working[i]] = kernels.sfc64_uniforms(after, i, int(working[i].sum()))
     assert 0 < working[0].sum() < e and working[2].sum() == 0
-    np.testing.assert_array_equal(upos, start + working.sum(axis=1))
+    np.testing.assert_array_equal(ustate, after)  # each moved past the numbers it drew
+    np.testing.assert_array_equal(ustate[2], start[2])
     expected = u < np.minimum(prob, 1.0)
     np.testing.assert_array_equal(act, expected)
     np.testing.assert_array_equal(recip, act[:, rev])
@@ -137,39 +139,61 @@ def test_review_deepens_only_where_trust_and_faith_both_exceed_the_threshold():
 
 def test_distress_reads_a_draw_only_where_an_organisation_could_enter():
     """kernels.distress: an organisation out of special measures with performance below
-    the entry level reads the next uniform and enters if it is below the entry rate;
-    the others read none. One in special measures leaves after exit_months above
+    the entry level draws the next uniform and enters if it is below the entry rate;
+    the others draw none. One in special measures leaves after exit_months above
     the exit level, and its count restarts below it."""
-    ubuf = np.array([[0.05, 0.9, 0.01, 0.5], [0.0, 0.2, 0.03, 0.5]])
-    upos = np.array([0, 1])
+    start = np.array([np.random.SFC64(seed).state["state"]["state"] for seed in (1, 2)],
+                     dtype=np.uint64)
+    first = [kernels.sfc64_uniforms(start.copy(), r, 3) for r in range(2)]
     performance = np.array([[0.3, 0.5, 0.2, 0.7, 0.5, 0.1],
                             [0.7, 0.3, 0.7, 0.7, 0.7, 0.7]])
     distressed = np.array([[False, False, False, True, True, False],
                            [False, False, True, True, False, False]])
     ok_months = np.array([[0, 0, 0, 2, 2, 0], [0, 0, 0, 1, 0, 0]], dtype=np.int32)
+    # Replicate 0: organisations 0, 2 and 5 could enter and draw in that order;
+    # replicate 1: organisation 1 alone.
+    rate = float(np.median(first[0]))
+    enters = first[0] < rate
+    assert enters.any() and not enters.all()
+    ustate = start.copy()
     out, ok_out = np.empty_like(distressed), np.empty_like(ok_months)
-    kernels.distress(ubuf, upos, performance, distressed, ok_months, 0.4, 0.1, 0.6, 3.0,
+    kernels.distress(ustate, performance, distressed, ok_months, 0.4, rate, 0.6, 3.0,
                      out, ok_out)
-    np.testing.assert_array_equal(out, [[True, False, False, False, True, True],
-                                        [False, False, True, True, False, False]])
+    np.testing.assert_array_equal(out, [
+        [enters[0], False, enters[1], False, True, enters[2]],
+        [False, first[1][0] < rate, True, True, False, False]])
     np.testing.assert_array_equal(ok_out, [[0, 0, 0, 0, 0, 0], [0, 0, 1, 2, 0, 0]])
-    np.testing.assert_array_equal(upos, [3, 2])
+    after = start.copy()  # each replicate's stream moved past exactly the draws it made
+    kernels.sfc64_uniforms(after, 0, 3)
+    kernels.sfc64_uniforms(after, 1, 1)
+    np.testing.assert_array_equal(ustate, after)
 
 
-@pytest.mark.parametrize("blocks", [(1, 1), (50, 30)])
-def test_the_size_of_the_drawn_ahead_blocks_changes_no_number(monkeypatch, blocks):
-    """The uniform and noise streams are read in order, so drawing them ahead a month at
-    a time (refilled every month) or 50 months at a time gives the same run, bit for
-    bit, as the default blocks; and the model's generator itself is never drawn from."""
+@pytest.mark.parametrize("seed", [0, 5, 20234])
+def test_the_compiled_uniform_stream_is_numpys_sfc64(seed):
+    """sfc64_uniforms steps numpy's SFC64 algorithm: from the state numpy seeds, it
+    gives exactly Generator(SFC64).random(), across calls of any length."""
+    bits = np.random.SFC64(np.random.SeedSequence(seed))
+    state = np.array([bits.state["state"]["state"]], dtype=np.uint64)
+    expected = np.random.Generator(bits).random(5000)
+    got = np.concatenate([kernels.sfc64_uniforms(state, 0, n) for n in (1, 0, 999, 4000)])
+    np.testing.assert_array_equal(got, expected)
+    assert state[0, 3] == bits.state["state"]["state"][3]  # the counters agree too
+
+
+@pytest.mark.parametrize("months", [1, 50])
+def test_the_size_of_the_drawn_ahead_blocks_changes_no_number(monkeypatch, months):
+    """The noise stream is read in order, so drawing it ahead a month at a time
+    (refilled every month) or 50 months at a time gives the same run, bit for bit,
+    as the default block; and the model's generator itself is never drawn from."""
     from ioc_sim import core
 
     kwargs = dict(n_organisations=30, outcome_noise=0.3,
                   events=[{"month": 4, "kind": "shock", "magnitude": 0.6}])
     default = build_simulation(kwargs, [5, 6])
-    monkeypatch.setattr(core, "UNIFORM_BLOCK_MONTHS", blocks[0])
-    monkeypatch.setattr(core, "NOISE_BLOCK_MONTHS", blocks[1])
+    monkeypatch.setattr(core, "NOISE_BLOCK_MONTHS", months)
     other = build_simulation(kwargs, [5, 6])
-    assert other.uniforms.buf.shape[1] != default.uniforms.buf.shape[1]
+    assert other.noise.buf.shape[1] != default.noise.buf.shape[1]
     before = [g.bit_generator.state for g in other.rngs]
     for _ in range(30):
         default.step()
