@@ -26,7 +26,7 @@ ratio: on a shared machine whose load drifts, that ratio is the steadiest
 figure, as both sides see the same load.
 
 Prints a Markdown table. Timings vary with the load of the machine: run it on
-an otherwise idle machine, and compare figures from the same session.
+an otherwise idle machine, and compare only figures measured together.
 """
 
 from __future__ import annotations
