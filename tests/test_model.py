@@ -517,6 +517,30 @@ def test_different_seeds_give_different_output():
     assert not np.allclose(a["trust"], b["trust"])
 
 
+def test_the_random_streams_are_a_function_of_the_seed_alone():
+    """The model's two streams are seeded from its generator's seed, not drawn from
+    it (Mesa itself takes one number from it, to seed its ``random``): drawing
+    from or spawning off the generator first changes nothing. A generator
+    without a seed sequence (a legacy
+    bit generator) seeds them from its next draw, so the same legacy seed still
+    gives the same run."""
+    base = CollaborationModel(rng=np.random.default_rng(21), n_organisations=10,
+                              months=12).run().model_dataframe()
+    g = np.random.default_rng(21)
+    g.random(7)
+    g.spawn(2)
+    used = CollaborationModel(rng=g, n_organisations=10, months=12).run().model_dataframe()
+    pd.testing.assert_frame_equal(used, base)
+
+    def legacy(seed: int) -> pd.DataFrame:
+        rng = np.random.Generator(np.random.RandomState(seed)._bit_generator)
+        assert rng.bit_generator.seed_seq is None
+        return CollaborationModel(rng=rng, n_organisations=10, months=12).run().model_dataframe()
+
+    pd.testing.assert_frame_equal(legacy(5), legacy(5))
+    assert not legacy(5)["trust"].equals(legacy(6)["trust"])
+
+
 def test_population_seed_changes_the_population():
     a = CollaborationModel(rng=1, n_organisations=10, population_seed=1)
     b = CollaborationModel(rng=1, n_organisations=10, population_seed=2)
