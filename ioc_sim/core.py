@@ -377,8 +377,8 @@ NOISE_BLOCK_MONTHS = 2
 def _child_generator(g: np.random.Generator, key: int) -> np.random.Generator:
     """An SFC64 generator seeded by ``g``'s seed sequence with ``key`` appended to its
     spawn key: a function of ``g``'s seed alone, whatever has been drawn from or
-    spawned by ``g``. A generator without a seed sequence (one set from a saved
-    state) seeds it from its next draw instead.
+    spawned by ``g``. A generator without a seed sequence (on a legacy bit
+    generator, such as ``RandomState``'s) seeds it from its next draw instead.
 
     SFC64 rather than numpy's default PCG64: it passes the same statistical test
     batteries, draws normals faster here (8.6 against 12.0 ns), and its step is
@@ -402,8 +402,8 @@ def _uniform_state(g: np.random.Generator) -> np.ndarray:
 
 
 class _Draws:
-    """One stream of draws per replicate (``standard_normal`` of its own generator),
-    drawn ahead in blocks and read in order.
+    """The noise stream: standard normals of each replicate's own generator, drawn
+    ahead in blocks and read in order.
 
     A numpy Generator gives the same numbers whether they are drawn a few at a time
     or many at once (``standard_normal`` reads the bit stream in order and keeps no
@@ -413,8 +413,8 @@ class _Draws:
     themselves; :meth:`reserve` first makes sure each row holds enough.
     """
 
-    def __init__(self, gens: list[np.random.Generator], method: str, block: int):
-        self.gens, self.method = gens, method
+    def __init__(self, gens: list[np.random.Generator], block: int):
+        self.gens = gens
         self.buf = np.empty((len(gens), max(block, 1)))
         self.pos = np.full(len(gens), self.buf.shape[1], dtype=np.int64)  # nothing drawn yet
 
@@ -426,7 +426,7 @@ class _Draws:
         for r in np.flatnonzero(self.pos > cap - need):
             row, rest = self.buf[r], cap - int(self.pos[r])
             row[:rest] = row[cap - rest:].copy()
-            getattr(self.gens[r], self.method)(out=row[rest:])
+            self.gens[r].standard_normal(out=row[rest:])
             self.pos[r] = 0
 
     def take(self, r: int, n: int) -> np.ndarray:
@@ -480,7 +480,7 @@ class Simulation:
         self.N, self.E, self.M, self.C = n, e, m, c
         self.ustate = np.array([_uniform_state(g) for g in rngs], dtype=np.uint64)
         self.noise = _Draws([_child_generator(g, NOISE_STREAM) for g in rngs],
-                            "standard_normal", NOISE_BLOCK_MONTHS * e)
+                            NOISE_BLOCK_MONTHS * e)
 
         # Organisation attributes (events may change them; shared by replicates).
         self.org = {k: v.astype(float).copy() for k, v in pop.attrs.items()}
@@ -1077,8 +1077,7 @@ class Simulation:
         kernels.pair_acts(
             self.ustate, self.edge_collab, self.edge_mem, self.st.rev,
             ctx["integration_depth"], ctx["ambition"], self.faith, v["pack"], self.risk,
-            p["exposure_scale"] * 0.5,
-            float(p["gate_softness"]), barrier, blocked,
+            p["exposure_scale"] * 0.5, float(p["gate_softness"]), barrier, blocked,
             p["shock_boost"] * shock if shock else 0.0, self.act, self.recip)
         loss = p["trust_gain"] * (p["trust_asymmetry"] if p["fragile"] in ("trust", "equal")
                                   else 1.0)
