@@ -374,8 +374,8 @@ UNIFORM_STREAM, NOISE_STREAM = 0x10C0, 0x10C1
 NOISE_BLOCK_MONTHS = 2
 
 
-def _child_generator(g: np.random.Generator, key: int) -> np.random.Generator:
-    """An SFC64 generator seeded by ``g``'s seed sequence with ``key`` appended to its
+def _child_bits(g: np.random.Generator, key: int) -> np.random.SFC64:
+    """An SFC64 bit generator seeded by ``g``'s seed sequence with ``key`` appended to its
     spawn key: a function of ``g``'s seed alone, whatever has been drawn from or
     spawned by ``g``. A generator without a seed sequence (on a legacy bit
     generator, such as ``RandomState``'s) seeds it from its next draw instead.
@@ -391,14 +391,13 @@ def _child_generator(g: np.random.Generator, key: int) -> np.random.Generator:
                                        pool_size=ss.pool_size)
     else:
         child = np.random.SeedSequence(int(g.integers(2**63)), spawn_key=(key,))
-    return np.random.Generator(np.random.SFC64(child))
+    return np.random.SFC64(child)
 
 
 def _uniform_state(g: np.random.Generator) -> np.ndarray:
     """The SFC64 state (a, b, c, counter) of the uniform stream ``g`` seeds, which the
     kernels step themselves (:func:`ioc_sim.kernels.sfc64_uniforms`)."""
-    bits = _child_generator(g, UNIFORM_STREAM).bit_generator
-    return np.array(bits.state["state"]["state"], dtype=np.uint64)
+    return np.array(_child_bits(g, UNIFORM_STREAM).state["state"]["state"], dtype=np.uint64)
 
 
 class _Draws:
@@ -450,7 +449,7 @@ class Simulation:
         collabs: Resolved collaborations (including scheduled mergers).
         events: Normalised events, sorted by month.
         rngs: One numpy Generator per replicate. Each seeds two SFC64 streams
-            of its own (:func:`_child_generator`): uniforms (acts, then entry
+            of its own (:func:`_child_bits`): uniforms (acts, then entry
             into distress), stepped by the kernels, and standard normals (the
             outcome noise of joint acts), drawn ahead by numpy.
             All dynamic randomness comes from these, drawn in the same order
@@ -479,7 +478,7 @@ class Simulation:
         n, e, m, c = st.n, st.n_edges, st.n_members, st.n_collabs
         self.N, self.E, self.M, self.C = n, e, m, c
         self.ustate = np.array([_uniform_state(g) for g in rngs], dtype=np.uint64)
-        self.noise = _Draws([_child_generator(g, NOISE_STREAM) for g in rngs],
+        self.noise = _Draws([np.random.Generator(_child_bits(g, NOISE_STREAM)) for g in rngs],
                             NOISE_BLOCK_MONTHS * e)
 
         # Organisation attributes (events may change them; shared by replicates).
