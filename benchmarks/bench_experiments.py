@@ -41,8 +41,8 @@ EXPERIMENT = ROOT / "experiments" / "sobol_benchmark.toml"
 
 def bench_in_process(rows: int) -> dict[str, float]:
     from ioc_sim import CollaborationModel
-    from ioc_sim.execution import make_tasks, run_task
-    from ioc_sim.experiments import load_experiment
+    from ioc_sim.experiments.execution import make_tasks, run_task
+    from ioc_sim.experiments.spec import load_experiment
 
     exp = load_experiment(EXPERIMENT)
     # Rows spread over the design: their cost grows with partners_per_org (2 to 12).
@@ -83,10 +83,20 @@ def bench_runner(workers: int, seconds: float) -> float:
 
 def compare_rows(rows: int, rounds: int) -> None:
     """In a child whose path holds ``ioc_sim_ref``: alternate rows of both versions."""
-    import ioc_sim_ref.execution as ref_execution
-    import ioc_sim_ref.experiments as ref_experiments
+    import importlib
 
-    from ioc_sim import execution, experiments
+    def modules(pkg: str):
+        """(execution, experiment spec) modules of either layout: flat (``pkg.execution``,
+        ``pkg.experiments``) or layered (``pkg.experiments.execution``, ``.spec``)."""
+        try:
+            return (importlib.import_module(f"{pkg}.experiments.execution"),
+                    importlib.import_module(f"{pkg}.experiments.spec"))
+        except ModuleNotFoundError:
+            return (importlib.import_module(f"{pkg}.execution"),
+                    importlib.import_module(f"{pkg}.experiments"))
+
+    ref_execution, ref_experiments = modules("ioc_sim_ref")
+    execution, experiments = modules("ioc_sim")
 
     def tasks(execution, experiments):
         exp = experiments.load_experiment(EXPERIMENT)

@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 # Import the package from this source tree even when it is not installed.
 sys.path.insert(0, str(HERE.parent))
 
-from ioc_sim.parameters import PARAMETERS, Param  # noqa: E402
+from ioc_sim.spec.parameters import PARAMETERS, Param  # noqa: E402
 
 GROUP_ORDER = ("run", "system", "collaboration", "population", "mechanism", "specification")
 GROUP_TITLES = {

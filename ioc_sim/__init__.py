@@ -7,8 +7,8 @@ efficacy, organisational efficiency and technological effectiveness.
 """
 
 from ioc_sim.errors import ConfigError
-from ioc_sim.model import CollaborationModel
-from ioc_sim.parameters import PARAMETERS
+from ioc_sim.model.model import CollaborationModel
+from ioc_sim.spec.parameters import PARAMETERS
 
 __version__ = "0.1.0"
 
@@ -16,9 +16,9 @@ __all__ = ["CollaborationModel", "ConfigError", "PARAMETERS", "__version__", "lo
            "load_results", "load_scenario", "run_experiment"]
 
 #: Names imported on first use (module that defines them), to keep ``import ioc_sim`` light.
-_LAZY = {"load_scenario": "scenarios", "Scenario": "scenarios",
-         "load_experiment": "experiments", "Experiment": "experiments",
-         "run_experiment": "execution", "load_results": "results"}
+_LAZY = {"load_scenario": "experiments.scenarios", "Scenario": "experiments.scenarios",
+         "load_experiment": "experiments.spec", "Experiment": "experiments.spec",
+         "run_experiment": "experiments.execution", "load_results": "experiments.results"}
 
 
 def __getattr__(name: str):

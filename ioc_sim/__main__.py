@@ -2,6 +2,6 @@
 
 import sys
 
-from ioc_sim.cli import main
+from ioc_sim.cli.main import main
 
 sys.exit(main())

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ioc_sim.app import (
+from ioc_sim.app.page import (
     APP_LIMITS,
     APP_PARAMETERS,
     CONTROLLED,
@@ -49,12 +49,12 @@ from ioc_sim.app import (
     scenario_names,
     trend,
 )
-from ioc_sim.cli import main
-from ioc_sim.core import ACTIVE, DEEPENING
+from ioc_sim.cli.main import main
+from ioc_sim.engine.core import ACTIVE, DEEPENING
 from ioc_sim.errors import ConfigError
-from ioc_sim.model import CollaborationModel
-from ioc_sim.parameters import PARAMETERS
-from ioc_sim.runs import replicate_seeds
+from ioc_sim.experiments.runs import replicate_seeds
+from ioc_sim.model.model import CollaborationModel
+from ioc_sim.spec.parameters import PARAMETERS
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -163,7 +163,7 @@ def test_the_issue_s_contexts_all_have_controls():
 
 def test_solaraviz_accepts_the_model_and_its_controls():
     pytest.importorskip("solara")
-    from ioc_sim import app as teaching_app
+    from ioc_sim.app import page as teaching_app
 
     assert teaching_app.Page  # built as the app builds it, which imports SolaraViz
     from mesa.visualization.solara_viz import _check_model_params, split_model_params
@@ -280,7 +280,7 @@ def test_network_draws_200_organisations():
 def rendered_page():
     """The page rendered as widgets, as a notebook shows it; closed afterwards."""
     solara = pytest.importorskip("solara")
-    from ioc_sim.app import Page
+    from ioc_sim.app.page import Page
 
     # A notebook wraps what it displays in an app layout (solara's Jupyter hook); so do we.
     _, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)

@@ -16,15 +16,15 @@ import pandas as pd
 import pytest
 
 from ioc_sim import CollaborationModel
-from ioc_sim.cli import main
+from ioc_sim.cli.main import main
 from ioc_sim.errors import ConfigError
-from ioc_sim.execution import Task, make_tasks, run_experiment, run_task
-from ioc_sim.experiments import bundled_experiments, load_experiment, parse_experiment
-from ioc_sim.metrics import METRICS
-from ioc_sim.parameters import PARAMETERS
-from ioc_sim.results import load_results
-from ioc_sim.runs import replicate_seeds
-from ioc_sim.sensitivity import analyse
+from ioc_sim.experiments.execution import Task, make_tasks, run_experiment, run_task
+from ioc_sim.experiments.results import load_results
+from ioc_sim.experiments.runs import replicate_seeds
+from ioc_sim.experiments.sensitivity import analyse
+from ioc_sim.experiments.spec import bundled_experiments, load_experiment, parse_experiment
+from ioc_sim.model.metrics import METRICS
+from ioc_sim.spec.parameters import PARAMETERS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -223,7 +223,7 @@ def test_a_replicate_in_a_batch_equals_the_model_run_alone(tmp_path, scenario):
 
 
 def test_run_task_isolates_a_failing_replicate(monkeypatch):
-    import ioc_sim.execution as ex
+    import ioc_sim.experiments.execution as ex
 
     real = ex._run_batch
 
@@ -297,7 +297,7 @@ def test_rerun_skips_finished_runs_and_finishes_missing_ones(tmp_path):
 
 def test_failed_runs_are_recorded_and_analysis_names_missing_rows(tmp_path, monkeypatch,
                                                                   capsys):
-    import ioc_sim.execution as ex
+    import ioc_sim.experiments.execution as ex
 
     real = ex._run_batch
     exp = load_experiment(write(tmp_path, small("morris", "trajectories = 3")))
@@ -475,7 +475,7 @@ def _alive(pid: int) -> bool:
 def test_a_running_status_whose_runner_is_gone_reads_stopped():
     import platform
 
-    from ioc_sim.results import ExperimentResults
+    from ioc_sim.experiments.results import ExperimentResults
 
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()  # reaped: its pid names no process now

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ioc_sim import PARAMETERS, CollaborationModel
-from ioc_sim.context import FORMS, STATUSES, SYSTEM_FIELDS
-from ioc_sim.metrics import METRICS
+from ioc_sim.model.metrics import METRICS
+from ioc_sim.spec.forms import FORMS, STAGES, SYSTEM_FIELDS
 
 MONTHS = 24
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -170,13 +170,13 @@ def check_state(model: CollaborationModel) -> None:
         p = PARAMETERS[field]
         assert ((values >= p.low) & (values <= p.high)).all(), field
     status = sim.status[:, :-1]
-    assert ((status >= 0) & (status < len(STATUSES))).all()
+    assert ((status >= 0) & (status < len(STAGES))).all()
     row = model.model_dataframe().iloc[-1]
     assert len(model.model_dataframe()) == month + 1
     assert not row.isna().any(), row[row.isna()].index.tolist()
     for name in BOUNDED_METRICS:
         assert 0.0 <= row[name] <= 1.0, (name, row[name])
-    planned = int((status == STATUSES.index("planned")).sum())
+    planned = int((status == STAGES.index("planned")).sum())
     total = sim.C
     assert row["live_collaborations"] + planned + row["dissolved_collaborations"] == total
     assert row["deepening_collaborations"] <= row["live_collaborations"]

@@ -7,8 +7,8 @@ import copy
 import numpy as np
 import pytest
 
-from ioc_sim import kernels
-from ioc_sim.execution import build_simulation
+from ioc_sim.engine import kernels
+from ioc_sim.experiments.execution import build_simulation
 
 PAIR_STATE = ("trust", "confidence", "risk", "conflict", "act", "recip", "damage",
               "honoured", "breached")
@@ -186,7 +186,7 @@ def test_the_size_of_the_drawn_ahead_blocks_changes_no_number(monkeypatch, month
     """The noise stream is read in order, so drawing it ahead a month at a time
     (refilled every month) or 50 months at a time gives the same run, bit for bit,
     as the default block; and the model's generator itself is never drawn from."""
-    from ioc_sim import core
+    from ioc_sim.engine import core
 
     kwargs = dict(n_organisations=30, outcome_noise=0.3,
                   events=[{"month": 4, "kind": "shock", "magnitude": 0.6}])

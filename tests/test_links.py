@@ -36,7 +36,7 @@ import numpy as np
 import pytest
 
 from ioc_sim import CollaborationModel
-from ioc_sim.metrics import METRICS
+from ioc_sim.model.metrics import METRICS
 
 N_ORGS = 12
 MONTHS = 60

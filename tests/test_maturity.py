@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from ioc_sim import CollaborationModel
-from ioc_sim.maturity import (
+from ioc_sim.engine.system import build_system, resolve_parameters
+from ioc_sim.model.maturity import (
     CONSTRUCTS,
     DOMAINS,
     LEVELS,
@@ -21,7 +22,6 @@ from ioc_sim.maturity import (
     maturity_index,
     simulation_constructs,
 )
-from ioc_sim.model import build_system, resolve_parameters
 
 
 def uniform(value: float, conflict: float | None = None) -> dict[str, float]:
@@ -181,7 +181,7 @@ def test_simulated_constructs_agree_with_the_model_metrics():
 
 
 def test_one_value_per_replicate_matches_single_runs():
-    from ioc_sim.core import Simulation
+    from ioc_sim.engine.core import Simulation
 
     params, explicit = resolve_parameters({"n_organisations": 8, "months": 12})
     pop, specs, evs = build_system(params, explicit)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from ioc_sim import CollaborationModel
-from ioc_sim.app import maturity_html
-from ioc_sim.cli import format_summary
-from ioc_sim.maturity import level_names
-from ioc_sim.plotting import plot_trajectories
-from ioc_sim.runs import summarise
+from ioc_sim.app.page import maturity_html
+from ioc_sim.cli.main import format_summary
+from ioc_sim.experiments.plotting import plot_trajectories
+from ioc_sim.experiments.runs import summarise
+from ioc_sim.model.maturity import level_names
 
 
 def _series(months: int = 24) -> pd.DataFrame:

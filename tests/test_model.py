@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from ioc_sim import CollaborationModel, ConfigError
-from ioc_sim.agents import ProviderAgent
-from ioc_sim.context import STATUSES
+from ioc_sim.model.agents import ProviderAgent
+from ioc_sim.spec.forms import STAGES
 
 EXACT = {"abs": 1e-12}
 
@@ -551,7 +551,7 @@ def test_kept_populations_and_structures_are_fresh_copies_for_each_model():
     """Populations and interaction structures are kept by their inputs (a sweep builds
     the same few again and again): a later model gets equal values in arrays of its
     own, so edits to an earlier model's never reach it, and its own collaborations."""
-    from ioc_sim import core
+    from ioc_sim.engine import core
 
     a = CollaborationModel(rng=1, n_organisations=12, formalisation=0.9)
     st_a, pop_a = a.sim.st, a.sim.pop
@@ -583,7 +583,7 @@ def test_each_population_parameter_changes_the_kept_population(name, value):
 def test_a_sweep_of_partners_per_org_builds_each_structure_once(monkeypatch):
     """The sobol benchmark sweeps partners_per_org over 2 to 12 in random order: all 11
     structures stay kept, so revisiting any of them builds nothing."""
-    from ioc_sim import core
+    from ioc_sim.engine import core
 
     built = []
     real = core._build_structure
@@ -1214,4 +1214,4 @@ def test_good_contexts_deepen_the_collaboration():
 
 
 def test_status_names_are_the_lifecycle():
-    assert STATUSES == ("planned", "forming", "active", "deepening", "dissolving", "dissolved")
+    assert STAGES == ("planned", "forming", "active", "deepening", "dissolving", "dissolved")

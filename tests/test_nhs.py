@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ioc_sim import load_scenario, nhs
-from ioc_sim.cli import main
+from ioc_sim import load_scenario
+from ioc_sim.cli.main import main
 from ioc_sim.errors import ConfigError
-from ioc_sim.scenarios import bundled_scenarios
+from ioc_sim.experiments.scenarios import bundled_scenarios
+from ioc_sim.nhs import systems as nhs
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "ioc_sim" / "data" / "nhs"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from test_theory import TINY, TINY_THEORY
 
-from ioc_sim.cli import main
-from ioc_sim.report import SECTIONS, build_report
+from ioc_sim.cli.main import main
+from ioc_sim.report.html import SECTIONS, build_report
 
 
 @pytest.fixture(scope="module")

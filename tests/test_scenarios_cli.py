@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from ioc_sim import CollaborationModel, load_scenario
-from ioc_sim.cli import main
+from ioc_sim.cli.main import main
 from ioc_sim.errors import ConfigError
-from ioc_sim.runs import replicate_seeds, run_scenario
-from ioc_sim.scenarios import bundled_scenarios
+from ioc_sim.experiments.runs import replicate_seeds, run_scenario
+from ioc_sim.experiments.scenarios import bundled_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = bundled_scenarios()
@@ -156,7 +156,7 @@ def test_replicate_seeds_are_stable_and_distinct():
 
 
 def test_interrupted_run_keeps_finished_replicates(tmp_path, monkeypatch):
-    import ioc_sim.runs as runs
+    import ioc_sim.experiments.runs as runs
 
     real = runs.iter_replicates
 

@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ioc_sim import load_scenario, survey
-from ioc_sim.cli import main
+from ioc_sim import load_scenario
+from ioc_sim.cli.main import main
 from ioc_sim.errors import ConfigError
-from ioc_sim.maturity import CONSTRUCTS
+from ioc_sim.model.maturity import CONSTRUCTS
+from ioc_sim.survey import instrument as survey
 
 ROOT = Path(__file__).resolve().parent.parent
 INST = survey.load_instrument()
@@ -394,7 +395,7 @@ def stand_in_model():
     """A model that takes ``initial_relations`` the way the model's own keyword is specified
     (each organisation's value on its outgoing pairs and on its memberships, after the
     model's own start), to test the survey plumbing before the model has the keyword."""
-    from ioc_sim.model import CollaborationModel
+    from ioc_sim.model.model import CollaborationModel
 
     class WithRelations(CollaborationModel):
         def __init__(self, *, initial_relations=None, **kw):
@@ -424,7 +425,7 @@ def survey_file(tmp_path: Path) -> Path:
 
 
 def test_survey_start_with_a_stand_in_model(tmp_path, monkeypatch, capsys):
-    import ioc_sim.model
+    import ioc_sim.model.model
 
     monkeypatch.setattr(ioc_sim.model, "CollaborationModel", stand_in_model())
     answers = survey_file(tmp_path)

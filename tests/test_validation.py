@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ioc_sim.cli import main
-from ioc_sim.validation import (
+from ioc_sim.cli.main import main
+from ioc_sim.validation.patterns import (
     PATTERN_IDS,
     PATTERNS,
     matrix,

@@ -1,0 +1,1 @@
+"""Real NHS systems: bundled NHS England reference data turned into scenarios."""

@@ -1,0 +1,1 @@
+"""One HTML file from a theory test (and validation) folder."""

@@ -1,0 +1,1 @@
+"""Patterns from the literature that the model should reproduce, and their checks."""
