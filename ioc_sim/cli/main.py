@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ioc_sim.app import page as teaching_app
+from ioc_sim.app import serve as teaching_app
 from ioc_sim.cli import experiment as cli_experiment
 from ioc_sim.cli import nhs as cli_nhs
 from ioc_sim.cli import theory as cli_theory
