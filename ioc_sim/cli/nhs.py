@@ -9,7 +9,7 @@ which levers move it; :func:`add_run_options`, :func:`prepare_run` and
 :func:`report_run` are what :mod:`ioc_sim.cli` calls for that.
 
 Thin, like the rest of the command line: parsing and printing here, the work
-in :mod:`ioc_sim.nhs`, :mod:`ioc_sim.survey` and :mod:`ioc_sim.maturity`.
+in :mod:`ioc_sim.nhs`, :mod:`ioc_sim.survey` and :mod:`ioc_sim.model.maturity`.
 """
 
 from __future__ import annotations
@@ -82,31 +82,8 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
 
 
 # --------------------------------------------------------------------- systems
-def _system(code: str, map_: str | None):
-    from ioc_sim.nhs import systems as nhs
-
-    try:
-        if code in nhs.icbs().index:
-            return nhs.build_real_system(icb=code, map_=map_)
-        if map_ is not None:
-            raise ConfigError("--map", "applies only to an ICB code")
-        codes = [c.strip() for c in code.split(",") if c.strip()]
-        if len(codes) == 1 and codes[0] not in nhs.trusts().index:
-            # One unknown code could be meant as either kind: suggest from both lists.
-            import difflib
-
-            known = [*nhs.icbs().index, *nhs.trusts().index]
-            close = difflib.get_close_matches(codes[0], known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError("", f"not an ICB code or an ODS trust code{hint}; "
-                                  "`ioc-sim systems` lists the ICB codes")
-        return nhs.build_real_system(ods=codes)
-    except ConfigError as err:
-        raise ConfigError(code, err.message) from None
-
-
 def cmd_systems(args: argparse.Namespace) -> int:
-    from ioc_sim.nhs import systems as nhs
+    from ioc_sim import nhs
 
     if args.systems_command == "show":
         return _show_system(args)
@@ -144,9 +121,9 @@ def _used(row: Any, label: str, spec: str) -> str:
 
 
 def _show_system(args: argparse.Namespace) -> int:
-    from ioc_sim.nhs import systems as nhs
+    from ioc_sim import nhs
 
-    rs = _system(args.code, args.map)
+    rs = nhs.system_from_code(args.code, args.map)
     t = rs.table
     if args.csv:
         t.to_csv(sys.stdout, index=False)
@@ -213,7 +190,9 @@ def _known(args: argparse.Namespace) -> list[str] | None:
     if getattr(args, "organisations", None):
         return _codes(args.organisations)
     if getattr(args, "system", None):
-        return [o["id"] for o in _system(args.system, None).organisations]
+        from ioc_sim.nhs import system_from_code
+
+        return [o["id"] for o in system_from_code(args.system).organisations]
     if getattr(args, "scenario", None):
         from ioc_sim.experiments.scenarios import load_scenario
         from ioc_sim.survey.instrument import scenario_organisations
