@@ -195,14 +195,14 @@ def _known(args: argparse.Namespace) -> list[str] | None:
         return [o["id"] for o in system_from_code(args.system).organisations]
     if getattr(args, "scenario", None):
         from ioc_sim.experiments.scenarios import load_scenario
-        from ioc_sim.survey.instrument import scenario_organisations
+        from ioc_sim.survey import scenario_organisations
 
         return [o["id"] for o in scenario_organisations(load_scenario(args.scenario))]
     return None
 
 
 def cmd_survey(args: argparse.Namespace) -> int:
-    from ioc_sim.survey import instrument as survey
+    from ioc_sim import survey
 
     if args.survey_command == "template":
         return _template(args)
@@ -216,7 +216,7 @@ def cmd_survey(args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
-    from ioc_sim.survey import instrument as survey
+    from ioc_sim import survey
 
     out: Path = args.out
     if out.exists() and not out.is_dir():
@@ -251,7 +251,7 @@ def prepare_run(args: argparse.Namespace, scenario: Any) -> tuple[Any, dict[str,
     """
     if getattr(args, "survey", None) is None:
         return scenario, {}, None
-    from ioc_sim.survey import instrument as survey
+    from ioc_sim import survey
 
     known = [o["id"] for o in survey.scenario_organisations(scenario)]
     scores = survey.score_file(args.survey, known, args.min_respondents)
@@ -263,9 +263,9 @@ def report_run(args: argparse.Namespace, scenario: Any, ts: pd.DataFrame,
                options: dict[str, Any], scores: Any) -> None:
     """After ``ioc-sim run``: the survey's reading against the simulated path (not with
     ``--quiet``), and the lever table (asked for explicitly, so printed even then)."""
+    from ioc_sim import survey
     from ioc_sim.experiments.runs import replicate_seeds
     from ioc_sim.model import maturity as mat
-    from ioc_sim.survey import instrument as survey
 
     months = int(ts["month"].max())
     n = int(ts["replicate"].nunique())
