@@ -24,8 +24,6 @@ import pandas as pd
 from ioc_sim.errors import ConfigError
 from ioc_sim.spec.files import whole_number
 
-_count = whole_number
-
 
 def add_parsers(sub: Any) -> None:
     """Add the ``systems`` and ``survey`` commands to the top-level subparsers."""
@@ -55,7 +53,7 @@ def add_parsers(sub: Any) -> None:
     who.add_argument("--organisations", help="organisation codes to prefill, comma-separated")
     who.add_argument("--system", help="prefill with the trusts of an ICB (or ODS codes)")
     who.add_argument("--scenario", help="prefill with a scenario's organisations")
-    t.add_argument("--respondents", type=_count("respondents", 1, 100), default=3,
+    t.add_argument("--respondents", type=whole_number("respondents", 1, 100), default=3,
                    help="template rows per organisation (default: 3)")
     t.add_argument("--collaboration", default="", help="name printed on the questionnaire")
     t.add_argument("--force", action="store_true", help="overwrite existing files")
@@ -66,7 +64,7 @@ def add_parsers(sub: Any) -> None:
     known.add_argument("--scenario", help="check organisation codes against a scenario")
     known.add_argument("--system", help="check organisation codes against an ICB's trusts")
     known.add_argument("--organisations", help="check against these codes, comma-separated")
-    s.add_argument("--min-respondents", type=_count("min-respondents", 1, 1000), default=1,
+    s.add_argument("--min-respondents", type=whole_number("min-respondents", 1, 1000), default=1,
                    help="fewest respondents each organisation must have (default: 1)")
     s.add_argument("--out", type=Path, help="also write every score to this CSV file")
 
@@ -75,7 +73,7 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
     """Add ``--survey``, ``--min-respondents`` and ``--levers`` to ``ioc-sim run``."""
     run.add_argument("--survey", type=Path, metavar="RESPONSES",
                      help="start the collaboration from scored survey answers (CSV)")
-    run.add_argument("--min-respondents", type=_count("min-respondents", 1, 1000), default=1,
+    run.add_argument("--min-respondents", type=whole_number("min-respondents", 1, 1000), default=1,
                      help="with --survey: fewest respondents per organisation (default: 1)")
     run.add_argument("--levers", action="store_true",
                      help="also report which levers move the maturity index (one at a time)")
