@@ -17,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 # Import the package from this source tree even when it is not installed.
 sys.path.insert(0, str(HERE.parent))
 
-from ioc_sim.survey.instrument import render_markdown  # noqa: E402
+from ioc_sim.survey import render_markdown  # noqa: E402
 
 START, END = "<!-- questionnaire:start -->\n", "<!-- questionnaire:end -->"
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ioc_sim.app.page import (
+from ioc_sim.app import (
     APP_LIMITS,
     APP_PARAMETERS,
     CONTROLLED,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ioc_sim import CollaborationModel
-from ioc_sim.app.page import maturity_html
+from ioc_sim.app import maturity_html
 from ioc_sim.cli.main import format_summary
 from ioc_sim.experiments.plotting import plot_trajectories
 from ioc_sim.experiments.runs import summarise

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ioc_sim import load_scenario
+from ioc_sim import load_scenario, nhs
 from ioc_sim.cli.main import main
 from ioc_sim.errors import ConfigError
 from ioc_sim.experiments.scenarios import bundled_scenarios
-from ioc_sim.nhs import systems as nhs
+from ioc_sim.spec.forms import ORG_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "ioc_sim" / "data" / "nhs"
@@ -106,7 +106,7 @@ def test_types_map_onto_the_model_and_the_online_trust_is_excluded():
     types = dict(zip(rs.table["id"], rs.table["type"], strict=True))
     assert types["RBV"] == "acute"  # The Christie, a specialist acute trust
     assert types["RXV"] == "mental_health" and types["RX7"] == "ambulance"
-    assert set(types.values()) <= set(nhs.ORG_TYPES)
+    assert set(types.values()) <= set(ORG_TYPES)
 
 
 def test_indicator_scores_are_linear_from_floor_to_standard():

@@ -15,11 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ioc_sim import load_scenario
+from ioc_sim import load_scenario, survey
 from ioc_sim.cli.main import main
 from ioc_sim.errors import ConfigError
 from ioc_sim.model.maturity import CONSTRUCTS
-from ioc_sim.survey import instrument as survey
 
 ROOT = Path(__file__).resolve().parent.parent
 INST = survey.load_instrument()

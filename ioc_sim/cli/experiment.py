@@ -26,10 +26,6 @@ EXIT_PROBLEM = 1
 EXIT_INTERRUPTED = 130
 
 
-def _count(name: str, high: int):
-    return whole_number(name, 1, high)
-
-
 def _scheduler(text: str) -> str:
     if text.startswith("local:"):
         n = text.split(":", 1)[1]
@@ -55,13 +51,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                          description="Run every run of an experiment, streaming results to "
                                      "disk. Re-running the same command resumes.")
     run.add_argument("experiment", help="an experiment file, or the name of a bundled one")
-    run.add_argument("--workers", type=_count("workers", 1024),
+    run.add_argument("--workers", type=whole_number("workers", 1, 1024),
                      help="worker processes (default: one per CPU; 1 runs in-process)")
     run.add_argument("--scheduler", type=_scheduler,
                      help="Dask scheduler address (tcp://host:8786), or local:N to start a "
                           "local cluster of N worker processes")
     run.add_argument("--out", type=Path, help="results folder (default: results/NAME)")
-    run.add_argument("--chunk", type=_count("chunk", 100000),
+    run.add_argument("--chunk", type=whole_number("chunk", 1, 100000),
                      help="most runs per task (default: all replicates of a design row)")
     run.add_argument("--retry-failed", action="store_true",
                      help="run again the runs recorded as failed")
@@ -84,9 +80,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
     st = sub.add_parser("selftest", help="recover the analytic Ishigami indices through the "
                                          "whole pipeline")
-    st.add_argument("--n", type=_count("n", 2**20), default=4096,
+    st.add_argument("--n", type=whole_number("n", 1, 2**20), default=4096,
                     help="Sobol base sample size, a power of two (default 4096)")
-    st.add_argument("--workers", type=_count("workers", 1024), default=1,
+    st.add_argument("--workers", type=whole_number("workers", 1, 1024), default=1,
                     help="worker processes (default 1: in-process)")
     st.add_argument("--scheduler", type=_scheduler, help="as for run")
     st.add_argument("--out", type=Path,

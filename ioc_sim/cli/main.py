@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ioc_sim.app import page as teaching_app
+from ioc_sim.app import serve as teaching_app
 from ioc_sim.cli import experiment as cli_experiment
 from ioc_sim.cli import nhs as cli_nhs
 from ioc_sim.cli import theory as cli_theory
@@ -20,10 +20,6 @@ from ioc_sim.spec.files import whole_number
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
-
-
-def _positive(name: str, high: int):
-    return whole_number(name, 1, high)
 
 
 _seed = whole_number("seed", 0, 2**63 - 1)
@@ -40,9 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario and write a results folder")
     run.add_argument("scenario", help="a scenario file, or the name of a bundled scenario")
     run.add_argument("--seed", type=_seed, help="root seed (default: the scenario's)")
-    run.add_argument("--months", type=_positive("months", 1200),
+    run.add_argument("--months", type=whole_number("months", 1, 1200),
                      help="months to simulate (default: the scenario's)")
-    run.add_argument("--replicates", type=_positive("replicates", 100000),
+    run.add_argument("--replicates", type=whole_number("replicates", 1, 100000),
                      help="number of replicates (default: the scenario's)")
     run.add_argument("--out", type=Path, help="results folder (default: results/NAME-TIME)")
     run.add_argument("--no-figure", action="store_true", help="skip the PNG figure")

@@ -9,7 +9,7 @@ which levers move it; :func:`add_run_options`, :func:`prepare_run` and
 :func:`report_run` are what :mod:`ioc_sim.cli` calls for that.
 
 Thin, like the rest of the command line: parsing and printing here, the work
-in :mod:`ioc_sim.nhs`, :mod:`ioc_sim.survey` and :mod:`ioc_sim.maturity`.
+in :mod:`ioc_sim.nhs`, :mod:`ioc_sim.survey` and :mod:`ioc_sim.model.maturity`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ import pandas as pd
 
 from ioc_sim.errors import ConfigError
 from ioc_sim.spec.files import whole_number
-
-_count = whole_number
 
 
 def add_parsers(sub: Any) -> None:
@@ -55,7 +53,7 @@ def add_parsers(sub: Any) -> None:
     who.add_argument("--organisations", help="organisation codes to prefill, comma-separated")
     who.add_argument("--system", help="prefill with the trusts of an ICB (or ODS codes)")
     who.add_argument("--scenario", help="prefill with a scenario's organisations")
-    t.add_argument("--respondents", type=_count("respondents", 1, 100), default=3,
+    t.add_argument("--respondents", type=whole_number("respondents", 1, 100), default=3,
                    help="template rows per organisation (default: 3)")
     t.add_argument("--collaboration", default="", help="name printed on the questionnaire")
     t.add_argument("--force", action="store_true", help="overwrite existing files")
@@ -66,7 +64,7 @@ def add_parsers(sub: Any) -> None:
     known.add_argument("--scenario", help="check organisation codes against a scenario")
     known.add_argument("--system", help="check organisation codes against an ICB's trusts")
     known.add_argument("--organisations", help="check against these codes, comma-separated")
-    s.add_argument("--min-respondents", type=_count("min-respondents", 1, 1000), default=1,
+    s.add_argument("--min-respondents", type=whole_number("min-respondents", 1, 1000), default=1,
                    help="fewest respondents each organisation must have (default: 1)")
     s.add_argument("--out", type=Path, help="also write every score to this CSV file")
 
@@ -75,38 +73,15 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
     """Add ``--survey``, ``--min-respondents`` and ``--levers`` to ``ioc-sim run``."""
     run.add_argument("--survey", type=Path, metavar="RESPONSES",
                      help="start the collaboration from scored survey answers (CSV)")
-    run.add_argument("--min-respondents", type=_count("min-respondents", 1, 1000), default=1,
+    run.add_argument("--min-respondents", type=whole_number("min-respondents", 1, 1000), default=1,
                      help="with --survey: fewest respondents per organisation (default: 1)")
     run.add_argument("--levers", action="store_true",
                      help="also report which levers move the maturity index (one at a time)")
 
 
 # --------------------------------------------------------------------- systems
-def _system(code: str, map_: str | None):
-    from ioc_sim.nhs import systems as nhs
-
-    try:
-        if code in nhs.icbs().index:
-            return nhs.build_real_system(icb=code, map_=map_)
-        if map_ is not None:
-            raise ConfigError("--map", "applies only to an ICB code")
-        codes = [c.strip() for c in code.split(",") if c.strip()]
-        if len(codes) == 1 and codes[0] not in nhs.trusts().index:
-            # One unknown code could be meant as either kind: suggest from both lists.
-            import difflib
-
-            known = [*nhs.icbs().index, *nhs.trusts().index]
-            close = difflib.get_close_matches(codes[0], known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError("", f"not an ICB code or an ODS trust code{hint}; "
-                                  "`ioc-sim systems` lists the ICB codes")
-        return nhs.build_real_system(ods=codes)
-    except ConfigError as err:
-        raise ConfigError(code, err.message) from None
-
-
 def cmd_systems(args: argparse.Namespace) -> int:
-    from ioc_sim.nhs import systems as nhs
+    from ioc_sim import nhs
 
     if args.systems_command == "show":
         return _show_system(args)
@@ -144,9 +119,9 @@ def _used(row: Any, label: str, spec: str) -> str:
 
 
 def _show_system(args: argparse.Namespace) -> int:
-    from ioc_sim.nhs import systems as nhs
+    from ioc_sim import nhs
 
-    rs = _system(args.code, args.map)
+    rs = nhs.system_from_code(args.code, args.map)
     t = rs.table
     if args.csv:
         t.to_csv(sys.stdout, index=False)
@@ -213,17 +188,19 @@ def _known(args: argparse.Namespace) -> list[str] | None:
     if getattr(args, "organisations", None):
         return _codes(args.organisations)
     if getattr(args, "system", None):
-        return [o["id"] for o in _system(args.system, None).organisations]
+        from ioc_sim.nhs import system_from_code
+
+        return [o["id"] for o in system_from_code(args.system).organisations]
     if getattr(args, "scenario", None):
         from ioc_sim.experiments.scenarios import load_scenario
-        from ioc_sim.survey.instrument import scenario_organisations
+        from ioc_sim.survey import scenario_organisations
 
         return [o["id"] for o in scenario_organisations(load_scenario(args.scenario))]
     return None
 
 
 def cmd_survey(args: argparse.Namespace) -> int:
-    from ioc_sim.survey import instrument as survey
+    from ioc_sim import survey
 
     if args.survey_command == "template":
         return _template(args)
@@ -237,7 +214,7 @@ def cmd_survey(args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
-    from ioc_sim.survey import instrument as survey
+    from ioc_sim import survey
 
     out: Path = args.out
     if out.exists() and not out.is_dir():
@@ -272,7 +249,7 @@ def prepare_run(args: argparse.Namespace, scenario: Any) -> tuple[Any, dict[str,
     """
     if getattr(args, "survey", None) is None:
         return scenario, {}, None
-    from ioc_sim.survey import instrument as survey
+    from ioc_sim import survey
 
     known = [o["id"] for o in survey.scenario_organisations(scenario)]
     scores = survey.score_file(args.survey, known, args.min_respondents)
@@ -284,9 +261,9 @@ def report_run(args: argparse.Namespace, scenario: Any, ts: pd.DataFrame,
                options: dict[str, Any], scores: Any) -> None:
     """After ``ioc-sim run``: the survey's reading against the simulated path (not with
     ``--quiet``), and the lever table (asked for explicitly, so printed even then)."""
+    from ioc_sim import survey
     from ioc_sim.experiments.runs import replicate_seeds
     from ioc_sim.model import maturity as mat
-    from ioc_sim.survey import instrument as survey
 
     months = int(ts["month"].max())
     n = int(ts["replicate"].nunique())

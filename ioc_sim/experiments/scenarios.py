@@ -154,7 +154,7 @@ def parse_scenario(data: dict[str, Any], name: str = "scenario",
         params["months"] = PARAMETERS["months"].default
     real = None
     if real_spec is not None:
-        from ioc_sim.nhs.systems import apply_real_system
+        from ioc_sim.nhs.scenario import apply_real_system
 
         if "n_organisations" in params:
             raise ConfigError("system.n_organisations", "not used with a real system; add "

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import tomllib
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,16 @@ def bundled_dir(*parts: str) -> Path:
     working directory."""
     here = Path(__file__).resolve().parents[2].joinpath(*parts)
     return here if here.is_dir() else Path.cwd().joinpath(*parts)
+
+
+def package_data(*parts: str) -> Traversable:
+    """A data file shipped inside the package, under ``ioc_sim/data``.
+
+    Read through :mod:`importlib.resources`, so it is found wherever the package
+    is installed (a wheel or a zip included), unlike the folders of
+    :func:`bundled_dir`, which sit beside a source checkout.
+    """
+    return resources.files("ioc_sim").joinpath("data", *parts)
 
 
 def bundled_files(folder: Path) -> list[Path]:

@@ -6,9 +6,11 @@ naming the field and what is allowed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ioc_sim.errors import ConfigError
+from ioc_sim.spec.parameters import unknown_name_error
 
 
 def number(value: Any, fld: str, low: float, high: float) -> float:
@@ -32,3 +34,57 @@ def unit(x: Any, where: str) -> float:
     if isinstance(x, bool) or not isinstance(x, int | float) or not 0.0 <= float(x) <= 1.0:
         raise ConfigError(where, f"got {x!r}; allowed: a number from 0 to 1")
     return float(x)
+
+
+def whole(value: Any, fld: str, low: int, high: int, what: str = "a whole number") -> int:
+    """``value`` as an int from ``low`` to ``high``; otherwise an error naming ``fld``.
+
+    ``what`` names the kind of number in the message ("a whole number" unless told).
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(fld, f"got {value!r}; allowed: {what} from {low} to {high}")
+    return value
+
+
+def one_of(value: Any, fld: str, choices: Sequence[Any]) -> Any:
+    """``value`` if it is one of ``choices``; otherwise an error listing them quoted."""
+    if value not in choices:
+        raise ConfigError(fld, f"got {value!r}; allowed: one of "
+                               + ", ".join(repr(c) for c in choices))
+    return value
+
+
+def either(value: Any, fld: str, first: Any, second: Any) -> Any:
+    """``value`` if it is ``first`` or ``second``; otherwise an error naming the two."""
+    if value not in (first, second):
+        raise ConfigError(fld, f"got {value!r}; allowed: {first!r} or {second!r}")
+    return value
+
+
+def text_list(value: Any, fld: str, what: str) -> list[str]:
+    """``value`` as a list of strings (``what`` they are, for the message)."""
+    if not isinstance(value, list) or any(not isinstance(v, str) for v in value):
+        raise ConfigError(fld, f"got {value!r}; allowed: a list of {what}")
+    return list(value)
+
+
+def choice_list(value: Any, fld: str, choices: Sequence[str]) -> list[str]:
+    """``value`` as a non-empty list whose every entry is one of ``choices``."""
+    if not isinstance(value, list) or not value or any(v not in choices for v in value):
+        raise ConfigError(fld, f"got {value!r}; allowed: a list of " + ", ".join(choices))
+    return list(value)
+
+
+def check_keys(table: Mapping[str, Any], allowed: Sequence[str], fld: str, what: str) -> None:
+    """Refuse a key of ``table`` not in ``allowed``, suggesting the nearest allowed one.
+
+    Args:
+        table: The table read from a file.
+        allowed: Its allowed keys.
+        fld: Where the table is (the error's field is nested under it); empty at top level.
+        what: What a key is, for the message ("key in [real_system]").
+    """
+    for key in table:
+        if key not in allowed:
+            err = unknown_name_error(key, allowed, what)
+            raise err.with_prefix(fld) if fld else err
