@@ -13,8 +13,6 @@ moderation and Monte Carlo filtering.
   (:func:`moderation`).
 * Monte Carlo filtering compares each factor between two sets of rows by the
   Kolmogorov-Smirnov distance (:func:`mc_filter`).
-
-scipy is imported where it is used, so that loading a theory file stays light.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-#: The verdicts of a hypothesis, in the order the scorecard reports them.
+#: The verdicts a hypothesis can get.
 VERDICTS = ("supported", "contradicted", "no detectable effect", "not tested")
 
 

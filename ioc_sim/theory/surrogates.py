@@ -9,7 +9,7 @@ grouped cross-validation over clusters of context space (:func:`context_groups`)
 * every factor, unconstrained (boosted trees).
 
 The gap between the first and the last is what the theory's signs miss. scikit-learn
-is imported where it is used, so that loading a theory file stays light.
+is imported where it is used: only scoring needs it, not loading a theory.
 """
 
 from __future__ import annotations
