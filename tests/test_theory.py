@@ -13,7 +13,7 @@ from scipy import stats
 
 from ioc_sim.cli.main import main
 from ioc_sim.errors import ConfigError
-from ioc_sim.theory.scorecard import (
+from ioc_sim.theory import (
     association_effect,
     describe_box,
     load_theory,
@@ -323,7 +323,7 @@ def test_non_sobol_design_scores_what_it_can(tmp_path):
 
 
 def test_theory_features_follow_chains_and_drop_contested_signs():
-    from ioc_sim.theory.scorecard import parse_theory
+    from ioc_sim.theory import parse_theory
 
     data = {
         "theory": {"target": "perf"},

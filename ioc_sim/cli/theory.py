@@ -65,7 +65,7 @@ def add_parsers(subparsers) -> None:
 
 
 def cmd_theory(args: argparse.Namespace) -> int:
-    from ioc_sim.theory.scorecard import run_theory_test
+    from ioc_sim.theory import run_theory_test
 
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise ConfigError("--out", f"{args.out} exists and is not a folder")

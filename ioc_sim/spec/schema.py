@@ -1,7 +1,7 @@
 """Shared validators for every input file and keyword: one rule, one message.
 
-Each returns the value converted, or raises :class:`~ioc_sim.errors.ConfigError`
-naming the field and what is allowed.
+Each returns the value converted (or, for a check, nothing), or raises
+:class:`~ioc_sim.errors.ConfigError` naming the field and what is allowed.
 """
 
 from __future__ import annotations
@@ -34,6 +34,26 @@ def unit(x: Any, where: str) -> float:
     if isinstance(x, bool) or not isinstance(x, int | float) or not 0.0 <= float(x) <= 1.0:
         raise ConfigError(where, f"got {x!r}; allowed: a number from 0 to 1")
     return float(x)
+
+
+def text(value: Any, fld: str) -> str:
+    """``value`` if it is non-empty text; otherwise an error naming ``fld``."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(fld, f"got {value!r}; allowed: non-empty text")
+    return value
+
+
+_SIGNS = {"+": 1, "-": -1}
+
+
+def sign(value: Any, fld: str, allow_zero: bool = False) -> int:
+    """``"+"`` or ``"-"`` (and ``"0"`` if ``allow_zero``) as 1, -1 or 0; otherwise an error
+    naming ``fld``."""
+    allowed = ("+", "-", "0") if allow_zero else ("+", "-")
+    if value not in allowed:
+        raise ConfigError(fld, f"got {value!r}; allowed: one of "
+                          + ", ".join(repr(a) for a in allowed))
+    return _SIGNS.get(value, 0)
 
 
 def whole(value: Any, fld: str, low: int, high: int, what: str = "a whole number") -> int:
@@ -88,3 +108,22 @@ def check_keys(table: Mapping[str, Any], allowed: Sequence[str], fld: str, what:
         if key not in allowed:
             err = unknown_name_error(key, allowed, what)
             raise err.with_prefix(fld) if fld else err
+
+
+def declared_name(value: Any, declared: dict[str, Any] | list[str], fld: str, what: str,
+                  table: str) -> str:
+    """``value`` if it names an entry declared elsewhere in the file; otherwise an error.
+
+    Args:
+        value: The reference as written.
+        declared: The names declared.
+        fld: Where the reference is.
+        what: What the names are ("construct").
+        table: Where they are declared ("[constructs]"), for the message.
+    """
+    if not isinstance(value, str):
+        raise ConfigError(fld, f"got {value!r}; allowed: a {what} name")
+    if value not in declared:
+        raise unknown_name_error(value, list(declared), f"{what} (declare it under {table})"
+                                 ).with_prefix(fld)
+    return value
