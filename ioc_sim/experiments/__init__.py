@@ -12,10 +12,13 @@ stays light:
   :func:`analyse`, and :func:`selftest` (the pipeline checked on the
   Ishigami function).
 
-Modules, from the bottom up: ``simulate``, ``scenarios``, ``provenance``,
-``runs``; ``factors``, ``design``, ``spec``; ``reductions``, ``ishigami``,
-``kinds``, ``tasks``, ``executors``, ``results``, ``execution``;
-``sensitivity``, ``figures``, ``plotting``, ``selftest``; ``jsonfiles``.
+Modules, from the bottom up: ``replicates`` (:func:`simulate`), ``scenarios``,
+``provenance``, ``runs``; ``factors``, ``design``, ``spec``; ``reductions``,
+``ishigami``, ``kinds``, ``tasks``, ``executors``, ``results``,
+``execution``; ``sensitivity``, ``figures``, ``plotting``,
+``pipeline_check`` (:func:`selftest`); ``jsonfiles``. No module is named
+after a function it exports, so ``ioc_sim.experiments.simulate`` is always
+the function.
 """
 
 from __future__ import annotations
@@ -27,11 +30,11 @@ from typing import Any
 _LAZY = {
     "load_scenario": "scenarios", "Scenario": "scenarios",
     "run_scenario": "runs", "replicate_seeds": "provenance",
-    "simulate": "simulate",
+    "simulate": "replicates",
     "load_experiment": "spec", "Experiment": "spec",
     "run_experiment": "execution",
     "load_results": "results", "ExperimentResults": "results",
-    "analyse": "sensitivity", "selftest": "selftest",
+    "analyse": "sensitivity", "selftest": "pipeline_check",
 }
 
 __all__ = sorted(_LAZY)

@@ -2,7 +2,7 @@
 
 Its Sobol' indices are known in closed form, so running it through the same
 design, executor, results store and analysis as the model
-(:func:`ioc_sim.experiments.selftest.selftest`) shows that the pipeline
+(:func:`ioc_sim.experiments.pipeline_check.selftest`) shows that the pipeline
 recovers them. Each run is the function at the row's inputs plus a little
 seeded noise, so that replicates differ as the model's do.
 """

@@ -2,7 +2,7 @@
 
 :func:`reduce_runs` is how an experiment runs one design row of the model:
 it builds the row's system once, advances its replicates together
-(:func:`~ioc_sim.experiments.simulate.simulate`), reads each metric only at
+(:func:`~ioc_sim.experiments.replicates.simulate`), reads each metric only at
 the months an outcome or a kept series needs, and reduces the series in
 month order.
 """
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ioc_sim.experiments.factors import Outcome
-from ioc_sim.experiments.simulate import Reader, dissolved_share, simulate
+from ioc_sim.experiments.replicates import Reader, dissolved_share, simulate
 
 #: The label under which the share of dissolved collaborations is read.
 _DISSOLVED = ":dissolved_share"

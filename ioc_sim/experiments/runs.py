@@ -29,14 +29,14 @@ import pandas as pd
 
 from ioc_sim.experiments.jsonfiles import write_json
 from ioc_sim.experiments.provenance import git_commit, package_versions, replicate_seeds
-from ioc_sim.experiments.scenarios import Scenario
-from ioc_sim.experiments.simulate import (
+from ioc_sim.experiments.replicates import (
     advance,
     collaboration_table,
     metric_names,
     start,
     validate_kwargs,
 )
+from ioc_sim.experiments.scenarios import Scenario
 
 __all__ = ["ReplicateResult", "iter_replicates", "replicate_seeds", "run_scenario", "summarise"]
 

@@ -16,7 +16,7 @@ A scenario file has these tables (all optional but ``[scenario]``)::
 
 :func:`load_scenario` checks every key and value against the declarations in
 :mod:`ioc_sim.spec.parameters` and :mod:`ioc_sim.spec.contexts`, checks the
-structure as the model would (:func:`~ioc_sim.experiments.simulate.validate_kwargs`,
+structure as the model would (:func:`~ioc_sim.experiments.replicates.validate_kwargs`,
 without building one), and raises :class:`~ioc_sim.errors.ConfigError`
 naming the file and field on any problem.
 """
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ioc_sim.errors import ConfigError
-from ioc_sim.experiments.simulate import validate_kwargs
+from ioc_sim.experiments.replicates import validate_kwargs
 from ioc_sim.spec.files import bundled_dir, bundled_files, read_toml, resolve_bundled
 from ioc_sim.spec.parameters import PARAMETERS, unknown_name_error
 from ioc_sim.spec.schema import check_keys, whole

@@ -19,7 +19,7 @@ only the order of Y, which is the design's row order). Indices are refused,
 with the rows named, when any design row has no successful run.
 
 The same pipeline is checked end to end on SALib's Ishigami function by
-:func:`ioc_sim.experiments.selftest.selftest`.
+:func:`ioc_sim.experiments.pipeline_check.selftest`.
 """
 
 from __future__ import annotations

@@ -70,8 +70,8 @@ from ioc_sim.experiments.factors import (
     parse_outcome,
 )
 from ioc_sim.experiments.provenance import replicate_seeds
+from ioc_sim.experiments.replicates import metric_names
 from ioc_sim.experiments.scenarios import Scenario, load_scenario
-from ioc_sim.experiments.simulate import metric_names
 from ioc_sim.spec.files import bundled_dir, bundled_files, read_toml, resolve_bundled
 from ioc_sim.spec.parameters import PARAMETERS, unknown_name_error
 from ioc_sim.spec.schema import check_keys, whole

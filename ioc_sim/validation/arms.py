@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from ioc_sim.experiments.provenance import replicate_seeds
+from ioc_sim.experiments.replicates import STRUCTURE, simulate
 from ioc_sim.experiments.scenarios import load_scenario
-from ioc_sim.experiments.simulate import STRUCTURE, simulate
 
 #: Replicates per simulated arm, and the root seed of their common random numbers.
 REPLICATES = 8
