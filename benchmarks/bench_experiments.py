@@ -41,8 +41,8 @@ EXPERIMENT = ROOT / "experiments" / "sobol_benchmark.toml"
 
 def bench_in_process(rows: int) -> dict[str, float]:
     from ioc_sim import CollaborationModel
-    from ioc_sim.experiments.execution import make_tasks, run_task
     from ioc_sim.experiments.spec import load_experiment
+    from ioc_sim.experiments.tasks import make_tasks, run_task
 
     exp = load_experiment(EXPERIMENT)
     # Rows spread over the design: their cost grows with partners_per_org (2 to 12).
@@ -86,14 +86,18 @@ def compare_rows(rows: int, rounds: int) -> None:
     import importlib
 
     def modules(pkg: str):
-        """(execution, experiment spec) modules of either layout: flat (``pkg.execution``,
-        ``pkg.experiments``) or layered (``pkg.experiments.execution``, ``.spec``)."""
-        try:
-            return (importlib.import_module(f"{pkg}.experiments.execution"),
-                    importlib.import_module(f"{pkg}.experiments.spec"))
-        except ModuleNotFoundError:
-            return (importlib.import_module(f"{pkg}.execution"),
-                    importlib.import_module(f"{pkg}.experiments"))
+        """(module with make_tasks and run_task, module with load_experiment) of any layout:
+        flat (``pkg.execution``, ``pkg.experiments``), layered (``pkg.experiments.execution``,
+        ``.spec``), or with tasks on their own (``pkg.experiments.tasks``, ``.spec``)."""
+        for tasks, spec in (("experiments.tasks", "experiments.spec"),
+                            ("experiments.execution", "experiments.spec"),
+                            ("execution", "experiments")):
+            try:
+                return (importlib.import_module(f"{pkg}.{tasks}"),
+                        importlib.import_module(f"{pkg}.{spec}"))
+            except ModuleNotFoundError:
+                continue
+        raise ModuleNotFoundError(f"no experiment runner found in {pkg}")
 
     ref_execution, ref_experiments = modules("ioc_sim_ref")
     execution, experiments = modules("ioc_sim")

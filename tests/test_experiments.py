@@ -18,11 +18,12 @@ import pytest
 from ioc_sim import CollaborationModel
 from ioc_sim.cli.main import main
 from ioc_sim.errors import ConfigError
-from ioc_sim.experiments.execution import Task, make_tasks, run_experiment, run_task
+from ioc_sim.experiments.execution import run_experiment
 from ioc_sim.experiments.results import load_results
 from ioc_sim.experiments.runs import replicate_seeds
 from ioc_sim.experiments.sensitivity import analyse
 from ioc_sim.experiments.spec import bundled_experiments, load_experiment, parse_experiment
+from ioc_sim.experiments.tasks import Task, make_tasks, run_task
 from ioc_sim.model.metrics import METRICS
 from ioc_sim.spec.parameters import PARAMETERS
 
@@ -223,7 +224,7 @@ def test_a_replicate_in_a_batch_equals_the_model_run_alone(tmp_path, scenario):
 
 
 def test_run_task_isolates_a_failing_replicate(monkeypatch):
-    import ioc_sim.experiments.execution as ex
+    import ioc_sim.experiments.tasks as ex
 
     real = ex._run_batch
 
@@ -297,7 +298,7 @@ def test_rerun_skips_finished_runs_and_finishes_missing_ones(tmp_path):
 
 def test_failed_runs_are_recorded_and_analysis_names_missing_rows(tmp_path, monkeypatch,
                                                                   capsys):
-    import ioc_sim.experiments.execution as ex
+    import ioc_sim.experiments.tasks as ex
 
     real = ex._run_batch
     exp = load_experiment(write(tmp_path, small("morris", "trajectories = 3")))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ioc_sim.engine import kernels
-from ioc_sim.experiments.execution import build_simulation
+from ioc_sim.experiments.replicates import start as build_simulation
 
 PAIR_STATE = ("trust", "confidence", "risk", "conflict", "act", "recip", "damage",
               "honoured", "breached")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ioc_sim.cli.main import main
-from ioc_sim.validation.patterns import (
+from ioc_sim.validation import (
     PATTERN_IDS,
     PATTERNS,
     matrix,

@@ -222,7 +222,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_selftest(args: argparse.Namespace) -> int:
     import tempfile
 
-    from ioc_sim.experiments.sensitivity import selftest
+    from ioc_sim.experiments.pipeline_check import selftest
 
     n = args.n
     if n & (n - 1):

@@ -82,7 +82,7 @@ def cmd_theory(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from ioc_sim.validation.patterns import matrix_markdown, validate
+    from ioc_sim.validation import matrix_markdown, validate
 
     checks = validate(args.out, patterns=args.pattern, specifications=not args.default_only,
                       show_progress=not args.quiet)

@@ -35,44 +35,16 @@ import numpy as np
 import pandas as pd
 
 from ioc_sim.errors import ConfigError
-from ioc_sim.experiments.runs import git_commit, package_versions
+from ioc_sim.experiments.jsonfiles import write_json
+from ioc_sim.experiments.kinds import MODEL, kind
+from ioc_sim.experiments.provenance import git_commit, versions
 from ioc_sim.experiments.spec import Experiment
 
 PART_GLOB = "part-*.parquet"
 
 
-def versions() -> dict[str, str]:
-    """Package versions, with the storage and cluster libraries experiments use."""
-    from importlib import metadata
-
-    out = package_versions()
-    for name in ("pyarrow", "dask", "distributed"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, Path):
-        return str(x)
-    if isinstance(x, datetime):
-        return x.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(x).__name__}")
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON atomically (temporary file, then rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=_jsonable), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
@@ -349,21 +321,11 @@ class ExperimentResults:
             ConfigError: If the scenario files it refers to have changed since,
                 so that its runs could no longer be replayed.
         """
-        from ioc_sim.experiments.spec import parse_experiment
-
         m = self.manifest
-        if m.get("model") == "ishigami":
-            from ioc_sim.experiments.sensitivity import ishigami_experiment
-
-            raw = m["experiment_contents"]
-            exp = ishigami_experiment(n=raw["n"], replicates=m["replicates"],
-                                      seed=m["root_seed"], second_order=raw["second_order"])
-        else:
-            path = Path(m["experiment_file"]) if m.get("experiment_file") else None
-            try:
-                exp = parse_experiment(m["experiment_contents"], name=m["experiment"], path=path)
-            except ConfigError as err:
-                raise err.with_source(str(self.path / "manifest.json")) from None
+        try:
+            exp = kind(m.get("model", MODEL)).rebuild(m)
+        except ConfigError as err:
+            raise err.with_source(str(self.path / "manifest.json")) from None
         if exp.fingerprint() != m["fingerprint"]:
             raise ConfigError("fingerprint", "the experiment's scenario files have changed since "
                               "these results were made; its runs cannot be replayed exactly",

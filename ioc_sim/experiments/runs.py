@@ -15,62 +15,32 @@ A results folder holds:
 
 from __future__ import annotations
 
-import json
 import platform
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ioc_sim.experiments.jsonfiles import write_json
+from ioc_sim.experiments.provenance import git_commit, package_versions, replicate_seeds
+from ioc_sim.experiments.replicates import (
+    advance,
+    collaboration_table,
+    metric_names,
+    start,
+    validate_kwargs,
+)
 from ioc_sim.experiments.scenarios import Scenario
 
+__all__ = ["ReplicateResult", "iter_replicates", "replicate_seeds", "run_scenario", "summarise"]
+
 SUMMARY_MONTHS = (0, 12)
-
-
-def replicate_seeds(root: int, n: int, row: int = 0) -> list[int]:
-    """Seeds of ``n`` replicates derived from one root seed.
-
-    Each seed comes from ``SeedSequence(root, spawn_key=(row, replicate))``,
-    so replicate ``r`` gets the same seed whatever ``n`` is, and different
-    design rows can share replicate seeds (common random numbers) by using
-    the same ``row``.
-    """
-    return [int(np.random.SeedSequence(root, spawn_key=(row, r)).generate_state(1)[0])
-            for r in range(n)]
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of Python and of the packages a result depends on."""
-    out = {"python": platform.python_version()}
-    for name in ("ioc_sim", "mesa", "numpy", "scipy", "pandas", "matplotlib", "SALib"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def git_commit() -> str | None:
-    """The commit of the source tree the package runs from, if it is a git checkout."""
-    here = Path(__file__).resolve().parents[1]  # the package folder
-    try:
-        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5, check=False)
-        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--", "."],
-                               capture_output=True, text=True, timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode != 0:
-        return None
-    return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
 @dataclass
@@ -91,16 +61,17 @@ def iter_replicates(scenario: Scenario, seeds: list[int], months: int,
     ``model_options`` are further model keywords (for example ``initial_relations``
     from a survey) passed to every replicate.
     """
+    kwargs = scenario.model_kwargs(months=months, **(model_options or {}))
+    names = metric_names()
     for r, seed in enumerate(seeds):
-        model = scenario.build(seed=seed, months=months, **(model_options or {}))
-        for _ in range(months):
-            model.step()
-            if progress is not None:
-                progress.update(1)
-        ts = model.model_dataframe().reset_index()
+        # One replicate at a time, so that an interrupted run keeps those it finished.
+        sim = start(kwargs, [seed])
+        series = advance(sim, months, names, progress=progress)
+        ts = pd.DataFrame({"month": np.arange(months + 1),
+                           **{name: series[name][0] for name in names}})
         ts.insert(0, "seed", seed)
         ts.insert(0, "replicate", r)
-        collabs = model.collaborations()
+        collabs = collaboration_table(sim)
         collabs.insert(0, "replicate", r)
         yield ReplicateResult(r, seed, ts, collabs)
 
@@ -161,7 +132,7 @@ def run_scenario(
     out = default_out_dir(scenario) if out is None else Path(out)
     out.mkdir(parents=True, exist_ok=True)
     seeds = replicate_seeds(root, n)
-    resolved = scenario.build(seed=0, months=months, **(model_options or {})).params
+    resolved = validate_kwargs(scenario.model_kwargs(months=months, **(model_options or {})))
     manifest: dict[str, Any] = {
         "scenario": scenario.name,
         "question": scenario.question,
@@ -228,14 +199,4 @@ def run_scenario(
 
 
 def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
-    tmp = out / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, default=_jsonable), encoding="utf-8")
-    tmp.replace(out / "manifest.json")
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, Path):
-        return str(x)
-    raise TypeError(f"not JSON serialisable: {type(x).__name__}")
+    write_json(out / "manifest.json", manifest)

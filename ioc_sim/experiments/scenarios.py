@@ -15,8 +15,9 @@ A scenario file has these tables (all optional but ``[scenario]``)::
                       ``system = "QOP"`` at the top of a file without [system] is short for it
 
 :func:`load_scenario` checks every key and value against the declarations in
-:mod:`ioc_sim.parameters` and :mod:`ioc_sim.context`, builds the model once
-to check the structure, and raises :class:`~ioc_sim.errors.ConfigError`
+:mod:`ioc_sim.spec.parameters` and :mod:`ioc_sim.spec.contexts`, checks the
+structure as the model would (:func:`~ioc_sim.experiments.replicates.validate_kwargs`,
+without building one), and raises :class:`~ioc_sim.errors.ConfigError`
 naming the file and field on any problem.
 """
 
@@ -28,8 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from ioc_sim.errors import ConfigError
+from ioc_sim.experiments.replicates import validate_kwargs
 from ioc_sim.spec.files import bundled_dir, bundled_files, read_toml, resolve_bundled
 from ioc_sim.spec.parameters import PARAMETERS, unknown_name_error
+from ioc_sim.spec.schema import check_keys, whole
 
 #: Which parameter groups each table accepts.
 TABLE_GROUPS = {
@@ -95,12 +98,6 @@ class Scenario:
                                   **self.model_kwargs(**overrides))
 
 
-def _int(value: Any, fld: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not (low <= value <= high):
-        raise ConfigError(fld, f"got {value!r}; allowed: a whole number from {low} to {high}")
-    return value
-
-
 def parse_scenario(data: dict[str, Any], name: str = "scenario",
                    path: Path | None = None) -> Scenario:
     """Validate parsed TOML data and return a :class:`Scenario`.
@@ -109,24 +106,20 @@ def parse_scenario(data: dict[str, Any], name: str = "scenario",
         ConfigError: Naming the field (without the file; see :func:`load_scenario`).
     """
     data, real_spec = _real_system_spec(data)
-    for key in data:
-        if key not in TOP_LEVEL:
-            raise unknown_name_error(key, TOP_LEVEL, "table")
+    check_keys(data, TOP_LEVEL, "", "table")
     head = data.get("scenario", {})
     if not isinstance(head, dict):
         raise ConfigError("scenario", "must be a table: [scenario]")
-    for key in head:
-        if key not in SCENARIO_KEYS:
-            raise unknown_name_error(key, SCENARIO_KEYS, "field").with_prefix("scenario")
+    check_keys(head, SCENARIO_KEYS, "scenario", "field")
     for key in ("name", "question", "description"):
         if key in head and not isinstance(head[key], str):
             raise ConfigError(f"scenario.{key}", f"got {head[key]!r}; allowed: text")
     params: dict[str, Any] = {}
     if "months" in head:
-        params["months"] = _int(head["months"], "scenario.months",
+        params["months"] = whole(head["months"], "scenario.months",
                                 int(PARAMETERS["months"].low), int(PARAMETERS["months"].high))
-    seed = _int(head.get("seed", 0), "scenario.seed", 0, 2**63 - 1)
-    replicates = _int(head.get("replicates", 1), "scenario.replicates", 1, 100000)
+    seed = whole(head.get("seed", 0), "scenario.seed", 0, 2**63 - 1)
+    replicates = whole(head.get("replicates", 1), "scenario.replicates", 1, 100000)
     for table, groups in TABLE_GROUPS.items():
         values = data.get(table, {})
         if not isinstance(values, dict):
@@ -175,12 +168,8 @@ def parse_scenario(data: dict[str, Any], name: str = "scenario",
         raw=data,
         real_system=real,
     )
-    # Build once (cheaply) so that structural mistakes surface now, with the file name.
-    check = dict(sc.model_kwargs())
-    check["months"] = sc.months
-    from ioc_sim.model.model import CollaborationModel
-
-    CollaborationModel(rng=0, **check)
+    # Structural mistakes surface now, with the file name, rather than at the first run.
+    validate_kwargs(sc.model_kwargs(months=sc.months))
     _check_timing(sc)
     return sc
 

@@ -18,8 +18,8 @@ Replicates are averaged per design row before SALib sees them (SALib reads
 only the order of Y, which is the design's row order). Indices are refused,
 with the rows named, when any design row has no successful run.
 
-:func:`selftest` runs the same pipeline (design, executor, Parquet store,
-analysis) on SALib's Ishigami function and checks the analytic indices.
+The same pipeline is checked end to end on SALib's Ishigami function by
+:func:`ioc_sim.experiments.pipeline_check.selftest`.
 """
 
 from __future__ import annotations
@@ -32,12 +32,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ioc_sim.experiments.figures import (
+    bar_figure,
+    compare_figure,
+    morris_figure,
+    trajectories_figure,
+)
 from ioc_sim.experiments.results import ExperimentResults, load_results
 
-#: Analytic Sobol' indices of the Ishigami function with a = 7, b = 0.1.
-ISHIGAMI_S1 = (0.3139, 0.4424, 0.0)
-ISHIGAMI_ST = (0.5576, 0.4424, 0.2437)
-ISHIGAMI_S13 = 0.2437
 LEADING = 3
 
 
@@ -320,96 +322,6 @@ def compare_table(res: ExperimentResults) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# ----------------------------------------------------------------- figures
-def _bar_figure(table: pd.DataFrame, outcome: str, cols: list[str], path: Path,
-                title: str) -> Path:
-    from ioc_sim.experiments.plotting import plt  # the files-only backend, set in one place
-
-    t = table[table["outcome"] == outcome].sort_values(cols[-1], ascending=True).tail(25)
-    fig, ax = plt.subplots(figsize=(7, 0.3 * len(t) + 1.5))
-    y = np.arange(len(t))
-    h = 0.8 / len(cols)
-    for k, c in enumerate(cols):
-        err = t.get(f"{c}_conf")
-        ax.barh(y + k * h, t[c], height=h, xerr=None if err is None else err, label=c,
-                capsize=2)
-    ax.set_yticks(y + h * (len(cols) - 1) / 2, t["factor"])
-    ax.axvline(0, color="grey", lw=0.5)
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def _morris_figure(table: pd.DataFrame, outcome: str, path: Path) -> Path:
-    from ioc_sim.experiments.plotting import plt  # the files-only backend, set in one place
-
-    t = table[table["outcome"] == outcome]
-    fig, ax = plt.subplots(figsize=(6.5, 5))
-    ax.scatter(t["mu_star"], t["sigma"], s=14)
-    for _, r in t.nlargest(8, "mu_star").iterrows():
-        ax.annotate(r["factor"], (r["mu_star"], r["sigma"]), fontsize=7)
-    ax.set_xlabel("mu* (mean absolute elementary effect)")
-    ax.set_ylabel("sigma (non-linearity and interactions)")
-    ax.set_title(f"Morris screening: {outcome}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def _compare_figure(table: pd.DataFrame, outcome: str, path: Path) -> Path:
-    from ioc_sim.experiments.plotting import plt  # the files-only backend, set in one place
-
-    t = table[table["outcome"] == outcome]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 0.35 * len(t) + 1.6), sharey=True)
-    y = np.arange(len(t))
-    left.barh(y, t["mean"], xerr=t["ci95"].fillna(0), capsize=3)
-    left.set_yticks(y, t["scenario"])
-    left.invert_yaxis()  # the first scenario on top, as listed in the experiment
-    left.set_title(f"{outcome}: mean, 95% CI", fontsize=10)
-    # Common random numbers make replicate-by-replicate differences the sharper comparison.
-    right.barh(y, t["diff_from_first"], xerr=t["diff_ci95"].fillna(0), capsize=3,
-               color="tab:orange")
-    right.axvline(0, color="grey", lw=0.5)
-    right.set_title(f"paired difference from {t['scenario'].iloc[0]}, 95% CI", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def _trajectories_figure(res: ExperimentResults, path: Path) -> Path:
-    """Mean monthly trajectory of each kept metric, one line per design row (compare)."""
-    from ioc_sim.experiments.plotting import plt  # the files-only backend, set in one place
-
-    ts = res.timeseries.merge(res.ok[["run_id", "row"]], on="run_id")
-    labels = res.design.set_index("row")["label"]
-    metrics = [c for c in ts.columns if c not in ("run_id", "month", "row")]
-    cols = min(2, len(metrics))
-    rows = math.ceil(len(metrics) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, 3.2 * rows), squeeze=False)
-    means = ts.groupby(["row", "month"])[metrics].mean()
-    for ax, metric in zip(axes.ravel(), metrics, strict=False):
-        ax.set_prop_cycle(color=plt.cm.tab20.colors)  # up to 20 distinguishable rows
-        for row, grp in means[metric].groupby(level="row"):
-            ax.plot(grp.index.get_level_values("month"), grp.to_numpy(), lw=1.2,
-                    label=str(labels[row]))
-        ax.set_title(metric, fontsize=10)
-        ax.set_xlabel("month")
-    for ax in axes.ravel()[len(metrics):]:
-        ax.axis("off")
-    handles, names = axes.ravel()[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="center right", fontsize=8, frameon=False)
-    fig.suptitle(f"{res.manifest['experiment']}: mean across replicates", fontsize=11)
-    fig.tight_layout(rect=(0, 0, 0.8, 1))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
 # ----------------------------------------------------------------- analyse
 def analyse(path: str | Path, second_order: bool | None = None,
             figures: bool = True) -> Analysis:
@@ -474,9 +386,9 @@ def analyse(path: str | Path, second_order: bool | None = None,
             t = table[table["outcome"] == name].sort_values("mean", ascending=False)
             an.leading[name] = [str(s) for s in t["scenario"]]
             if figures:
-                an.figures.append(_compare_figure(table, name, out / f"compare_{name}.png"))
+                an.figures.append(compare_figure(table, name, out / f"compare_{name}.png"))
         if figures and res.timeseries is not None and len(res.timeseries):
-            an.figures.append(_trajectories_figure(res, out / "trajectories.png"))
+            an.figures.append(trajectories_figure(res, out / "trajectories.png"))
         if missing:
             an.problems.append(f"comparison incomplete: {missing}")
     (out / "summary.md").write_text(summary_markdown(res, an), encoding="utf-8")
@@ -519,9 +431,9 @@ def _indices(res, method, second_order, an, put, figures) -> None:
         if figures:
             p = out / f"{method}_{name}.png"
             if method == "morris":
-                an.figures.append(_morris_figure(table, name, p))
+                an.figures.append(morris_figure(table, name, p))
             else:
-                an.figures.append(_bar_figure(table, name, cols, p,
+                an.figures.append(bar_figure(table, name, cols, p,
                                               f"{method} indices: {name}"))
 
 
@@ -575,55 +487,3 @@ def summary_markdown(res: ExperimentResults, an: Analysis) -> str:
     if an.figures:
         lines.append("Figures: " + ", ".join(f"`{p.name}`" for p in an.figures) + ".")
     return "\n".join(lines) + "\n"
-
-
-# ----------------------------------------------------------------- self-test
-def ishigami_experiment(n: int = 4096, replicates: int = 2, seed: int = 20231,
-                        second_order: bool = True):
-    """The self-test experiment: Sobol' design of the Ishigami function on [-pi, pi]^3."""
-    from ioc_sim.experiments.spec import Experiment, Factor, Outcome
-
-    factors = [Factor(f"x{i}", "float", -math.pi, math.pi) for i in (1, 2, 3)]
-    return Experiment(
-        name="ishigami", question="Does the pipeline recover the analytic Ishigami indices?",
-        path=None, method="sobol", options={"n": n, "second_order": second_order},
-        scenarios=[], factors=factors, outcomes=[Outcome("y", "final", "y")],
-        replicates=replicates, root_seed=seed, months=0, model="ishigami",
-        raw={"selftest": "ishigami", "n": n, "second_order": second_order})
-
-
-def selftest(out: Path, n: int = 4096, workers: int = 1, scheduler: str | None = None,
-             tolerance: float = 0.02, show_progress: bool = True
-             ) -> tuple[bool, pd.DataFrame]:
-    """Run the whole pipeline on the Ishigami function and compare with the analytic indices.
-
-    Returns:
-        Whether every S1 and ST is within ``tolerance`` of its analytic value,
-        and the comparison table.
-    """
-    from ioc_sim.experiments.execution import run_experiment
-
-    exp = ishigami_experiment(n=n)
-    run_experiment(exp, out, workers=workers, scheduler=scheduler, show_progress=show_progress,
-                   flush_seconds=5.0)
-    an = analyse(out, figures=True)
-    if an.problems:
-        raise AnalysisError("; ".join(an.problems))
-    t = an.tables["sobol"].set_index("factor")
-    rows = []
-    for j, f in enumerate(("x1", "x2", "x3")):
-        for idx, truth in (("S1", ISHIGAMI_S1[j]), ("ST", ISHIGAMI_ST[j])):
-            est = float(t.loc[f, idx])
-            rows.append({"index": f"{idx}[{f}]", "analytic": truth, "estimate": est,
-                         "conf95": float(t.loc[f, f"{idx}_conf"]),
-                         "error": est - truth, "ok": abs(est - truth) <= tolerance})
-    s2 = an.tables.get("sobol_s2")
-    if s2 is not None:
-        r = s2[(s2["factor_a"] == "x1") & (s2["factor_b"] == "x3")].iloc[0]
-        rows.append({"index": "S2[x1,x3]", "analytic": ISHIGAMI_S13, "estimate": r["S2"],
-                     "conf95": r["S2_conf"], "error": r["S2"] - ISHIGAMI_S13,
-                     "ok": abs(r["S2"] - ISHIGAMI_S13) <= max(tolerance, 2 * r["S2_conf"])})
-    table = pd.DataFrame(rows)
-    noise = an.tables["noise"].iloc[0]
-    table.attrs["noise_share"] = float(noise["noise_share"])
-    return bool(table["ok"].all()), table

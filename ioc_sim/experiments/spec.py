@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -54,282 +53,33 @@ import numpy as np
 import pandas as pd
 
 from ioc_sim.errors import ConfigError
-from ioc_sim.experiments.runs import replicate_seeds
+from ioc_sim.experiments.design import (
+    METHODS,
+    SAMPLED,
+    Design,
+    design_size,
+    make_design,
+    parse_options,
+    row_label,
+)
+from ioc_sim.experiments.factors import (
+    NOT_FACTORS,
+    Factor,
+    Outcome,
+    factor_from_param,
+    parse_outcome,
+)
+from ioc_sim.experiments.provenance import replicate_seeds
+from ioc_sim.experiments.replicates import metric_names
 from ioc_sim.experiments.scenarios import Scenario, load_scenario
 from ioc_sim.spec.files import bundled_dir, bundled_files, read_toml, resolve_bundled
-from ioc_sim.spec.parameters import PARAMETERS, Param, unknown_name_error
+from ioc_sim.spec.parameters import PARAMETERS, unknown_name_error
+from ioc_sim.spec.schema import check_keys, whole
 
-METHODS = ("compare", "grid", "latin", "morris", "sobol", "fast")
-#: Methods whose rows are samples for a SALib analysis.
-SAMPLED = ("latin", "morris", "sobol", "fast")
-REDUCTIONS = ("final", "mean", "auc", "time_to", "dissolved_share")
 EXPERIMENT_KEYS = ("name", "question", "description", "scenario", "seed", "replicates",
                    "months", "keep_timeseries")
-DESIGN_KEYS = {
-    "compare": ("method", "scenarios"),
-    "grid": ("method", "levels", "include", "exclude"),
-    "latin": ("method", "n", "include", "exclude"),
-    "morris": ("method", "trajectories", "levels", "include", "exclude"),
-    "sobol": ("method", "n", "second_order", "include", "exclude"),
-    "fast": ("method", "n", "m", "include", "exclude"),
-}
-OUTCOME_KEYS = {
-    "final": ("metric", "reduce", "month"),
-    "mean": ("metric", "reduce", "from", "to"),
-    "auc": ("metric", "reduce", "from", "to"),
-    "time_to": ("metric", "reduce", "threshold", "direction", "from", "never"),
-    "dissolved_share": ("reduce", "month"),
-}
 TOP_LEVEL = ("experiment", "design", "fixed", "factors", "outcomes")
-#: Parameters that cannot be factors: outcome windows are defined on the run length.
-NOT_FACTORS = ("months",)
 MAX_RUNS = 50_000_000
-
-
-# ----------------------------------------------------------------- factors
-@dataclass(frozen=True)
-class Factor:
-    """One varied input and how a sampled number maps to its value.
-
-    Samplers work on numbers: a float factor is sampled in ``[low, high]``; an
-    integer factor in ``[low, high + 1)`` and rounded down, so every integer is
-    equally likely; a categorical factor in ``[0, k)`` and rounded down to the
-    index of a choice.
-
-    Attributes:
-        name: Parameter name.
-        kind: "float", "int" or "choice".
-        low: Lowest value (numbers).
-        high: Highest value (numbers).
-        choices: The categories (choice factors).
-        values: Explicit levels for a grid design.
-    """
-
-    name: str
-    kind: str
-    low: float | None = None
-    high: float | None = None
-    choices: tuple[str, ...] = ()
-    values: tuple[Any, ...] | None = None
-
-    @property
-    def bounds(self) -> list[float]:
-        """Bounds of the sampling space, as SALib expects them."""
-        if self.kind == "choice":
-            return [0.0, float(len(self.choices))]
-        if self.kind == "int":
-            return [float(self.low), float(self.high) + 1.0]
-        return [float(self.low), float(self.high)]
-
-    def to_value(self, x: float) -> Any:
-        """Map a sampled number to the parameter's value."""
-        if self.kind == "choice":
-            return self.choices[min(int(math.floor(x)), len(self.choices) - 1)]
-        if self.kind == "int":
-            return int(min(max(math.floor(x), self.low), self.high))
-        return float(x)
-
-    def grid_values(self, levels: int) -> list[Any]:
-        """The grid levels: explicit values, every choice, or evenly spaced numbers."""
-        if self.values is not None:
-            return list(self.values)
-        if self.kind == "choice":
-            return list(self.choices)
-        points = np.linspace(self.low, self.high, levels)
-        if self.kind == "int":
-            return sorted({int(round(v)) for v in points})
-        return [float(v) for v in points]
-
-    def describe(self) -> dict[str, Any]:
-        """A JSON-friendly description for the manifest."""
-        d: dict[str, Any] = {"name": self.name, "kind": self.kind}
-        if self.kind == "choice":
-            d["choices"] = list(self.choices)
-        else:
-            d.update(low=self.low, high=self.high)
-        if self.values is not None:
-            d["values"] = list(self.values)
-        d["sample_bounds"] = self.bounds
-        return d
-
-
-def factor_from_param(p: Param, spec: Any, fld: str, method: str) -> Factor:
-    """Build a factor from a parameter declaration and its ``[factors]`` entry.
-
-    Raises:
-        ConfigError: Naming ``fld`` for anything outside the declaration.
-    """
-    if not isinstance(spec, dict):
-        raise ConfigError(fld, f"got {spec!r}; allowed: a table such as {{}} (declared "
-                          "bounds), {low = .., high = ..}, {choices = [..]} or {values = [..]}")
-    allowed = ("values",) if method == "grid" else ()
-    allowed += ("choices",) if p.kind == "choice" else ("low", "high")
-    for key in spec:
-        if key not in allowed:
-            raise unknown_name_error(key, allowed, f"key for a {p.kind} factor").with_prefix(fld)
-    values = None
-    if "values" in spec:
-        vals = spec["values"]
-        if not isinstance(vals, list) or not vals:
-            raise ConfigError(f"{fld}.values", f"got {vals!r}; allowed: a non-empty list of "
-                              f"values, each {p.allowed()}")
-        if len(spec) > 1:
-            raise ConfigError(fld, "give either values or a range, not both")
-        checked = []
-        for k, v in enumerate(vals):
-            try:
-                checked.append(p.validate(v))
-            except ConfigError as err:
-                raise ConfigError(f"{fld}.values[{k}]", err.message) from None
-        if len(set(checked)) != len(checked):
-            raise ConfigError(f"{fld}.values", "values repeat; allowed: distinct values")
-        values = tuple(checked)
-    if p.kind == "choice":
-        choices = spec.get("choices", list(p.choices))
-        if not isinstance(choices, list) or len(choices) < 2:
-            raise ConfigError(f"{fld}.choices", f"got {choices!r}; allowed: a list of two or "
-                              f"more of {p.allowed()[len('one of '):]}")
-        for k, c in enumerate(choices):
-            try:
-                p.validate(c)
-            except ConfigError as err:
-                raise ConfigError(f"{fld}.choices[{k}]", err.message) from None
-        if len(set(choices)) != len(choices):
-            raise ConfigError(f"{fld}.choices", "choices repeat; allowed: distinct choices")
-        return Factor(p.name, "choice", choices=tuple(choices), values=values)
-    low = spec.get("low", p.low)
-    high = spec.get("high", p.high)
-    for key, v in (("low", low), ("high", high)):
-        try:
-            p.validate(v)
-        except ConfigError:
-            raise ConfigError(f"{fld}.{key}", f"got {v!r}; allowed: {p.allowed()} "
-                              "(the declared bounds)") from None
-    if p.kind == "int":
-        low, high = int(low), int(high)
-    if not low < high:
-        raise ConfigError(fld, f"low {low!r} must be below high {high!r}")
-    return Factor(p.name, p.kind, float(low) if p.kind == "float" else low,
-                  float(high) if p.kind == "float" else high, values=values)
-
-
-# ----------------------------------------------------------------- outcomes
-@dataclass(frozen=True)
-class Outcome:
-    """A number per run: a reduction of one monthly series.
-
-    Attributes:
-        name: Column name in the results.
-        reduce: One of :data:`REDUCTIONS`.
-        metric: Name of a metric in :data:`ioc_sim.metrics.METRICS` (None for
-            ``dissolved_share``).
-        start: First month of a window (``mean``, ``auc``, ``time_to``).
-        end: Last month of a window, or the month of ``final`` and
-            ``dissolved_share``.
-        threshold: Level for ``time_to``.
-        direction: "above" or "below", for ``time_to``.
-        never: Value of ``time_to`` when the threshold is never reached.
-    """
-
-    name: str
-    reduce: str
-    metric: str | None
-    start: int = 0
-    end: int = 0
-    threshold: float | None = None
-    direction: str = "above"
-    never: float = 0.0
-
-    def describe(self) -> str:
-        """A one-line description for tables and the summary."""
-        if self.reduce == "final":
-            return f"{self.metric} at month {self.end}"
-        if self.reduce == "mean":
-            return f"mean of {self.metric} over months {self.start}-{self.end}"
-        if self.reduce == "auc":
-            return f"area under {self.metric} over months {self.start}-{self.end}"
-        if self.reduce == "time_to":
-            return (f"first month from {self.start} with {self.metric} {self.direction} "
-                    f"{self.threshold:g} ({self.never:g} if never)")
-        return f"share of collaborations dissolved by month {self.end}"
-
-
-def parse_outcome(name: str, spec: Any, months: int, fld: str, metric_names) -> Outcome:
-    """Validate one ``[outcomes]`` entry.
-
-    Raises:
-        ConfigError: Naming ``fld`` and what is allowed.
-    """
-    if not isinstance(spec, dict):
-        raise ConfigError(fld, f"got {spec!r}; allowed: a table {{metric = .., reduce = ..}}")
-    reduce = spec.get("reduce")
-    if reduce not in REDUCTIONS:
-        raise ConfigError(f"{fld}.reduce", f"got {reduce!r}; allowed: one of "
-                          + ", ".join(repr(r) for r in REDUCTIONS))
-    for key in spec:
-        if key not in OUTCOME_KEYS[reduce]:
-            raise unknown_name_error(key, OUTCOME_KEYS[reduce],
-                                     f"key for reduce = {reduce!r}").with_prefix(fld)
-    metric = None
-    if reduce != "dissolved_share":
-        metric = spec.get("metric")
-        if metric is None:
-            raise ConfigError(f"{fld}.metric", "missing; allowed: a metric name (see "
-                              "ioc_sim.metrics.METRICS)")
-        if metric not in metric_names:
-            raise unknown_name_error(str(metric), list(metric_names),
-                                     "metric").with_prefix(fld)
-
-    def month(key: str, default: int) -> int:
-        v = spec.get(key, default)
-        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= months:
-            raise ConfigError(f"{fld}.{key}", f"got {v!r}; allowed: a whole month from 0 to "
-                              f"{months} (the experiment's months)")
-        return v
-
-    if reduce in ("final", "dissolved_share"):
-        end = month("month", months)
-        return Outcome(name, reduce, metric, start=end, end=end)
-    if reduce in ("mean", "auc"):
-        start, end = month("from", 0), month("to", months)
-        if start > end or (reduce == "auc" and start == end):
-            raise ConfigError(f"{fld}.from", f"got from = {start}, to = {end}; allowed: from "
-                              "before to")
-        return Outcome(name, reduce, metric, start=start, end=end)
-    threshold = spec.get("threshold")
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
-        raise ConfigError(f"{fld}.threshold", f"got {threshold!r}; allowed: a number")
-    direction = spec.get("direction", "above")
-    if direction not in ("above", "below"):
-        raise ConfigError(f"{fld}.direction", f"got {direction!r}; allowed: 'above' or 'below'")
-    never = spec.get("never", months + 1)
-    if isinstance(never, bool) or not isinstance(never, int | float) or math.isnan(never):
-        raise ConfigError(f"{fld}.never", f"got {never!r}; allowed: a number")
-    return Outcome(name, reduce, metric, start=month("from", 0), end=months,
-                   threshold=float(threshold), direction=direction, never=float(never))
-
-
-# ----------------------------------------------------------------- design
-@dataclass
-class Row:
-    """One design row: a scenario and the parameter values set on it."""
-
-    label: str
-    scenario: int
-    overrides: dict[str, Any]
-
-
-@dataclass
-class Design:
-    """The rows of an experiment.
-
-    Attributes:
-        rows: One :class:`Row` per design row, in SALib's order.
-        X: The sampled numbers (rows x factors) for SALib designs, else None.
-    """
-
-    rows: list[Row]
-    X: np.ndarray | None = None
 
 
 @dataclass
@@ -354,7 +104,8 @@ class Experiment:
         months: Months per run.
         keep_timeseries: Metrics whose monthly series are stored per run.
         raw: The parsed file, as run (stored in the manifest).
-        model: "ioc_sim", or "ishigami" for the analytic self-test.
+        model: The kind of model the runs run: "ioc_sim", or a test function
+            such as "ishigami" (see :data:`ioc_sim.experiments.kinds.KINDS`).
     """
 
     name: str
@@ -388,7 +139,8 @@ class Experiment:
     @cached_property
     def design(self) -> Design:
         """The design rows (computed once; deterministic given the root seed)."""
-        return make_design(self)
+        return make_design(self.method, self.options, self.factors, self.root_seed,
+                           self.labels, self.compare_overrides)
 
     @property
     def n_rows(self) -> int:
@@ -410,7 +162,7 @@ class Experiment:
     def row_kwargs(self, row: int) -> dict[str, Any]:
         """Model keywords of one design row (pass to ``CollaborationModel`` with ``rng``)."""
         r = self.design.rows[row]
-        if self.model != "ioc_sim":
+        if not self.scenarios:  # a test function: the row's values are its inputs
             return dict(r.overrides)
         sc = self.scenarios[r.scenario]
         return sc.model_kwargs(**{**self.fixed, **r.overrides, "months": self.months})
@@ -419,7 +171,7 @@ class Experiment:
         """Build the model of one run alone, with its stored seed (not yet stepped)."""
         from ioc_sim.model.model import CollaborationModel
 
-        if self.model != "ioc_sim":
+        if not self.scenarios:
             raise ConfigError("model", f"runs of the {self.model!r} self-test are not models; "
                               "only ioc_sim runs can be replayed")
         if not 0 <= run_id < self.n_runs:
@@ -474,117 +226,6 @@ class Experiment:
                 yield self.run_id(row, rep), row, rep, seed
 
 
-def make_design(exp: Experiment) -> Design:
-    """Sample or enumerate the design rows of an experiment.
-
-    SALib samplers are seeded from the root seed, so the design is data: the
-    same file gives the same rows.
-    """
-    from SALib.sample import fast_sampler, latin, morris, sobol
-
-    method, opt = exp.method, exp.options
-    if method == "compare":
-        return Design([Row(label, k, dict(ov)) for k, (label, ov)
-                       in enumerate(zip(exp.labels, exp.compare_overrides, strict=True))])
-    if method == "grid":
-        import itertools
-
-        axes = [f.grid_values(opt["levels"]) for f in exp.factors]
-        rows = []
-        for combo in itertools.product(*axes):
-            ov = dict(zip(exp.factor_names, combo, strict=True))
-            rows.append(Row(_label(ov), 0, ov))
-        return Design(rows)
-    problem = exp.problem()
-    # A sampler seed from the root (not the root itself), so that design and runs
-    # draw from unrelated streams.
-    seed = int(np.random.SeedSequence(exp.root_seed, spawn_key=(2**31,)).generate_state(1)[0])
-    if method == "sobol":
-        X = sobol.sample(problem, opt["n"], calc_second_order=opt["second_order"],
-                         scramble=True, seed=seed)
-    elif method == "morris":
-        X = morris.sample(problem, opt["trajectories"], num_levels=opt["levels"], seed=seed)
-    elif method == "fast":
-        X = fast_sampler.sample(problem, opt["n"], M=opt["m"], seed=seed)
-    else:
-        X = latin.sample(problem, opt["n"], seed=seed)
-    rows = []
-    for x in X:
-        ov = {f.name: f.to_value(v) for f, v in zip(exp.factors, x, strict=True)}
-        rows.append(Row(_label(ov), 0, ov))
-    return Design(rows, np.asarray(X, dtype=float))
-
-
-def _label(ov: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                     for k, v in ov.items())
-
-
-def design_size(method: str, opt: dict[str, Any], factors: list[Factor], n_compare: int) -> int:
-    """Number of design rows, computed without sampling."""
-    d = len(factors)
-    if method == "compare":
-        return n_compare
-    if method == "grid":
-        return int(np.prod([len(f.grid_values(opt["levels"])) for f in factors]))
-    if method == "sobol":
-        return opt["n"] * (2 * d + 2 if opt["second_order"] else d + 2)
-    if method == "morris":
-        return opt["trajectories"] * (d + 1)
-    if method == "fast":
-        return opt["n"] * d
-    return opt["n"]
-
-
-# ----------------------------------------------------------------- parsing
-def _whole(value: Any, fld: str, low: int, high: int, what: str = "a whole number") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(fld, f"got {value!r}; allowed: {what} from {low} to {high}")
-    return value
-
-
-def _parse_options(method: str, design: dict[str, Any]) -> dict[str, Any]:
-    allowed = DESIGN_KEYS[method]
-    for key in design:
-        if key not in allowed:
-            raise unknown_name_error(key, allowed,
-                                     f"key for method = {method!r}").with_prefix("design")
-    opt: dict[str, Any] = {}
-    if method == "sobol":
-        if "n" not in design:
-            raise ConfigError("design.n", "missing; allowed: a power of two, such as 1024")
-        n = _whole(design["n"], "design.n", 2, 2**24, "a power of two")
-        if n & (n - 1):
-            raise ConfigError("design.n", f"got {n}; allowed: a power of two from 2 to 2**24 "
-                              "(Sobol' sequences lose their balance otherwise)")
-        so = design.get("second_order", False)
-        if not isinstance(so, bool):
-            raise ConfigError("design.second_order", f"got {so!r}; allowed: true or false")
-        opt.update(n=n, second_order=so)
-    elif method == "morris":
-        opt["trajectories"] = _whole(design.get("trajectories", 20), "design.trajectories", 2,
-                                     100000)
-        levels = _whole(design.get("levels", 4), "design.levels", 2, 100, "an even number")
-        if levels % 2:
-            raise ConfigError("design.levels", f"got {levels}; allowed: an even number from 2 "
-                              "to 100")
-        opt["levels"] = levels
-    elif method == "fast":
-        opt["m"] = _whole(design.get("m", 4), "design.m", 1, 20)
-        low = 4 * opt["m"] ** 2 + 1
-        if "n" not in design:
-            raise ConfigError("design.n", f"missing; allowed: a whole number above {low - 1}")
-        opt["n"] = _whole(design["n"], "design.n", low, 2**24,
-                          f"a whole number (above 4 * m**2 = {low - 1})")
-    elif method == "latin":
-        if "n" not in design:
-            raise ConfigError("design.n", "missing; allowed: a whole number of rows")
-        opt["n"] = _whole(design["n"], "design.n", 2, 2**24)
-    elif method == "grid":
-        opt["levels"] = _whole(design.get("levels", 3), "design.levels", 2, 1000)
-    return opt
-
-
 def _scenario_ref(ref: Any, fld: str, base_dir: Path | None) -> Scenario:
     if not isinstance(ref, str) or not ref:
         raise ConfigError(fld, f"got {ref!r}; allowed: a scenario file or bundled name")
@@ -605,11 +246,8 @@ def parse_experiment(data: dict[str, Any], name: str = "experiment",
     Raises:
         ConfigError: Naming the field (without the file; see :func:`load_experiment`).
     """
-    from ioc_sim.model.metrics import METRICS
-
-    for key in data:
-        if key not in TOP_LEVEL:
-            raise unknown_name_error(key, TOP_LEVEL, "table")
+    metrics = metric_names()
+    check_keys(data, TOP_LEVEL, "", "table")
     for key in TOP_LEVEL:
         if key in data and not isinstance(data[key], dict):
             raise ConfigError(key, f"must be a table: [{key}]")
@@ -617,9 +255,7 @@ def parse_experiment(data: dict[str, Any], name: str = "experiment",
     if head is None:
         raise ConfigError("experiment", "missing; allowed: an [experiment] table naming at "
                           "least the scenario")
-    for key in head:
-        if key not in EXPERIMENT_KEYS:
-            raise unknown_name_error(key, EXPERIMENT_KEYS, "field").with_prefix("experiment")
+    check_keys(head, EXPERIMENT_KEYS, "experiment", "field")
     for key in ("name", "question", "description"):
         if key in head and not isinstance(head[key], str):
             raise ConfigError(f"experiment.{key}", f"got {head[key]!r}; allowed: text")
@@ -636,7 +272,7 @@ def parse_experiment(data: dict[str, Any], name: str = "experiment",
     if method not in METHODS:
         raise ConfigError("design.method", f"got {method!r}; allowed: one of "
                           + ", ".join(repr(m) for m in METHODS))
-    opt = _parse_options(method, design)
+    opt = parse_options(method, design)
 
     if "scenario" not in head and method != "compare":
         raise ConfigError("experiment.scenario", "missing; allowed: a scenario file or the "
@@ -644,10 +280,10 @@ def parse_experiment(data: dict[str, Any], name: str = "experiment",
     base = (_scenario_ref(head["scenario"], "experiment.scenario", base_dir)
             if "scenario" in head else None)
     months_p = PARAMETERS["months"]
-    months = _whole(head.get("months", base.months if base else months_p.default),
+    months = whole(head.get("months", base.months if base else months_p.default),
                     "experiment.months", int(months_p.low), int(months_p.high))
-    replicates = _whole(head.get("replicates", 1), "experiment.replicates", 1, 100000)
-    root = _whole(head.get("seed", base.seed if base else 0), "experiment.seed", 0, 2**63 - 1)
+    replicates = whole(head.get("replicates", 1), "experiment.replicates", 1, 100000)
+    root = whole(head.get("seed", base.seed if base else 0), "experiment.seed", 0, 2**63 - 1)
 
     fixed: dict[str, Any] = {}
     for key, value in data.get("fixed", {}).items():
@@ -703,7 +339,7 @@ def parse_experiment(data: dict[str, Any], name: str = "experiment",
                     checked[key] = PARAMETERS[key].validate(value)
                 except ConfigError as err:
                     raise ConfigError(f"{fld}.set.{key}", err.message) from None
-            label = entry.get("name", sc.name if not checked else _label(checked))
+            label = entry.get("name", sc.name if not checked else row_label(checked))
             if not isinstance(label, str) or not label:
                 raise ConfigError(f"{fld}.name", f"got {label!r}; allowed: text")
             if label in labels:
@@ -764,7 +400,7 @@ def parse_experiment(data: dict[str, Any], name: str = "experiment",
     if not outcomes_raw:
         raise ConfigError("outcomes", "missing; allowed: one or more entries such as "
                           "final_trust = {metric = \"trust\", reduce = \"final\"}")
-    outcomes = [parse_outcome(k, v, months, f"outcomes.{k}", METRICS)
+    outcomes = [parse_outcome(k, v, months, f"outcomes.{k}", metrics)
                 for k, v in outcomes_raw.items()]
     reserved = {"run_id", "row", "replicate", "seed", "status", "error", "seconds"}
     for o in outcomes:
@@ -778,8 +414,8 @@ def parse_experiment(data: dict[str, Any], name: str = "experiment",
         keep_names = ()
     elif isinstance(keep, list):
         for k, m in enumerate(keep):
-            if m not in METRICS:
-                raise unknown_name_error(str(m), list(METRICS), "metric").with_prefix(
+            if m not in metrics:
+                raise unknown_name_error(str(m), list(metrics), "metric").with_prefix(
                     f"experiment.keep_timeseries[{k}]")
         keep_names = tuple(dict.fromkeys(keep))
     else:

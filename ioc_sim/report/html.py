@@ -229,7 +229,7 @@ def build_report(folder: str | Path, validation: str | Path | None = None) -> st
     vdir = _find_validation(folder, Path(validation) if validation else None)
     if vdir is not None:
         checks = pd.read_csv(vdir / "checks.csv")
-        from ioc_sim.validation.patterns import matrix
+        from ioc_sim.validation import matrix
 
         m = matrix(checks).reset_index()
         parts.append("<p>Each pattern that the literature reports (theory.md section 7) is "

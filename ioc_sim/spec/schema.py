@@ -56,13 +56,20 @@ def sign(value: Any, fld: str, allow_zero: bool = False) -> int:
     return _SIGNS.get(value, 0)
 
 
-def whole(value: Any, fld: str, low: int, high: int, what: str = "a whole number") -> int:
-    """``value`` as an int from ``low`` to ``high``; otherwise an error naming ``fld``.
+def whole(value: Any, fld: str, low: int, high: int, what: str = "a whole number",
+          note: str = "") -> int:
+    """``value`` as a whole number from ``low`` to ``high``; otherwise an error naming ``fld``.
 
-    ``what`` names the kind of number in the message ("a whole number" unless told).
+    Args:
+        value: The value read.
+        fld: Dotted name of the field, for the message.
+        low: Smallest allowed value.
+        high: Largest allowed value.
+        what: What is allowed, as the message says it ("a whole month", "a power of two").
+        note: Text added after the range, such as " (the experiment's months)".
     """
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(fld, f"got {value!r}; allowed: {what} from {low} to {high}")
+        raise ConfigError(fld, f"got {value!r}; allowed: {what} from {low} to {high}{note}")
     return value
 
 
@@ -106,7 +113,7 @@ def check_keys(table: Mapping[str, Any], allowed: Sequence[str], fld: str, what:
     """
     for key in table:
         if key not in allowed:
-            err = unknown_name_error(key, allowed, what)
+            err = unknown_name_error(key, tuple(allowed), what)
             raise err.with_prefix(fld) if fld else err
 
 
