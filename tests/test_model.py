@@ -1,7 +1,7 @@
 """Behaviour of CollaborationModel through its public API.
 
 Exact values are derived by hand in each test from the equations of
-``ioc_sim/core.py``, written out with the parameter values, on hand-built
+``ioc_sim/engine/``, written out with the parameter values, on hand-built
 two- and three-organisation systems.
 """
 
@@ -551,11 +551,11 @@ def test_kept_populations_and_structures_are_fresh_copies_for_each_model():
     """Populations and interaction structures are kept by their inputs (a sweep builds
     the same few again and again): a later model gets equal values in arrays of its
     own, so edits to an earlier model's never reach it, and its own collaborations."""
-    from ioc_sim.engine import core
+    from ioc_sim.engine import structure
 
     a = CollaborationModel(rng=1, n_organisations=12, formalisation=0.9)
     st_a, pop_a = a.sim.st, a.sim.pop
-    fresh = core._build_structure(pop_a, st_a.collabs, a.params["partners_per_org"])
+    fresh = structure._build_structure(pop_a, st_a.collabs, a.params["partners_per_org"])
     for arr in (st_a.src, st_a.dst, st_a.rev, st_a.cands, st_a.mem_org, st_a.mem_collab,
                 st_a.mem_lookup, st_a.compat, pop_a.attrs["culture"], pop_a.distressed):
         arr[...] = 0
@@ -583,11 +583,11 @@ def test_each_population_parameter_changes_the_kept_population(name, value):
 def test_a_sweep_of_partners_per_org_builds_each_structure_once(monkeypatch):
     """The sobol benchmark sweeps partners_per_org over 2 to 12 in random order: all 11
     structures stay kept, so revisiting any of them builds nothing."""
-    from ioc_sim.engine import core
+    from ioc_sim.engine import structure
 
     built = []
-    real = core._build_structure
-    monkeypatch.setattr(core, "_build_structure",
+    real = structure._build_structure
+    monkeypatch.setattr(structure, "_build_structure",
                         lambda pop, collabs, k: built.append(k) or real(pop, collabs, k))
     ks = list(range(2, 13))
     for k in ks + ks[::-1]:

@@ -50,8 +50,14 @@ from typing import Any
 import mesa
 import numpy as np
 
-from ioc_sim.engine.core import ACTIVE, DEEPENING, DISSOLVING, FORMING
-from ioc_sim.engine.system import build_system, resolve_parameters
+from ioc_sim.engine import (
+    ACTIVE,
+    DEEPENING,
+    DISSOLVING,
+    FORMING,
+    build_system,
+    resolve_parameters,
+)
 from ioc_sim.errors import ConfigError
 from ioc_sim.experiments.scenarios import Scenario, bundled_scenarios, load_scenario
 from ioc_sim.model import metrics

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ioc_sim.engine.core import DISSOLVED
+from ioc_sim.engine import DISSOLVED
 from ioc_sim.experiments.spec import Experiment, Outcome
 
 ISHIGAMI_NOISE = 0.05
@@ -224,8 +224,7 @@ def build_simulation(kwargs: dict[str, Any], seeds: Iterable[int]):
     single replicate, so replicate ``i`` equals ``CollaborationModel(rng=seeds[i],
     **kwargs)``.
     """
-    from ioc_sim.engine.core import Simulation
-    from ioc_sim.engine.system import build_system, resolve_parameters
+    from ioc_sim.engine import Simulation, build_system, resolve_parameters
 
     kw = copy.deepcopy(kwargs)  # events are annotated while they run; keep the task pristine
     structure = {k: kw.pop(k, None) for k in ("organisations", "collaborations", "events")}
