@@ -62,14 +62,22 @@ class Simulation(ScheduledChanges, SimulationViews):
         self.p = p = dict(params)
         self.pop = pop
         self.rngs = rngs
-        self.R = r = len(rngs)
+        self.R = len(rngs)
         self.month = 0
         self.events = events
         st = self.st = build_structure(pop, collabs, p["partners_per_org"])
-        n, e, m, c = st.n, st.n_edges, st.n_members, st.n_collabs
-        self.N, self.E, self.M, self.C = n, e, m, c
-        self.ustate, self.noise = open_streams(rngs, e)
+        self.N, self.E, self.M, self.C = st.n, st.n_edges, st.n_members, st.n_collabs
+        self.ustate, self.noise = open_streams(rngs, self.E)
+        self._init_contexts(collabs)
+        self._init_state()
+        self._init_caches()
+        self._init_month_zero()
 
+    # ------------------------------------------------------------------ setup
+    def _init_contexts(self, collabs: list[CollaborationSpec]) -> None:
+        """Organisation attributes, system and collaboration contexts, and the
+        collaborations' start months."""
+        p, pop, r, c = self.p, self.pop, self.R, self.C
         # Organisation attributes (events may change them; shared by replicates).
         self.org = {k: v.astype(float).copy() for k, v in pop.attrs.items()}
         # System contexts (deterministic in time, shared by replicates).
@@ -88,6 +96,15 @@ class Simulation(ScheduledChanges, SimulationViews):
             clip01(amb)
             amb[:, c] = 0.0
         self.start = np.array([cs.start for cs in collabs] + [10**9])
+        # Support windows: the latest-started open window sets a collaboration's support;
+        # with none open it returns to its own level (set events change that level).
+        self._support_base = self.ctx["support"].copy() if collabs else np.zeros((r, 1))
+        self._support_windows: list[tuple[int, int, int, float]] = []
+
+    def _init_state(self) -> None:
+        """The dynamic state before month 0 is set up: collaborations planned, no
+        evidence, no acts, no benefits (relations come in :meth:`_initialise_relations`)."""
+        r, n, e, c = self.R, self.N, self.E, self.C
         self.status = np.full((r, c + 1), PLANNED, dtype=np.int8)
         self.status[:, c] = DISSOLVED
         self.age = np.zeros((r, c + 1))
@@ -105,7 +122,7 @@ class Simulation(ScheduledChanges, SimulationViews):
         self.act = np.zeros((r, e), dtype=bool)
         self.recip = np.zeros((r, e), dtype=bool)
         # Per-organisation state.
-        self.distressed = np.tile(pop.distressed, (r, 1))
+        self.distressed = np.tile(self.pop.distressed, (r, 1))
         self.ok_months = np.zeros((r, n), dtype=np.int32)
         self.behaviour = np.zeros((r, n))
         self.cost = np.zeros((r, n))
@@ -114,16 +131,20 @@ class Simulation(ScheduledChanges, SimulationViews):
         self.admissions = np.ones((r, n))
         self.benefit = np.zeros((r, n, len(COMPONENTS)))
 
+    def _init_caches(self) -> None:
+        """Grouped sums, gather positions and the caches of :mod:`ioc_sim.engine.views`."""
+        p, st, r, n, c = self.p, self.st, self.R, self.N, self.C
         self.lags = np.where(BACK_OFFICE, p["benefit_lag"],
                              p["benefit_lag"] * p["service_lag_ratio"])
         self.by_org_edges = Groups(r, st.src, n)
         self.by_collab_mem = Groups(r, st.mem_collab, c + 1)
-        # Caches (see the class docstring); the counters are part of their keys.
         self._ridx = np.arange(r)[:, None]
         self._incompat = 1.0 - st.compat
         self._mem_collab = np.append(st.mem_collab, c)  # membership -> collaboration, + dummy
         self._mem_org = np.append(st.mem_org, 0)
         self._member_slot = (self._mem_collab + self._ridx * (c + 1)).ravel()
+        # Counters of changes to organisation attributes and to the assignment of pairs:
+        # part of the views' keys.
         self._org_version = 0
         self._assignment = 0
         self._view: dict[str, np.ndarray] = {}
@@ -132,14 +153,13 @@ class Simulation(ScheduledChanges, SimulationViews):
         self._packs: dict[str, np.ndarray] = {}
         self._params_key: tuple | None = None
         self._refresh_collab_statics()
-        # Support windows: the latest-started open window sets a collaboration's support;
-        # with none open it returns to its own level (set events change that level).
-        self._support_base = self.ctx["support"].copy() if collabs else np.zeros((r, 1))
-        self._support_windows: list[tuple[int, int, int, float]] = []
 
+    def _init_month_zero(self) -> None:
+        """Month 0 (``docs/ODD.md`` section 3.2): its events, the collaborations that
+        start, the pairs' assignment, relations, and a first performance."""
         # Month-0 events shape the starting contexts; leadership changes act on relations,
         # so they wait until relations exist.
-        at_start = [ev for ev in events if ev["month"] == 0]
+        at_start = [ev for ev in self.events if ev["month"] == 0]
         for ev in at_start:
             if ev["kind"] != "leadership_turnover":
                 self.apply_event(ev)
@@ -152,9 +172,9 @@ class Simulation(ScheduledChanges, SimulationViews):
         self._refresh_views()
         self.produce_performance()
 
-
-    # ------------------------------------------------------------------ setup
     def _start_due(self) -> bool:
+        """Start the collaborations due by now (forming, or active without a formation
+        period) at age 0; whether any started."""
         due = (self.status == PLANNED) & (self.start[None, :] <= self.month)
         if not due.any():
             return False
@@ -174,7 +194,7 @@ class Simulation(ScheduledChanges, SimulationViews):
         self.edge_mem = st.mem_lookup[st.src[None, :], self.edge_collab]
         self.by_mem = Groups(r, self.edge_mem, self.M + 1)
         # Whether a membership has no pair of its own (it then reads its organisation's
-        # relations across all its partners, see kernels.progress_faith).
+        # relations across all its partners, see kernels.organisations.progress_faith).
         self._alone_members = bool((self.by_mem.count[:, :-1] == 0).any())
         self.by_collab_edge = Groups(r, self.edge_collab, self.C + 1)
         # Flat positions of each pair's collaboration and membership, for one-call gathers.
@@ -253,8 +273,6 @@ class Simulation(ScheduledChanges, SimulationViews):
             assign(self.risk, self.st.src, values["risk_threshold"])
         self._memo.clear()
         self.produce_performance()
-
-    # ----------------------------------------------------------------- caches
 
     # -------------------------------------------------------------- the month
     def step(self) -> None:

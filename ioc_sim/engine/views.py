@@ -108,7 +108,6 @@ class SimulationViews:
         self.c_resolution = mean(0.5 * (members(o["resolution_style"]) + 1.0))
         self._org_version += 1  # the member means changed: rebuild the views
 
-
     def _to_pairs(self, values: np.ndarray, slot: np.ndarray | None = None) -> np.ndarray:
         """Per-collaboration values ``(..., R, C + 1)`` as each pair sees them, ``(..., R, E)``.
 
@@ -176,7 +175,6 @@ class SimulationViews:
         v["conflict_target"] = self._conflict_target(v)
         return v
 
-
     def _intensity(self) -> np.ndarray:
         """How much joint work each collaboration's lifecycle stage allows, (R, C + 1)."""
         st = self.status
@@ -186,6 +184,7 @@ class SimulationViews:
         return out
 
     def _conflict_target(self, v: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """The conflict each pair's contexts imply, K* (eq. K1 of the ODD), (R, E)."""
         p = self.p
         v = self._views() if v is None else v
         bad_history = np.maximum(v["history_harm"], self.scar)
@@ -198,14 +197,15 @@ class SimulationViews:
         ) / 6.0
         return p["conflict_slope"] * drivers
 
-
     def _confidence(self, v: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Confidence from the evidence and the formal prior (eq. C3 of the ODD), (R, E)."""
         k = self.p["formal_prior_weight"]
         v = self._views() if v is None else v
         return (self.honoured + v["prior"] + 1.0) / (self.honoured + self.breached + k + 2.0)
 
-
     def _risk_target(self, v: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """The risk threshold trust and confidence imply, RT* (eqs. R1-R2 of the ODD),
+        (R, E)."""
         p = self.p
         v = self._views() if v is None else v
         if p["trust_confidence"] == "substitutes":
@@ -216,7 +216,6 @@ class SimulationViews:
         appetite = v["appetite"] - self._distress_views()["source_risk"]
         return clip01(base * appetite)
 
-
     # ----------------------------------------------------------------- caches
     def _refresh_views(self) -> dict[str, np.ndarray]:
         """Per-pair, per-membership and per-collaboration quantities that change only
@@ -226,8 +225,8 @@ class SimulationViews:
         Checked once a month, when acts are chosen: from then until the month's
         end only ambition moves. The key compares the inputs themselves, so direct
         edits of ``ctx``, ``status``, ``system`` or ``p`` between months are picked
-        up; organisation attributes are tracked through
-        :meth:`_refresh_collab_statics`, as before.
+        up; edits of organisation attributes through :meth:`_refresh_collab_statics`
+        (which events call).
         """
         ctx, o = self.ctx, self.org
         key = (b"".join([ctx[k].tobytes() for k in ctx if k != "ambition"]
@@ -314,10 +313,11 @@ class SimulationViews:
                 "source_risk": self.p["distress_risk_effect"] * d[:, st.src]}
 
     def _pair_means(self) -> tuple[np.ndarray, ...]:
-        """Grouped means of the pairs' state (:func:`ioc_sim.engine.kernels.pairs.pair_means`): by
-        collaboration (trust, acts, conflict, confidence, joint acts), by membership
-        (trust, conflict, and the count) and by organisation (trust, conflict, and the
-        number of acts). One compiled pass, shared by the month's last two phases."""
+        """Grouped means of the pairs' state: by collaboration (trust, acts, conflict,
+        confidence, joint acts), by membership (trust, conflict, and the count) and by
+        organisation (trust, conflict, and the number of acts). One compiled pass
+        (:func:`ioc_sim.engine.kernels.pairs.pair_means`), shared by the month's last
+        two phases."""
         v = self._views()
         key = (self.edge_collab, self.edge_mem, self.trust, self.act, self.recip, self.conflict,
                self.confidence, v["pack"])
