@@ -145,8 +145,9 @@ def mechanisms(collab, faith, mem_collab, collab_pack, working_c, loadings, para
         technological  = (data sharing + digital maturity + integration depth) / 3
 
     each times 1 where the collaboration works and 0 elsewhere. ``collab`` is the
-    first output of :func:`pair_means`; faith is the mean over the collaboration's
-    members (``faith`` (R, M + 1), the last slot a dummy), added in membership order.
+    first output of :func:`~ioc_sim.engine.kernels.pairs.pair_means`; faith is the mean
+    over the collaboration's members (``faith`` (R, M + 1), the last slot a dummy),
+    added in membership order.
     ``collab_pack`` (K, R, C + 1) has the rows of :data:`COLLAB_ROWS`; ``params`` is a
     :data:`MECHANISM_PARAMS` pack.
 

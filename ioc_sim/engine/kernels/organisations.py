@@ -42,11 +42,12 @@ def progress_faith(member, member_count, org, mem_org, mem_collab, ambition, eff
                    progress, faith, trust_c, working_c, params, progress_out, faith_out):
     """Perceived progress and faith of every membership, then the ambition of joint aims.
 
-    For membership ``m`` (``member`` from :func:`pair_means`; a membership with no pair
-    of its own reads its organisation's means over all its partners)::
+    For membership ``m`` (``member`` from
+    :func:`~ioc_sim.engine.kernels.pairs.pair_means`; a membership with no pair of its
+    own reads its organisation's means over all its partners)::
 
         drivers  = (m_drivers + trust + ambition + actors + stability + calm) / 8
-        target_p = (1 - feedback) * drivers + feedback * mean effectiveness of the collaboration
+        target_p = (1 - feedback) * drivers + feedback * mean effectiveness of its collaboration
         target_f = 0.5 * (progress + trust) + persuasion + mandate
         x       += rate * (target - x) - harm * conflict * x     (where live; clipped)
 
@@ -99,8 +100,9 @@ def performance(collab, acts, partners, blend, combined, eff, lags, engage, fadi
                 access, admissions, performance_out):
     """Effectiveness through collaboration, and organisational performance.
 
-    Per collaboration (``collab`` from :func:`pair_means`; ``blend`` (R, C + 1, 6) and
-    ``combined`` (R, C + 1) come from :func:`mechanisms`)::
+    Per collaboration (``collab`` from :func:`~ioc_sim.engine.kernels.pairs.pair_means`;
+    ``blend`` (R, C + 1, 6) and ``combined`` (R, C + 1) come from
+    :func:`~ioc_sim.engine.kernels.collaborations.mechanisms`)::
 
         effective = behaviour_c * (1 - w + w * joint_c / behaviour_c)   (w: communication)
         output    = effective * combined
