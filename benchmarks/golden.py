@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ioc_sim import CollaborationModel
-from ioc_sim.engine.core import Simulation
+from ioc_sim.engine import Simulation
 from ioc_sim.model import metrics as ioc_metrics
 
 RTOL, ATOL = 1e-10, 1e-12

@@ -50,7 +50,7 @@ from ioc_sim.app import (
     trend,
 )
 from ioc_sim.cli.main import main
-from ioc_sim.engine.core import ACTIVE, DEEPENING
+from ioc_sim.engine import ACTIVE, DEEPENING
 from ioc_sim.errors import ConfigError
 from ioc_sim.experiments.runs import replicate_seeds
 from ioc_sim.model.model import CollaborationModel

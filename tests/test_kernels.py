@@ -1,4 +1,5 @@
-"""The compiled monthly update (ioc_sim/kernels.py) against the numpy reference phases."""
+"""The compiled monthly update (ioc_sim/engine/kernels/) against the numpy reference
+phases (ioc_sim/engine/reference.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ import copy
 import numpy as np
 import pytest
 
-from ioc_sim.engine import kernels
+from ioc_sim.engine import ACTIVE, DEEPENING, DISSOLVED, PLANNED, kernels
+from ioc_sim.engine.kernels.pairs import P_DEPTH, P_INTENSITY, P_SLACK
+from ioc_sim.engine.reference import reference_step
 from ioc_sim.experiments.replicates import start as build_simulation
 
 PAIR_STATE = ("trust", "confidence", "risk", "conflict", "act", "recip", "damage",
               "honoured", "breached")
+#: State the phases after the pairs' write, from the pairs' state.
+MONTH_END_STATE = ("faith", "progress", "performance", "distressed", "eff", "status")
 
 VARIANTS = [
     dict(n_organisations=30),
@@ -33,24 +38,17 @@ VARIANTS = [
 @pytest.mark.parametrize("kwargs", VARIANTS, ids=["default", "gap-substitutes", "ratchet-shock",
                                               "blocked-wide-gate", "dissolved"])
 def test_compiled_pair_phases_equal_the_numpy_phases(kwargs):
-    """Simulation.pair_phases (two compiled passes) gives the same bits as choose_acts,
-    exchange, update_conflict, update_trust, update_confidence and update_risk_threshold
-    called in turn, with the same random draws, in a batch of two replicates."""
+    """Simulation.step, whose pairs' phases run in two compiled passes (choose_acts,
+    update_relations), gives the same bits as reference_step, which runs the numpy
+    reference's choose_acts, exchange, update_conflict, update_trust, update_confidence
+    and update_risk_threshold in turn, with the same random draws, in a batch of two
+    replicates."""
     sim = build_simulation(kwargs, [3, 4])
     for _ in range(8):
         twin = copy.deepcopy(sim)
         sim.step()
-        twin.month += 1
-        twin._memo.clear()
-        twin.apply_scheduled_changes()
-        twin.review_collaborations()
-        twin.choose_acts()
-        outcome = twin.exchange()
-        twin.update_conflict(outcome)
-        twin.update_trust(outcome)
-        twin.update_confidence()
-        twin.update_risk_threshold()
-        for name in PAIR_STATE:
+        reference_step(twin)
+        for name in PAIR_STATE + MONTH_END_STATE:
             np.testing.assert_array_equal(getattr(sim, name), getattr(twin, name), err_msg=name)
 
 
@@ -66,9 +64,9 @@ def test_acts_follow_the_act_probability(softness, barrier, blocked, shock_add):
     rng = np.random.default_rng(11)
     r, e, c, m = 3, 400, 3, 5
     pack = rng.random((len(kernels.PACK_ROWS), r, e))
-    pack[kernels.P_INTENSITY] = rng.choice([0.0, 0.5, 1.0], size=(r, e))
-    pack[kernels.P_DEPTH, 0, :50] = -0.2  # a negative factor on some pairs
-    pack[kernels.P_INTENSITY, 2] = 0.0  # a replicate where no pair works
+    pack[P_INTENSITY] = rng.choice([0.0, 0.5, 1.0], size=(r, e))
+    pack[P_DEPTH, 0, :50] = -0.2  # a negative factor on some pairs
+    pack[P_INTENSITY, 2] = 0.0  # a replicate where no pair works
     risk = rng.random((r, e))
     start = np.array([np.random.SFC64(seed).state["state"]["state"] for seed in range(3)],
                      dtype=np.uint64)
@@ -76,21 +74,23 @@ def test_acts_follow_the_act_probability(softness, barrier, blocked, shock_add):
     rev = rng.permutation(e)
     depth_c, ambition_c, faith = rng.random((r, c)), rng.random((r, c)), rng.random((r, m))
     faith[1, 0] = -1.5  # 1 + faith < 0
-    es05 = 0.4
+    half_scale = 0.4
+    params = kernels.make_pack(kernels.ACT_PARAMS, exposure_half_scale=half_scale,
+                               gate_softness=softness)
     act, recip = np.empty((r, e), dtype=bool), np.empty((r, e), dtype=bool)
     ustate = start.copy()
     kernels.pair_acts(ustate, edge_collab, edge_mem, rev, depth_c, ambition_c, faith,
-                      pack, risk, es05, softness, barrier, blocked, shock_add, act, recip)
+                      pack, risk, barrier, blocked, shock_add, params, act, recip)
     ridx = np.arange(r)[:, None]
-    exposure = es05 * (depth_c[ridx, edge_collab] + ambition_c[ridx, edge_collab])
+    exposure = half_scale * (depth_c[ridx, edge_collab] + ambition_c[ridx, edge_collab])
     if softness > 1e-6:
         gate = 1.0 / (1.0 + np.exp(-((risk - exposure) / softness)))
     else:
         gate = (risk >= exposure).astype(float)
     f = faith[ridx, edge_mem]
-    intensity = pack[kernels.P_INTENSITY]
-    prob = (pack[kernels.P_SLACK] * f
-            + pack[kernels.P_DEPTH] * gate * 0.5 * (1.0 + f) * (1.0 - blocked))
+    intensity = pack[P_INTENSITY]
+    prob = (pack[P_SLACK] * f
+            + pack[P_DEPTH] * gate * 0.5 * (1.0 + f) * (1.0 - blocked))
     prob = intensity * prob * barrier + shock_add * (intensity > 0)
     working = intensity > 0
     u = np.ones((r, e))
@@ -116,9 +116,8 @@ def test_review_deepens_only_where_trust_and_faith_both_exceed_the_threshold():
     """review: trust is read only where faith could let a collaboration deepen, so the
     cases where faith alone, trust alone or both exceed the threshold are checked here,
     including a planned collaboration that starts active this month."""
-    active, planned, deepening = kernels.ACTIVE, kernels.PLANNED, kernels.DEEPENING
     r, month = 4, 5
-    status = np.array([[active, planned, kernels.DISSOLVED]] * r, dtype=np.int8)
+    status = np.array([[ACTIVE, PLANNED, DISSOLVED]] * r, dtype=np.int8)
     start = np.array([0, month, 10**9])
     age, depth = np.zeros((r, 3)), np.full((r, 3), 0.5)
     below, left = np.zeros((r, 3), dtype=np.int32), np.zeros((r, 3), dtype=np.int32)
@@ -129,10 +128,13 @@ def test_review_deepens_only_where_trust_and_faith_both_exceed_the_threshold():
     # The last: only the collaboration that starts this month has the faith to deepen.
     faith = np.array([[0.9] * 5, [0.2] * 5, [0.9] * 5, [0.2, 0.2, 0.9, 0.9, 0.9]])
     ended = np.empty((r, 3), dtype=bool)
-    kernels.review(month, start, active, 0.0, status, age, below, left, mandate, depth, trust,
-                   edge_collab, faith, mem_collab, 0.1, 6.0, 0.6, 0.01, 3.0, ended)
-    assert status[:, :2].tolist() == [[deepening, deepening], [active, active],
-                                      [active, active], [active, deepening]]
+    params = kernels.make_pack(kernels.REVIEW_PARAMS, formed=ACTIVE, formation_months=0.0,
+                               dissolve_threshold=0.1, dissolve_patience=6.0,
+                               deepen_threshold=0.6, deepen_rate=0.01, dissolving_months=3.0)
+    kernels.review(month, start, status, age, below, left, mandate, depth, trust, edge_collab,
+                   faith, mem_collab, params, ended)
+    assert status[:, :2].tolist() == [[DEEPENING, DEEPENING], [ACTIVE, ACTIVE],
+                                      [ACTIVE, ACTIVE], [ACTIVE, DEEPENING]]
     np.testing.assert_array_equal(depth[:, :2],
                                   [[0.51, 0.51], [0.5, 0.5], [0.5, 0.5], [0.5, 0.51]])
 
@@ -157,8 +159,10 @@ def test_distress_reads_a_draw_only_where_an_organisation_could_enter():
     assert enters.any() and not enters.all()
     ustate = start.copy()
     out, ok_out = np.empty_like(distressed), np.empty_like(ok_months)
-    kernels.distress(ustate, performance, distressed, ok_months, 0.4, rate, 0.6, 3.0,
-                     out, ok_out)
+    params = kernels.make_pack(kernels.DISTRESS_PARAMS, distress_entry=0.4,
+                               distress_entry_rate=rate, distress_exit=0.6,
+                               distress_exit_months=3.0)
+    kernels.distress(ustate, performance, distressed, ok_months, params, out, ok_out)
     np.testing.assert_array_equal(out, [
         [enters[0], False, enters[1], False, True, enters[2]],
         [False, first[1][0] < rate, True, True, False, False]])
@@ -186,12 +190,12 @@ def test_the_size_of_the_drawn_ahead_blocks_changes_no_number(monkeypatch, month
     """The noise stream is read in order, so drawing it ahead a month at a time
     (refilled every month) or 50 months at a time gives the same run, bit for bit,
     as the default block; and the model's generator itself is never drawn from."""
-    from ioc_sim.engine import core
+    from ioc_sim.engine import streams
 
     kwargs = dict(n_organisations=30, outcome_noise=0.3,
                   events=[{"month": 4, "kind": "shock", "magnitude": 0.6}])
     default = build_simulation(kwargs, [5, 6])
-    monkeypatch.setattr(core, "NOISE_BLOCK_MONTHS", months)
+    monkeypatch.setattr(streams, "NOISE_BLOCK_MONTHS", months)
     other = build_simulation(kwargs, [5, 6])
     assert other.noise.buf.shape[1] != default.noise.buf.shape[1]
     before = [g.bit_generator.state for g in other.rngs]

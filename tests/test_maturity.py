@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ioc_sim import CollaborationModel
-from ioc_sim.engine.system import build_system, resolve_parameters
+from ioc_sim.engine import build_system, resolve_parameters
 from ioc_sim.model.maturity import (
     CONSTRUCTS,
     DOMAINS,
@@ -181,7 +181,7 @@ def test_simulated_constructs_agree_with_the_model_metrics():
 
 
 def test_one_value_per_replicate_matches_single_runs():
-    from ioc_sim.engine.core import Simulation
+    from ioc_sim.engine import Simulation
 
     params, explicit = resolve_parameters({"n_organisations": 8, "months": 12})
     pop, specs, evs = build_system(params, explicit)

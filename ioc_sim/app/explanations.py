@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ioc_sim.engine.core import DEEPENING, DISSOLVING, FORMING
+from ioc_sim.engine import DEEPENING, DISSOLVING, FORMING
 from ioc_sim.model.maturity import level_names
 from ioc_sim.model.model import CollaborationModel
 from ioc_sim.spec.parameters import PARAMETERS

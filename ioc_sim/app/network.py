@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ioc_sim.engine.core import ACTIVE, DEEPENING
+from ioc_sim.engine import ACTIVE, DEEPENING
 from ioc_sim.errors import ConfigError
 from ioc_sim.model.model import CollaborationModel
 from ioc_sim.spec.forms import TYPE_NAMES

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ioc_sim.engine.core import Population, draw_population
+from ioc_sim.engine.population import Population, draw_population
 from ioc_sim.errors import ConfigError
 from ioc_sim.spec.contexts import (
     CollaborationSpec,
@@ -85,7 +85,7 @@ def build_system(
     """Build the organisations, collaborations and scheduled events of one system.
 
     This is everything :class:`CollaborationModel` does before it creates the
-    :class:`~ioc_sim.core.Simulation`, so that batch runners can build a system
+    :class:`~ioc_sim.engine.simulation.Simulation`, so that batch runners can build a system
     once and advance several replicates of it together with exactly the numbers
     a model run alone would give. Nothing here draws from the dynamic generator.
 

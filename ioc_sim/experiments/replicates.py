@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ioc_sim.engine.core import DISSOLVED, Simulation, status_name
+from ioc_sim.engine import DISSOLVED, Simulation, status_name
 from ioc_sim.engine.system import build_system, normalise_relations, resolve_parameters
 from ioc_sim.model.metrics import METRICS, evaluate
 from ioc_sim.spec.parameters import CONTEXT_FIELDS

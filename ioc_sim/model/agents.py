@@ -11,7 +11,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from ioc_sim.engine.core import status_name
+from ioc_sim.engine import status_name
 
 
 class ProviderAgent(mesa.Agent):

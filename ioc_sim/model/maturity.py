@@ -206,7 +206,7 @@ def simulation_constructs(sim: Any) -> dict[str, np.ndarray]:
     [0, 1]. Risk tolerance is the model's risk threshold.
 
     Args:
-        sim: An :class:`ioc_sim.core.Simulation` (``model.sim``).
+        sim: An :class:`ioc_sim.engine.Simulation` (``model.sim``).
     """
     r = sim.R
     live = sim.live_collaborations()

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ioc_sim.engine import kernels
-from ioc_sim.engine.core import COMPONENTS, DEEPENING, DISSOLVED, Simulation
+from ioc_sim.engine import COMPONENTS, DEEPENING, DISSOLVED, Simulation, kernels
 from ioc_sim.model.maturity import (
     DOMAINS,
     REVERSED,
@@ -153,8 +152,9 @@ def _all_at_once(sim: Simulation) -> np.ndarray:
     """The metrics in :data:`_TOGETHER` in one pass over the state, shape (K, R).
 
     The same reductions over the same numbers as the metrics' own functions, so
-    the values are equal bit for bit: the compiled :func:`ioc_sim.kernels.metric_rows`
-    adds each mean's values in numpy's (pairwise) order.
+    the values are equal bit for bit: the compiled
+    :func:`ioc_sim.engine.kernels.metrics.metric_rows` adds each mean's values in
+    numpy's (pairwise) order.
     """
     r = sim.R
     out = np.empty((len(_TOGETHER), r))

@@ -3,7 +3,7 @@
 One step is one month. ``CollaborationModel(rng=42, **params)`` builds the
 system from keyword parameters (see :mod:`ioc_sim.spec.parameters`) plus optional
 structure (organisations, collaborations, scheduled events), and each
-``step()`` runs the monthly cycle of :class:`ioc_sim.engine.core.Simulation`.
+``step()`` runs the monthly cycle of :class:`ioc_sim.engine.Simulation`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,13 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from ioc_sim.engine.core import Simulation, status_name
-from ioc_sim.engine.system import build_system, normalise_relations, resolve_parameters
+from ioc_sim.engine import (
+    Simulation,
+    build_system,
+    normalise_relations,
+    resolve_parameters,
+    status_name,
+)
 from ioc_sim.errors import ConfigError
 from ioc_sim.model import metrics
 from ioc_sim.model.agents import ProviderAgent

@@ -1,0 +1,343 @@
+"""What each pair, membership and collaboration derives from contexts, parameters
+and organisation attributes: computed once, and again only when those change.
+
+Most of what a pair or a membership takes from its collaboration's contexts, its
+organisations' attributes and the parameters changes only on events, starts,
+endings and deepening. :class:`SimulationViews` computes those per collaboration,
+gathers them to pairs and memberships once, and recomputes them only when their
+inputs have changed. Elementwise arithmetic gives the same bits before or after a
+gather, so every number equals the direct computation. The kernels' parameter
+packs (:func:`parameter_packs`) are kept the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ioc_sim.engine import kernels
+from ioc_sim.engine.stages import ACTIVE, DEEPENING, DISSOLVING, FORMING
+
+#: Organisation attributes the per-pair and per-membership views read.
+_ORG_VIEWED = ("capacity", "vulnerability", "resolution_style", "finances", "flexibility",
+               "workforce_stability", "intra_conflict")
+
+
+def clip01(x: np.ndarray) -> np.ndarray:
+    """Clip a freshly computed array to [0, 1] in place (``np.clip`` without the copy)."""
+    return np.clip(x, 0.0, 1.0, out=x)
+
+
+def parameter_packs(p: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The compiled kernels' parameter packs (:mod:`ioc_sim.engine.kernels.params`).
+
+    Args:
+        p: Parameter values (every declared name).
+
+    Returns:
+        The pack of each kernel that takes one, by kernel name.
+    """
+    fragile_trust = p["fragile"] in ("trust", "equal")
+    make = kernels.make_pack
+    return {
+        "review": make(kernels.REVIEW_PARAMS,
+                       formed=FORMING if p["formation_months"] > 0 else ACTIVE,
+                       formation_months=p["formation_months"],
+                       dissolve_threshold=p["dissolve_threshold"],
+                       dissolve_patience=p["dissolve_patience"],
+                       deepen_threshold=p["deepen_threshold"], deepen_rate=p["deepen_rate"],
+                       dissolving_months=p["dissolving_months"]),
+        "pair_acts": make(kernels.ACT_PARAMS, exposure_half_scale=p["exposure_scale"] * 0.5,
+                          gate_softness=p["gate_softness"]),
+        "pair_update": make(
+            kernels.UPDATE_PARAMS, success_slope=p["success_slope"],
+            distress_risk_effect=p["distress_risk_effect"], outcome_noise=p["outcome_noise"],
+            expectation=p["expectation"], breach_signal=p["breach_signal"],
+            failure_conflict=p["failure_conflict"], conflict_rate=p["conflict_rate"],
+            trust_update=kernels.TRUST_SPECS[p["trust_update"]],
+            trust_loss=p["trust_gain"] * (p["trust_asymmetry"] if fragile_trust else 1.0),
+            damage_gain=p["damage_gain"], damage_decay=p["damage_decay"],
+            conflict_trust_erosion=p["conflict_trust_erosion"],
+            formal_prior_weight=p["formal_prior_weight"],
+            substitutes=p["trust_confidence"] == "substitutes",
+            trust_weight=p["trust_weight"], risk_rate=p["risk_rate"]),
+        "progress_faith": make(kernels.PROGRESS_PARAMS,
+                               effectiveness_feedback=p["effectiveness_feedback"],
+                               progress_rate=p["progress_rate"], faith_rate=p["faith_rate"],
+                               ambition_rate=p["ambition_rate"]),
+        "mechanisms": make(kernels.MECHANISM_PARAMS,
+                           multiplicative=p["performance_form"] == "multiplicative"),
+        "performance": make(kernels.PERFORMANCE_PARAMS,
+                            communication_effect=p["communication_effect"],
+                            integration_cost_months=p["integration_cost_months"],
+                            management_cost=p["management_cost"],
+                            integration_cost=p["integration_cost"],
+                            benefit_scale=p["benefit_scale"],
+                            admissions_effect=p["admissions_effect"]),
+        "distress": make(kernels.DISTRESS_PARAMS, distress_entry=p["distress_entry"],
+                         distress_entry_rate=p["distress_entry_rate"],
+                         distress_exit=p["distress_exit"],
+                         distress_exit_months=p["distress_exit_months"]),
+    }
+
+
+class SimulationViews:
+    """The cached views of :class:`~ioc_sim.engine.simulation.Simulation` (its base
+    class): per-collaboration member means, per-pair and per-membership contexts,
+    the grouped means of the pairs' state, and the kernels' parameter packs.
+
+    Everything here reads the simulation's state; nothing here changes it, except
+    the caches themselves.
+    """
+
+    def _refresh_collab_statics(self) -> None:
+        """Member means of organisation attributes, per collaboration."""
+        st, o, r = self.st, self.org, self.R
+        mean = self.by_collab_mem.mean
+        org_of = st.mem_org
+
+        def members(values: np.ndarray) -> np.ndarray:
+            return np.broadcast_to(values[org_of], (r, len(org_of)))
+
+        self.c_capacity = mean(members(o["capacity"]))
+        self.c_digital = mean(members(o["digital_maturity"]))
+        self.c_persuasion = mean(members(o["persuasiveness"]))
+        lead = 0.5 * (o["vulnerability"] + o["persuasiveness"])
+        self.c_leadership = mean(members(lead))
+        self.c_resolution = mean(0.5 * (members(o["resolution_style"]) + 1.0))
+        self._org_version += 1  # the member means changed: rebuild the views
+
+    def _to_pairs(self, values: np.ndarray, slot: np.ndarray | None = None) -> np.ndarray:
+        """Per-collaboration values ``(..., R, C + 1)`` as each pair sees them, ``(..., R, E)``.
+
+        With ``slot=self._pair_mem_slot``, per-membership values ``(..., R, M + 1)`` instead.
+        """
+        slot = self._pair_slot if slot is None else slot
+        lead = values.shape[:-2]
+        flat = values.reshape(*lead, -1).take(slot, axis=-1)
+        return flat.reshape(*lead, self.R, self.E)
+
+    def _to_members(self, values: np.ndarray) -> np.ndarray:
+        """Per-collaboration values ``(..., R, C + 1)`` per membership, ``(..., R, M + 1)``."""
+        lead = values.shape[:-2]
+        flat = values.reshape(*lead, -1).take(self._member_slot, axis=-1)
+        return flat.reshape(*lead, self.R, self.M + 1)
+
+    def _formal_assurance(self) -> np.ndarray:
+        """Prior evidence that partners are obliged to act (mandate, depth, contract)."""
+        p, ctx = self.p, self.ctx
+        base = (ctx["mandate"] + ctx["integration_depth"] + ctx["formalisation"]) / 3.0
+        return base * (1.0 - p["regulator_weight"] * (1.0 - self.system["regulator_trust"]))
+
+    def _pair_contexts(self, slot: np.ndarray) -> dict[str, np.ndarray]:
+        """What each pair takes from its collaboration's contexts, shape (R, E) each.
+
+        Computed per collaboration, then gathered to the pairs in one call;
+        ``slot`` gives each pair's collaboration (see :meth:`_assign_edges`).
+        """
+        p, ctx, o, st = self.p, self.ctx, self.org, self.st
+        intensity = self._intensity()
+        working = intensity > 0
+        assurance = self._formal_assurance()
+        # Every working month is evidence; the mandate and contract act only through the
+        # prior, so stronger formal assurance never lowers confidence for the same record.
+        weight = working.astype(float)
+        breach_weight = p["trust_asymmetry"] if p["fragile"] in ("confidence", "equal") else 1.0
+        rows = {
+            "depth": ctx["integration_depth"],
+            "slack": 1.0 - ctx["integration_depth"],
+            "intensity": intensity,
+            "accountability": ctx["accountability"],
+            "support": ctx["support"],
+            "history_harm": np.maximum(-ctx["history"], 0.0),
+            "unaccountable_slow": (1.0 - ctx["accountability"]) + (1.0 - ctx["pace"]),
+            "vision_gap": 1.0 - ctx["shared_vision"],
+            "power_asymmetry": ctx["power_asymmetry"],
+            "assurance": assurance,
+            "prior": p["formal_prior_weight"] * assurance,
+            "weight": weight,
+            "breach_weight": weight * breach_weight,
+            "keep": np.where(working, p["confidence_memory"], 1.0),
+        }
+        gathered = self._to_pairs(np.stack(list(rows.values())), slot)
+        v = dict(zip(rows, gathered, strict=True))
+        # Organisation attributes of the pair (org-level, gathered by source or target).
+        v["capacity_compat"] = o["capacity"][st.dst] + st.compat
+        v["gain"] = p["trust_gain"] * (1.0 + p["vulnerability_effect"] * (o["vulnerability"][st.dst]
+                                                                          - 0.5))
+        if p["trust_confidence"] == "crowding_out":
+            v["gain"] = v["gain"] * (1.0 - p["crowding"] * v["assurance"])
+        style = 0.5 * (o["resolution_style"][st.src] + o["resolution_style"][st.dst])
+        # Conflict always costs trust; destructive handling adds to the cost.
+        v["resolution_harm"] = p["resolution_effect"] * 0.5 * (1.0 - style)
+        v["appetite"] = 1.0 - p["finance_risk_effect"] * (1.0 - o["finances"][st.src])
+        v["conflict_target"] = self._conflict_target(v)
+        return v
+
+    def _intensity(self) -> np.ndarray:
+        """How much joint work each collaboration's lifecycle stage allows, (R, C + 1)."""
+        st = self.status
+        out = np.where((st == ACTIVE) | (st == DEEPENING), 1.0, 0.0)
+        out[st == FORMING] = self.p["forming_intensity"]
+        out[st == DISSOLVING] = 0.5 * self.p["forming_intensity"]
+        return out
+
+    def _conflict_target(self, v: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """The conflict each pair's contexts imply, K* (eq. K1 of the ODD), (R, E)."""
+        p = self.p
+        v = self._views() if v is None else v
+        bad_history = np.maximum(v["history_harm"], self.scar)
+        drivers = (
+            v["unaccountable_slow"]  # (1 - accountability) + (1 - pace)
+            + self._incompat
+            + v["vision_gap"]
+            + bad_history
+            + v["power_asymmetry"]
+        ) / 6.0
+        return p["conflict_slope"] * drivers
+
+    def _confidence(self, v: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Confidence from the evidence and the formal prior (eq. C3 of the ODD), (R, E)."""
+        k = self.p["formal_prior_weight"]
+        v = self._views() if v is None else v
+        return (self.honoured + v["prior"] + 1.0) / (self.honoured + self.breached + k + 2.0)
+
+    def _risk_target(self, v: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """The risk threshold trust and confidence imply, RT* (eqs. R1-R2 of the ODD),
+        (R, E)."""
+        p = self.p
+        v = self._views() if v is None else v
+        if p["trust_confidence"] == "substitutes":
+            base = np.maximum(self.trust, self.confidence)
+        else:
+            base = p["trust_weight"] * self.trust + (1.0 - p["trust_weight"]) * self.confidence
+        # (1 - finance effect * (1 - finances)) - distress effect * distressed, of the source.
+        appetite = v["appetite"] - self._distress_views()["source_risk"]
+        return clip01(base * appetite)
+
+    # ----------------------------------------------------------------- caches
+    def _refresh_views(self) -> dict[str, np.ndarray]:
+        """Per-pair, per-membership and per-collaboration quantities that change only
+        with contexts (except ambition, which moves every month), status, system
+        contexts, parameters, organisation attributes or the assignment of pairs.
+
+        Checked once a month, when acts are chosen: from then until the month's
+        end only ambition moves. The key compares the inputs themselves, so direct
+        edits of ``ctx``, ``status``, ``system`` or ``p`` between months are picked
+        up; edits of organisation attributes through :meth:`_refresh_collab_statics`
+        (which events call).
+        """
+        ctx, o = self.ctx, self.org
+        key = (b"".join([ctx[k].tobytes() for k in ctx if k != "ambition"]
+                        + [o[k].tobytes() for k in _ORG_VIEWED] + [self.status.tobytes()]),
+               tuple(self.system.values()), tuple(self.p.values()), self._assignment,
+               self._org_version)
+        if key == self._view_key:
+            return self._view
+        p, o, mo = self.p, self.org, self._mem_org
+        v = self._pair_contexts(self._pair_slot)
+        live = self.edge_collab < self.C
+        v["live"] = live
+        v["all_working"] = bool((v["intensity"] == 1.0).all())
+        # Evidence a pair adds to (honoured, breached) when the partner reciprocates or not.
+        zero = np.zeros_like(v["weight"])
+        v["if_honoured"] = np.stack([v["weight"], zero])
+        v["if_breached"] = np.stack([zero, v["breach_weight"]])
+        v["all_live"] = bool(live.all())
+        v["partners"] = np.maximum(self.by_org_edges.sum(live), 1.0)
+        v["compat_c"] = self.by_collab_edge.mean(np.broadcast_to(self.st.compat,
+                                                                 (self.R, self.E)))
+        intensity = self._intensity()
+        v["working_c"] = intensity > 0
+        # Memberships: the parts of progress and faith that only contexts set.
+        sign = {"raises": 1.0, "lowers": -1.0, "neutral": 0.0}[p["mandate_faith"]]
+        m = self._to_members(np.stack([
+            ctx["role_clarity"] + ctx["evaluation"],
+            ctx["actors_present"],
+            p["persuasion_effect"] * (self.c_persuasion - 0.5),
+            sign * p["mandate_faith_effect"] * ctx["mandate"]
+            - p["competition_faith_effect"] * self.system["competition"],
+            v["working_c"].astype(float),
+        ]))
+        v["m_drivers"] = m[0] + o["flexibility"][mo]
+        v["m_actors"] = m[1]
+        v["m_stability"] = o["workforce_stability"][mo]
+        v["m_calm"] = (1.0 - o["intra_conflict"][mo])
+        v["m_harm"] = p["resolution_effect"] * 0.5 * (1.0 - o["resolution_style"][mo])
+        v["m_persuasion"], v["m_mandate"] = m[2], m[3]
+        v["m_live"] = m[4] > 0
+        v["m_live"][:, -1] = False
+        v["m_rates"] = np.array([p["progress_rate"], p["faith_rate"]])[:, None, None]
+        # Collaborations: the static parts of the mechanisms and of the costs.
+        v["organisational"] = (ctx["accountability"] + ctx["role_clarity"]
+                               + ctx["formalisation"] + self.c_capacity + ctx["pace"])
+        v["technological"] = (self.system["data_sharing"] + self.c_digital
+                              + ctx["integration_depth"]) / 3.0
+        v["engage"] = 0.5 + 0.5 * ctx["integration_depth"]
+        v["fading_c"] = np.ascontiguousarray(v["working_c"] * ctx["integration_depth"],
+                                             dtype=float)
+        # Exchange drivers up to the distress term (the sum keeps the original order).
+        v["drivers"] = v["capacity_compat"] + v["accountability"] + self.system["data_sharing"]
+        # The per-pair inputs of the compiled monthly kernel, one contiguous block.
+        pack = np.empty((len(kernels.PACK_ROWS), self.R, self.E))
+        for i, name in enumerate(kernels.PACK_ROWS):
+            pack[i] = v[name]
+        v["pack"] = pack
+        mpack = np.empty((len(kernels.MEMBER_ROWS), self.R, self.M + 1))
+        for i, name in enumerate(kernels.MEMBER_ROWS):
+            mpack[i] = v[name]
+        v["mpack"] = mpack
+        v["working_c_f"] = np.ascontiguousarray(v["working_c"])
+        cpack = np.empty((len(kernels.COLLAB_ROWS), self.R, self.C + 1))
+        for i, name in enumerate(kernels.COLLAB_ROWS):
+            cpack[i] = getattr(self, name) if name.startswith("c_") else v[name]
+        v["cpack"] = cpack
+        v["lags"] = np.asarray(self.lags, dtype=float)
+        v["engage_c"] = np.ascontiguousarray(np.broadcast_to(v["engage"], (self.R, self.C + 1)),
+                                             dtype=float)
+        self._view, self._view_key = v, key
+        return v
+
+    def _views(self) -> dict[str, np.ndarray]:
+        """This month's views (see :meth:`_refresh_views`)."""
+        return self._view or self._refresh_views()
+
+    def _distress_views(self) -> dict[str, np.ndarray]:
+        """Terms of the pairs that depend on which organisations are distressed, (R, E):
+        whether the target is healthy, and the source's lost appetite for risk. For
+        the numpy reference phases; the compiled pair update reads ``distressed``
+        itself, for the pairs that need it."""
+        d, st = self.distressed, self.st
+        return {"healthy_target": 1.0 - d[:, st.dst],
+                "source_risk": self.p["distress_risk_effect"] * d[:, st.src]}
+
+    def _pair_means(self) -> tuple[np.ndarray, ...]:
+        """Grouped means of the pairs' state: by collaboration (trust, acts, conflict,
+        confidence, joint acts), by membership (trust, conflict, and the count) and by
+        organisation (trust, conflict, and the number of acts). One compiled pass
+        (:func:`ioc_sim.engine.kernels.pairs.pair_means`), shared by the month's last
+        two phases."""
+        v = self._views()
+        key = (self.edge_collab, self.edge_mem, self.trust, self.act, self.recip, self.conflict,
+               self.confidence, v["pack"])
+        hit = self._memo.get("pair_means")
+        if hit is None or any(a is not b for a, b in zip(hit[0], key, strict=True)):
+            hit = key, kernels.pair_means(
+                self.trust, self.conflict, self.confidence, self.act, self.recip,
+                v["pack"][kernels.P_LIVE], self.edge_collab, self.edge_mem, self.st.src,
+                self.N, self.M + 1, self.C + 1, self._alone_members)
+            self._memo["pair_means"] = hit
+        return hit[1]
+
+    def _params(self) -> dict[str, np.ndarray]:
+        """The kernels' parameter packs (:func:`parameter_packs`) for the current
+        parameters: built again only when a parameter has changed, which is checked
+        once a month (and after an event or new relations), as ``_memo`` is cleared."""
+        packs = self._memo.get("params")
+        if packs is None:
+            key = tuple(self.p.values())
+            if key != self._params_key:
+                self._packs, self._params_key = parameter_packs(self.p), key
+            packs = self._memo["params"] = self._packs
+        return packs
