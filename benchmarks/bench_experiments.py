@@ -8,7 +8,7 @@ Measures, for rows of ``experiments/sobol_benchmark.toml`` (200 organisations,
 
 * ``solo``: one ``CollaborationModel`` per run, stepped to the end (the
   naive way, one replicate at a time);
-* ``batch``: :func:`ioc_sim.execution.run_task`, a row's 5 replicates
+* ``batch``: :func:`ioc_sim.experiments.tasks.run_task`, a row's 5 replicates
   advanced together, outcomes reduced month by month;
 * ``runner``: the whole runner (executor, Parquet parts, manifest) for
   ``--seconds`` per worker count, stopped like Ctrl-C, counted from the

@@ -1,7 +1,7 @@
 """Invariants that must hold for any valid input, checked with hypothesis.
 
 Parameter values are drawn from the declared bounds in
-``ioc_sim.parameters.PARAMETERS`` (floats in [low, high], integers, named
+``ioc_sim.spec.parameters.PARAMETERS`` (floats in [low, high], integers, named
 choices), for small systems (4-15 organisations, 24 months). After every
 month, every state array must stay in range, nothing may be NaN, status codes
 must be valid and the collaboration counts must add up.

@@ -54,8 +54,8 @@ TWO_WAY = "two_way_acts"
 
 DEPTH_LOWERS_CONFIDENCE = (
     "wrong sign under this design: a deeper collaboration raises the formal prior of "
-    "confidence (core.Simulation._formal_assurance, +0.167 at month 0) but also raises the "
-    "exposure that the risk threshold must clear and shrinks the slack term, so "
+    "confidence (engine.views.SimulationViews._formal_assurance, +0.167 at month 0) but "
+    "also raises the exposure that the risk threshold must clear and shrinks the slack term, so "
     "collaborative behaviour falls (0.27 -> 0.03, months 24-60) and reciprocated acts almost "
     "stop (0.08 -> 0.00); since every working month now counts as evidence with weight 1 "
     "(_pair_contexts: weight = working), the unreciprocated months are breaches that "
@@ -378,7 +378,7 @@ def test_two_way_design_changes_only_the_share_of_reciprocated_acts():
 
 def test_communication_effect_scales_output_by_the_two_way_share():
     """output = behaviour * (1 - w + w * reciprocated share) * combined mechanisms, the
-    geometric mean of the three under the multiplicative form (core.Simulation.
+    geometric mean of the three under the multiplicative form (engine.simulation.Simulation.
     produce_performance), so with all acts two-way the output is 1 / (1 - w) times the output
     with none, and with communication_effect 0 exchange makes no difference."""
     w = 0.3

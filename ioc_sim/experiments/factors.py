@@ -215,7 +215,7 @@ def parse_outcome(name: str, spec: Any, months: int, fld: str,
         metric = spec.get("metric")
         if metric is None:
             raise ConfigError(f"{fld}.metric", "missing; allowed: a metric name (see "
-                              "ioc_sim.metrics.METRICS)")
+                              "ioc_sim.model.metrics.METRICS)")
         if metric not in metric_names:
             raise unknown_name_error(str(metric), list(metric_names),
                                      "metric").with_prefix(fld)

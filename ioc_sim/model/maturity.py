@@ -23,7 +23,7 @@ in ``docs/maturity.md``; in short:
    above the band of the weakest domain.
 
 The functions accept floats or numpy arrays (one value per replicate) alike.
-This module imports nothing from the model, so :mod:`ioc_sim.metrics` can
+This module imports nothing from the model, so :mod:`ioc_sim.model.metrics` can
 register :func:`maturity_from_simulation` without an import cycle.
 """
 

@@ -53,7 +53,7 @@ class CollaborationModel(mesa.Model):
         collaborations: Optional list of collaboration tables (name, form,
             members, start and context overrides); otherwise one collaboration
             of ``form`` joins everyone.
-        events: Optional scheduled changes (see :mod:`ioc_sim.context`).
+        events: Optional scheduled changes (see :mod:`ioc_sim.spec.events`).
         collect_organisations: Also collect organisation-level variables
             every month (slower).
         collect_pairs: Also keep pair-level trust, confidence, risk threshold

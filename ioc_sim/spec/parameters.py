@@ -10,7 +10,7 @@ Groups:
 
 * ``system`` - system-wide contexts (competition regime, data sharing ...).
 * ``collaboration`` - contexts of a collaboration. Forms are presets of these
-  (:mod:`ioc_sim.context`); a scenario sets them per collaboration. Passed as
+  (:mod:`ioc_sim.spec.forms`); a scenario sets them per collaboration. Passed as
   model keywords they override *every* collaboration (that is what a sweep
   factor or an app slider means).
 * ``population`` - how a synthetic population of organisations is drawn.

@@ -1,8 +1,8 @@
 """Running a started collaboration: its maturity path, and which levers move it.
 
-Both run the model once per seed here; :func:`maturity_paths` reads the
-maturity index every month, :func:`lever_effects` reads it, with collaborative
-performance, at the end of each one-at-a-time change.
+Both advance all seeds together through :func:`ioc_sim.experiments.simulate`:
+:func:`maturity_paths` reads the maturity index every month, :func:`lever_effects`
+reads it, with collaborative performance, at the end of each one-at-a-time change.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ioc_sim.model import maturity as mat
-from ioc_sim.model.model import CollaborationModel
+from ioc_sim.experiments.replicates import collaboration_table, simulate, start, validate_kwargs
+from ioc_sim.model.maturity import maturity_from_simulation
 from ioc_sim.spec.parameters import PARAMETERS
 
 #: Levers a lever analysis tries: (name, kind, change). Collaboration contexts move
@@ -36,27 +36,18 @@ LEVERS: tuple[tuple[str, str, float], ...] = (
 
 def _final(model_kwargs: dict[str, Any], seeds: Sequence[int], months: int,
            ) -> tuple[np.ndarray, np.ndarray]:
-    index, perf = [], []
-    for seed in seeds:
-        m = CollaborationModel(rng=seed, **model_kwargs)
-        m.run(months)
-        index.append(float(mat.maturity_from_simulation(m.sim)[0]))
-        perf.append(float(m.model_dataframe()["collaborative_performance"].iloc[-1]))
-    return np.array(index), np.array(perf)
+    """Final maturity index and collaborative performance of each seed."""
+    read = simulate(model_kwargs, seeds, months,
+                    {"index": maturity_from_simulation,
+                     "performance": "collaborative_performance"}, at=[months])
+    return read["index"][:, -1], read["performance"][:, -1]
 
 
 def maturity_paths(scenario: Any, seeds: Sequence[int], months: int,
                    extra: Mapping[str, Any] | None = None) -> np.ndarray:
     """Simulated maturity index for each seed (rows) and month 0..months (columns)."""
     kw = {**scenario.model_kwargs(months=months), **(extra or {})}
-    out = np.empty((len(seeds), months + 1))
-    for r, seed in enumerate(seeds):
-        m = CollaborationModel(rng=seed, **kw)
-        out[r, 0] = mat.maturity_from_simulation(m.sim)[0]
-        for t in range(1, months + 1):
-            m.step()
-            out[r, t] = mat.maturity_from_simulation(m.sim)[0]
-    return out
+    return simulate(kw, seeds, months, {"index": maturity_from_simulation})["index"]
 
 
 def lever_effects(scenario: Any, seeds: Sequence[int], months: int,
@@ -82,8 +73,8 @@ def lever_effects(scenario: Any, seeds: Sequence[int], months: int,
         One row per lever, largest effect on the index first.
     """
     base_kw = {**scenario.model_kwargs(months=months), **(extra or {})}
-    probe = CollaborationModel(rng=0, **base_kw)
-    contexts = probe.collaborations().set_index("name")
+    params = validate_kwargs(base_kw)
+    contexts = collaboration_table(start(base_kw, [0])).set_index("name")
     targets = [c["name"] for c in (scenario.collaborations or []) if isinstance(c, Mapping)] \
         or ["main"]
     base_index, base_perf = _final(base_kw, seeds, months)
@@ -101,7 +92,7 @@ def lever_effects(scenario: Any, seeds: Sequence[int], months: int,
             kw["events"] = events
             change = f"{step:+g} in every collaboration"
         else:
-            old = float(probe.params[name])
+            old = float(params[name])
             new = float(np.clip(old + step, p.low, p.high))
             kw[name] = new
             change = f"{old:g} -> {new:g}"

@@ -7,7 +7,6 @@ the theory file, so that the folder alone says what was tested and what came out
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ioc_sim.experiments.jsonfiles import write_json
 from ioc_sim.theory.scorecard import TAIL, Scorecard
 from ioc_sim.theory.spec import Theory
 
@@ -38,22 +38,9 @@ def write_scorecard(card: Scorecard, theory: Theory, figures: bool = True) -> No
             shutil.copyfile(theory.path, out / "theory.toml")
     if figures:
         card.figures = draw_figures(card)
-    (out / "scorecard.json").write_text(json.dumps(_jsonable(
-        {"headline": card.headline, "notes": card.notes,
-         "figures": [p.name for p in card.figures]}), indent=2), encoding="utf-8")
+    write_json(out / "scorecard.json", {"headline": card.headline, "notes": card.notes,
+                                        "figures": [p.name for p in card.figures]}, finite=True)
     (out / "summary.md").write_text(summary_markdown(card), encoding="utf-8")
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def draw_figures(card: Scorecard) -> list[Path]:
