@@ -63,10 +63,22 @@ def bench_in_process(rows: int) -> dict[str, float]:
 def bench_runner(workers: int, seconds: float) -> float:
     out = Path(tempfile.mkdtemp(prefix="ioc-sim-bench-"))
     try:
-        cmd = [sys.executable, "-m", "ioc_sim", "experiment", "run", str(EXPERIMENT), "--out",
-               str(out), "--workers", str(workers), "--quiet"]
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "ioc_sim",
+            "experiment",
+            "run",
+            str(EXPERIMENT),
+            "--out",
+            str(out),
+            "--workers",
+            str(workers),
+            "--quiet",
+        ]
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         time.sleep(seconds)
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=120)
@@ -89,12 +101,16 @@ def compare_rows(rows: int, rounds: int) -> None:
         """(module with make_tasks and run_task, module with load_experiment) of any layout:
         flat (``pkg.execution``, ``pkg.experiments``), layered (``pkg.experiments.execution``,
         ``.spec``), or with tasks on their own (``pkg.experiments.tasks``, ``.spec``)."""
-        for tasks, spec in (("experiments.tasks", "experiments.spec"),
-                            ("experiments.execution", "experiments.spec"),
-                            ("execution", "experiments")):
+        for tasks, spec in (
+            ("experiments.tasks", "experiments.spec"),
+            ("experiments.execution", "experiments.spec"),
+            ("execution", "experiments"),
+        ):
             try:
-                return (importlib.import_module(f"{pkg}.{tasks}"),
-                        importlib.import_module(f"{pkg}.{spec}"))
+                return (
+                    importlib.import_module(f"{pkg}.{tasks}"),
+                    importlib.import_module(f"{pkg}.{spec}"),
+                )
             except ModuleNotFoundError:
                 continue
         raise ModuleNotFoundError(f"no experiment runner found in {pkg}")
@@ -107,8 +123,10 @@ def compare_rows(rows: int, rounds: int) -> None:
         wanted = {int(r) for r in np.linspace(0, exp.n_rows - 1, rows)}
         return [t for t in execution.make_tasks(exp) if t.row in wanted]
 
-    sides = {"ref": (ref_execution.run_task, tasks(ref_execution, ref_experiments)),
-             "new": (execution.run_task, tasks(execution, experiments))}
+    sides = {
+        "ref": (ref_execution.run_task, tasks(ref_execution, ref_experiments)),
+        "new": (execution.run_task, tasks(execution, experiments)),
+    }
     spent = {"ref": 0.0, "new": 0.0}
     for run, todo in sides.values():  # warm-up: compiled kernels loaded
         run(todo[0])
@@ -120,8 +138,10 @@ def compare_rows(rows: int, rounds: int) -> None:
                 spent[name] += time.perf_counter() - t0
     n = rows * rounds
     ref, new = 1000 * spent["ref"] / n, 1000 * spent["new"] / n
-    print(f"mean per row over {rows} rows x {rounds} rounds: ref {ref:.1f} ms, working tree "
-          f"{new:.1f} ms, speed-up {ref / new:.2f}x")
+    print(
+        f"mean per row over {rows} rows x {rounds} rounds: ref {ref:.1f} ms, working tree "
+        f"{new:.1f} ms, speed-up {ref / new:.2f}x"
+    )
 
 
 def run_compare(ref: str, rows: int, rounds: int) -> None:
@@ -130,12 +150,17 @@ def run_compare(ref: str, rows: int, rounds: int) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), export_ref(ref, tmp, True),
-                                             env.get("PYTHONPATH", "")])
-        code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-                f"import bench_experiments as b; b.compare_rows({rows}, {rounds})")
-        print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; run_task on rows "
-              f"of {EXPERIMENT.name}, {ref} against the working tree")
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(ROOT), export_ref(ref, tmp, True), env.get("PYTHONPATH", "")]
+        )
+        code = (
+            f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+            f"import bench_experiments as b; b.compare_rows({rows}, {rounds})"
+        )
+        print(
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; run_task on rows "
+            f"of {EXPERIMENT.name}, {ref} against the working tree"
+        )
         subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=ROOT)
 
 
@@ -144,22 +169,27 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20, help="rows for the in-process timing")
     parser.add_argument("--seconds", type=float, default=60.0, help="seconds per runner timing")
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
-    parser.add_argument("--compare", metavar="REF",
-                        help="alternate rows of the working tree and of git REF")
+    parser.add_argument(
+        "--compare", metavar="REF", help="alternate rows of the working tree and of git REF"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="passes over the rows (--compare)")
     args = parser.parse_args()
     if args.compare:
         run_compare(args.compare, args.rows, args.rounds)
         return
-    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; rows of "
-          f"{EXPERIMENT.name}: 200 organisations x 120 months, 5 replicates per row")
+    print(
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; rows of "
+        f"{EXPERIMENT.name}: 200 organisations x 120 months, 5 replicates per row"
+    )
     r = bench_in_process(args.rows)
     print(f"solo   CollaborationModel per run, in-process   {r['solo']:8.1f} runs/s")
     print(f"batch  run_task, 5 replicates together          {r['batch']:8.1f} runs/s")
     for w in args.workers:
         rate = bench_runner(w, args.seconds)
-        print(f"runner ioc-sim experiment run --workers {w:<3}      {rate:8.1f} runs/s "
-              "(including start-up, Parquet and manifest)")
+        print(
+            f"runner ioc-sim experiment run --workers {w:<3}      {rate:8.1f} runs/s "
+            "(including start-up, Parquet and manifest)"
+        )
 
 
 if __name__ == "__main__":

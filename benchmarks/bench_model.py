@@ -67,16 +67,26 @@ def measure(n: int, repeats: int) -> dict:
         CollaborationModel(rng=1, n_organisations=n).run()
         traced_peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        return {"rss_mib": rss_kib / 1024, "base_mib": base_kib / 1024,
-                "traced_mib": traced_peak / 2**20}
+        return {
+            "rss_mib": rss_kib / 1024,
+            "base_mib": base_kib / 1024,
+            "traced_mib": traced_peak / 2**20,
+        }
     model = CollaborationModel(rng=1, n_organisations=n).run()  # warm-up, and the sizes
     months = model.months
     edges = model.sim.E
     run = best(lambda: CollaborationModel(rng=1, n_organisations=n).run(), repeats)
     build = best(lambda: CollaborationModel(rng=1, n_organisations=n), repeats)
-    return {"n": n, "months": months, "edges": edges, "run": run, "build": build,
-            "per_month": (run - build) / months, "org_months_per_s": n * months / run,
-            "repeats": repeats}
+    return {
+        "n": n,
+        "months": months,
+        "edges": edges,
+        "run": run,
+        "build": build,
+        "per_month": (run - build) / months,
+        "org_months_per_s": n * months / run,
+        "repeats": repeats,
+    }
 
 
 def compare(n: int, repeats: int) -> dict:
@@ -103,15 +113,19 @@ def compare(n: int, repeats: int) -> dict:
 
 def export_ref(ref: str, tmp: str, rename: bool = False) -> str:
     """Put the ``ioc_sim`` of git ``ref`` in ``tmp`` (as ``ioc_sim_ref`` if ``rename``)."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "ioc_sim"],
-                             check=True, capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref, "ioc_sim"], check=True, capture_output=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
     if rename:
         pkg = Path(tmp) / "ioc_sim_ref"
         (Path(tmp) / "ioc_sim").rename(pkg)
         for f in pkg.rglob("*.py"):  # make the copy import itself, not the working tree
-            f.write_text(f.read_text().replace("ioc_sim.", "ioc_sim_ref.")
-                         .replace("from ioc_sim import", "from ioc_sim_ref import"))
+            f.write_text(
+                f.read_text()
+                .replace("ioc_sim.", "ioc_sim_ref.")
+                .replace("from ioc_sim import", "from ioc_sim_ref import")
+            )
     return tmp
 
 
@@ -124,26 +138,32 @@ def child_env(ref: str | None, tmp: str) -> dict[str, str]:
 
 
 def table(rows: list[dict], label: str) -> str:
-    out = [f"Model benchmark ({label}); best of N runs, 120 months, default collection.",
-           "",
-           "| organisations | ties (ordered pairs) | N | run (ms) | build (ms) "
-           "| per month (us) | org-months/s | peak RSS (MiB) | tracemalloc peak (MiB) |",
-           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = [
+        f"Model benchmark ({label}); best of N runs, 120 months, default collection.",
+        "",
+        "| organisations | ties (ordered pairs) | N | run (ms) | build (ms) "
+        "| per month (us) | org-months/s | peak RSS (MiB) | tracemalloc peak (MiB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        out.append(f"| {r['n']} | {r['edges']} | {r['repeats']} | {r['run'] * 1e3:.1f} "
-                   f"| {r['build'] * 1e3:.1f} | {r['per_month'] * 1e6:.0f} "
-                   f"| {r['org_months_per_s']:,.0f} | {r['rss_mib']:.0f} "
-                   f"| {r['traced_mib']:.1f} |")
+        out.append(
+            f"| {r['n']} | {r['edges']} | {r['repeats']} | {r['run'] * 1e3:.1f} "
+            f"| {r['build'] * 1e3:.1f} | {r['per_month'] * 1e6:.0f} "
+            f"| {r['org_months_per_s']:,.0f} | {r['rss_mib']:.0f} "
+            f"| {r['traced_mib']:.1f} |"
+        )
     by_n = {r["n"]: r for r in rows}
     if 200 in by_n and 1000 in by_n:
         ratio = by_n[1000]["per_month"] / by_n[200]["per_month"]
         ties = by_n[1000]["edges"] / by_n[200]["edges"]
-        out += ["", f"Per-month time, 1000 / 200 organisations: {ratio:.2f}x "
-                    f"(ties: {ties:.2f}x)."]
+        out += ["", f"Per-month time, 1000 / 200 organisations: {ratio:.2f}x (ties: {ties:.2f}x)."]
     base = max(r["base_mib"] for r in rows)
-    out += ["", "Peak RSS: getrusage(RUSAGE_SELF).ru_maxrss of a fresh subprocess that built "
-                f"and ran one model (whole process; up to {base:.0f} MiB of it is there after "
-                "the imports). tracemalloc peak: allocations during one build and run."]
+    out += [
+        "",
+        "Peak RSS: getrusage(RUSAGE_SELF).ru_maxrss of a fresh subprocess that built "
+        f"and ran one model (whole process; up to {base:.0f} MiB of it is there after "
+        "the imports). tracemalloc peak: allocations during one build and run.",
+    ]
     return "\n".join(out)
 
 
@@ -151,21 +171,30 @@ def run_compare(args: argparse.Namespace) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), export_ref(args.compare, tmp, True),
-                                             env.get("PYTHONPATH", "")])
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(ROOT), export_ref(args.compare, tmp, True), env.get("PYTHONPATH", "")]
+        )
         for n in args.sizes:
             repeats = args.repeats or DEFAULT_REPEATS.get(n, 10)
-            done = subprocess.run([sys.executable, __file__, "--child-compare", str(n),
-                                   "--repeats", str(repeats)],
-                                  env=env, check=True, capture_output=True, text=True)
+            done = subprocess.run(
+                [sys.executable, __file__, "--child-compare", str(n), "--repeats", str(repeats)],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    print(f"Working tree vs {args.compare}, alternating runs in one process; best of N, "
-          "120 months, default collection.\n")
+    print(
+        f"Working tree vs {args.compare}, alternating runs in one process; best of N, "
+        "120 months, default collection.\n"
+    )
     print(f"| organisations | N | {args.compare} (ms) | working tree (ms) | speed-up |")
     print("|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['n']} | {r['repeats']} | {r['old'] * 1e3:.1f} | {r['new'] * 1e3:.1f} "
-              f"| {r['old'] / r['new']:.2f}x |")
+        print(
+            f"| {r['n']} | {r['repeats']} | {r['old'] * 1e3:.1f} | {r['new'] * 1e3:.1f} "
+            f"| {r['old'] / r['new']:.2f}x |"
+        )
     if args.json:
         print(json.dumps(rows, indent=1))
     return 0
@@ -174,11 +203,19 @@ def run_compare(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 1000])
-    ap.add_argument("--repeats", type=int, default=None,
-                    help="runs per size (default: 30, or 8 for 1000 organisations)")
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="runs per size (default: 30, or 8 for 1000 organisations)",
+    )
     ap.add_argument("--ref", default=None, help="benchmark the ioc_sim of this git ref")
-    ap.add_argument("--compare", metavar="REF", default=None,
-                    help="alternate runs of the working tree and of this git ref")
+    ap.add_argument(
+        "--compare",
+        metavar="REF",
+        default=None,
+        help="alternate runs of the working tree and of this git ref",
+    )
     ap.add_argument("--json", action="store_true", help="print raw results as JSON too")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--child-compare", type=int, help=argparse.SUPPRESS)
@@ -197,9 +234,13 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.sizes:
             row = {}
             for repeats in (args.repeats or DEFAULT_REPEATS.get(n, 10), 0):  # time, memory
-                done = subprocess.run([sys.executable, __file__, "--child", str(n),
-                                       "--repeats", str(repeats)],
-                                      env=env, check=True, capture_output=True, text=True)
+                done = subprocess.run(
+                    [sys.executable, __file__, "--child", str(n), "--repeats", str(repeats)],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
                 row.update(json.loads(done.stdout.strip().splitlines()[-1]))
             rows.append(row)
     print(table(rows, f"code at {args.ref}" if args.ref else "working tree"))

@@ -42,9 +42,15 @@ EVENTS = [
     {"month": 3, "kind": "support", "collaboration": "main", "level": 0.8, "until": 40},
 ]
 
-VARIANT = dict(n_organisations=50, trust_update="expectation_gap",
-               trust_confidence="substitutes", fragile="equal", mandate_faith="raises",
-               performance_form="additive", gate_softness=0.0)
+VARIANT = dict(
+    n_organisations=50,
+    trust_update="expectation_gap",
+    trust_confidence="substitutes",
+    fragile="equal",
+    mandate_faith="raises",
+    performance_form="additive",
+    gate_softness=0.0,
+)
 
 
 def _ids(n: int) -> list[str]:
@@ -59,13 +65,27 @@ MULTI = dict(
     collaborations=[
         {"name": "net", "form": "clinical_network", "members": "all"},
         {"name": "west", "form": "federation", "members": _ids(20), "start": 4},
-        {"name": "weak", "form": "alliance", "members": _ids(40)[10:30], "start": 2,
-         "history": -0.9, "shared_vision": 0.0, "evaluation": 0.0, "role_clarity": 0.0,
-         "ambition": 0.0, "actors_present": 0.0},
-        {"name": "deep", "form": "group_model", "members": _ids(40)[25:40], "start": 12,
-         "history": 0.8, "shared_vision": 1.0},
-        {"name": "buddy", "form": "buddying", "members": ["ORG05", "ORG06", "ORG07"],
-         "start": 0},
+        {
+            "name": "weak",
+            "form": "alliance",
+            "members": _ids(40)[10:30],
+            "start": 2,
+            "history": -0.9,
+            "shared_vision": 0.0,
+            "evaluation": 0.0,
+            "role_clarity": 0.0,
+            "ambition": 0.0,
+            "actors_present": 0.0,
+        },
+        {
+            "name": "deep",
+            "form": "group_model",
+            "members": _ids(40)[25:40],
+            "start": 12,
+            "history": 0.8,
+            "shared_vision": 1.0,
+        },
+        {"name": "buddy", "form": "buddying", "members": ["ORG05", "ORG06", "ORG07"], "start": 0},
     ],
     events=[
         {"month": 0, "kind": "set", "target": "weak", "field": "pace", "value": 0.1},
@@ -81,8 +101,14 @@ MULTI = dict(
 # Poor starting relations: three collaborations dissolve (scars, reassignment
 # of pairs to the next live collaboration they share).
 DISSOLVE = dict(
-    n_organisations=40, initial_faith=0.1, initial_trust=0.1, shared_vision=0.0, history=-1.0,
-    evaluation=0.0, role_clarity=0.0, actors_present=0.0,
+    n_organisations=40,
+    initial_faith=0.1,
+    initial_trust=0.1,
+    shared_vision=0.0,
+    history=-1.0,
+    evaluation=0.0,
+    role_clarity=0.0,
+    actors_present=0.0,
     collaborations=[
         {"name": "a", "form": "clinical_network", "members": "all"},
         {"name": "b", "form": "federation", "members": _ids(20), "start": 3},
@@ -101,17 +127,40 @@ def cases() -> dict[str, dict[str, Any]]:
         out[f"multi-s{seed}"] = dict(rng=seed, **MULTI)
         out[f"dissolve-s{seed}"] = dict(rng=seed, **DISSOLVE)
     out["events-s3"] = dict(rng=3, events=EVENTS)
-    out["ratchet-crowding-s4"] = dict(rng=4, n_organisations=30, trust_update="ratchet",
-                                      trust_confidence="crowding_out", fragile="confidence",
-                                      mandate_faith="neutral", form="buddying",
-                                      formation_months=0, events=EVENTS)
-    out["collect-s5"] = dict(rng=5, n_organisations=25, collect_organisations=True,
-                             collect_pairs=True, events=EVENTS)
+    out["ratchet-crowding-s4"] = dict(
+        rng=4,
+        n_organisations=30,
+        trust_update="ratchet",
+        trust_confidence="crowding_out",
+        fragile="confidence",
+        mandate_faith="neutral",
+        form="buddying",
+        formation_months=0,
+        events=EVENTS,
+    )
+    out["collect-s5"] = dict(
+        rng=5, n_organisations=25, collect_organisations=True, collect_pairs=True, events=EVENTS
+    )
     return out
 
 
-FINAL = ("trust", "confidence", "risk", "conflict", "faith", "progress", "status", "age",
-         "eff", "mech", "output", "behaviour", "performance", "distressed", "edge_collab")
+FINAL = (
+    "trust",
+    "confidence",
+    "risk",
+    "conflict",
+    "faith",
+    "progress",
+    "status",
+    "age",
+    "eff",
+    "mech",
+    "output",
+    "behaviour",
+    "performance",
+    "distressed",
+    "edge_collab",
+)
 
 
 def run_case(kwargs: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -119,8 +168,11 @@ def run_case(kwargs: dict[str, Any]) -> dict[str, np.ndarray]:
 
     model = CollaborationModel(**copy.deepcopy(kwargs)).run()
     df = model.model_dataframe()
-    out = {"columns": np.array(df.columns, dtype=str), "values": df.to_numpy(dtype=float),
-           "index": df.index.to_numpy()}
+    out = {
+        "columns": np.array(df.columns, dtype=str),
+        "values": df.to_numpy(dtype=float),
+        "index": df.index.to_numpy(),
+    }
     for name in FINAL:
         out[f"final_{name}"] = np.asarray(getattr(model.sim, name)).astype(float)
     for k, v in model.sim.ctx.items():
@@ -128,13 +180,15 @@ def run_case(kwargs: dict[str, Any]) -> dict[str, np.ndarray]:
     if kwargs.get("collect_organisations"):
         odf = model.organisation_dataframe()
         out["org_columns"] = np.array(odf.columns, dtype=str)
-        out["org_values"] = odf[[c for c in odf.columns if c not in ("code", "type")]] \
-            .to_numpy(dtype=float)
+        out["org_values"] = odf[[c for c in odf.columns if c not in ("code", "type")]].to_numpy(
+            dtype=float
+        )
         out["org_codes"] = odf["code"].to_numpy(dtype=str)
     if kwargs.get("collect_pairs"):
         pdf = model.pair_dataframe()
-        out["pair_values"] = pdf[["month", "trust", "confidence", "risk_threshold",
-                                  "conflict"]].to_numpy(dtype=float)
+        out["pair_values"] = pdf[
+            ["month", "trust", "confidence", "risk_threshold", "conflict"]
+        ].to_numpy(dtype=float)
     return out
 
 
@@ -160,8 +214,12 @@ def run_batch(seeds=(11, 12, 13), **kwargs: Any) -> dict[str, np.ndarray]:
 
     sim = make([np.random.default_rng(s) for s in seeds])
     batch = trajectory(sim)
-    out = {"batch_metrics": batch[1:], "batch_trust": sim.trust.copy(),
-           "batch_faith": sim.faith.copy(), "batch_risk": sim.risk.copy()}
+    out = {
+        "batch_metrics": batch[1:],
+        "batch_trust": sim.trust.copy(),
+        "batch_faith": sim.faith.copy(),
+        "batch_risk": sim.risk.copy(),
+    }
     # Each replicate alone must equal the same replicate in the batch, bit for bit,
     # every month, and the fast one-pass metrics must equal each metric's function.
     for i, s in enumerate(seeds):
@@ -170,15 +228,18 @@ def run_batch(seeds=(11, 12, 13), **kwargs: Any) -> dict[str, np.ndarray]:
         assert np.array_equal(alone[:, 0], batch[:, i]), f"replicate {i}: batch != alone"
         assert np.array_equal(solo.trust[0], sim.trust[i])
         fast = ioc_metrics.evaluate(solo)
-        assert all(np.array_equal(fast[n], m.func(solo))
-                   for n, m in ioc_metrics.METRICS.items()), "evaluate() != metric functions"
+        assert all(np.array_equal(fast[n], m.func(solo)) for n, m in ioc_metrics.METRICS.items()), (
+            "evaluate() != metric functions"
+        )
     return out
 
 
 def batch_cases() -> dict[str, dict[str, Any]]:
-    return {"batch-default": dict(n_organisations=60),
-            "batch-multi": dict(**MULTI),
-            "batch-dissolve": dict(**DISSOLVE)}
+    return {
+        "batch-default": dict(n_organisations=60),
+        "batch-multi": dict(**MULTI),
+        "batch-dissolve": dict(**DISSOLVE),
+    }
 
 
 def _edit(model: Any, month: int) -> None:
@@ -221,22 +282,41 @@ def compare_with_ref(ref: str) -> int:
 
     root = Path(__file__).resolve().parents[1]
     tmp = tempfile.mkdtemp()
-    archive = subprocess.run(["git", "-C", str(root), "archive", ref, "ioc_sim"], check=True,
-                             capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", ref, "ioc_sim"], check=True, capture_output=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
     pkg = Path(tmp) / "ioc_sim_ref"
     (Path(tmp) / "ioc_sim").rename(pkg)
     for f in pkg.rglob("*.py"):  # make the copy import itself, not the working tree
-        f.write_text(f.read_text().replace("ioc_sim.", "ioc_sim_ref.")
-                     .replace("from ioc_sim import", "from ioc_sim_ref import"))
+        f.write_text(
+            f.read_text()
+            .replace("ioc_sim.", "ioc_sim_ref.")
+            .replace("from ioc_sim import", "from ioc_sim_ref import")
+        )
     sys.path.insert(0, tmp)
     Old = importlib.import_module("ioc_sim_ref").CollaborationModel
-    names = ("trust", "confidence", "risk", "conflict", "faith", "progress", "performance",
-             "eff", "status", "distressed")
+    names = (
+        "trust",
+        "confidence",
+        "risk",
+        "conflict",
+        "faith",
+        "progress",
+        "performance",
+        "eff",
+        "status",
+        "distressed",
+    )
     runs = [(name, kw, False) for name, kw in list(cases().items())[:8]]
-    runs += [("edits-s1", dict(rng=1, n_organisations=60), True),
-             ("edits-s2", dict(rng=2, n_organisations=40, trust_confidence="crowding_out",
-                               gate_softness=0.0), True)]
+    runs += [
+        ("edits-s1", dict(rng=1, n_organisations=60), True),
+        (
+            "edits-s2",
+            dict(rng=2, n_organisations=40, trust_confidence="crowding_out", gate_softness=0.0),
+            True,
+        ),
+    ]
     failures = 0
     for name, kw, edits in runs:
         import copy
@@ -250,8 +330,9 @@ def compare_with_ref(ref: str) -> int:
                 a.step()
                 b.step()
                 for attr in names:
-                    assert np.array_equal(getattr(a.sim, attr), getattr(b.sim, attr)), \
+                    assert np.array_equal(getattr(a.sim, attr), getattr(b.sim, attr)), (
                         f"{attr} differs in month {month}"
+                    )
             da, db = a.model_dataframe(), b.model_dataframe()
             assert list(da.columns) == list(db.columns), "columns differ"
             assert np.array_equal(da.to_numpy(), db.to_numpy()), "model data differ"

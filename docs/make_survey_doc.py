@@ -29,8 +29,9 @@ def main() -> None:
         sys.exit(f"{path}: the markers {START.strip()} and {END} are missing")
     head, rest = text.split(START, 1)
     tail = rest.split(END, 1)[1]
-    path.write_text(head + START + "\n" + render_markdown(level=3) + "\n" + END + tail,
-                    encoding="utf-8")
+    path.write_text(
+        head + START + "\n" + render_markdown(level=3) + "\n" + END + tail, encoding="utf-8"
+    )
     print(path)
 
 

@@ -11,16 +11,30 @@ from ioc_sim.spec.parameters import PARAMETERS
 
 __version__ = "0.1.0"
 
-__all__ = ["CollaborationModel", "ConfigError", "PARAMETERS", "__version__", "load_experiment",
-           "load_results", "load_scenario", "run_experiment"]
+__all__ = [
+    "CollaborationModel",
+    "ConfigError",
+    "PARAMETERS",
+    "__version__",
+    "load_experiment",
+    "load_results",
+    "load_scenario",
+    "run_experiment",
+]
 
 #: Names imported on first use (module that defines them), so that ``import ioc_sim`` (and
 #: with it every ``ioc-sim`` command) does not load Mesa, pandas and the compiled kernels
 #: until something needs them.
-_LAZY = {"CollaborationModel": "model.model", "ProviderAgent": "model.agents",
-         "load_scenario": "experiments.scenarios", "Scenario": "experiments.scenarios",
-         "load_experiment": "experiments.spec", "Experiment": "experiments.spec",
-         "run_experiment": "experiments.execution", "load_results": "experiments.results"}
+_LAZY = {
+    "CollaborationModel": "model.model",
+    "ProviderAgent": "model.agents",
+    "load_scenario": "experiments.scenarios",
+    "Scenario": "experiments.scenarios",
+    "load_experiment": "experiments.spec",
+    "Experiment": "experiments.spec",
+    "run_experiment": "experiments.execution",
+    "load_results": "experiments.results",
+}
 
 
 def __getattr__(name: str):

@@ -61,9 +61,16 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 # Flags for a closed network: without the background-networking ones Chromium keeps
 # trying to reach Google's hosts.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 # ------------------------------------------------------------------- model
@@ -116,13 +123,16 @@ def test_replicate_r_has_the_seed_of_replicate_r_of_a_run():
     assert m.model_dataframe().equals(plain.model_dataframe())
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"shared_vision": 2.0}, "shared_vision"),
-    ({"form": "cartel"}, "form"),
-    ({"shock_month": -1}, "shock_month"),
-    ({"sharedvision": 0.5}, "sharedvision"),
-    ({"scenario": "no_such_scenario"}, ""),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"shared_vision": 2.0}, "shared_vision"),
+        ({"form": "cartel"}, "form"),
+        ({"shock_month": -1}, "shock_month"),
+        ({"sharedvision": 0.5}, "sharedvision"),
+        ({"scenario": "no_such_scenario"}, ""),
+    ],
+)
 def test_bad_keywords_name_the_field(kwargs, field):
     with pytest.raises(ConfigError) as err:
         TeachingModel(**kwargs)
@@ -154,10 +164,22 @@ def test_controls_are_generated_from_the_declarations():
 
 
 def test_the_issue_s_contexts_all_have_controls():
-    wanted = {"mandate", "form", "shared_vision", "data_sharing", "resource_pressure",
-              "leader_vulnerability", "leader_persuasiveness", "trust_asymmetry",
-              "trust_update", "trust_confidence", "fragile", "mandate_faith",
-              "performance_form", "shock_month"}
+    wanted = {
+        "mandate",
+        "form",
+        "shared_vision",
+        "data_sharing",
+        "resource_pressure",
+        "leader_vulnerability",
+        "leader_persuasiveness",
+        "trust_asymmetry",
+        "trust_update",
+        "trust_confidence",
+        "fragile",
+        "mandate_faith",
+        "performance_form",
+        "shock_month",
+    }
     assert wanted <= set(control_specs("default"))
 
 
@@ -214,14 +236,16 @@ def test_explanation_puts_the_four_mechanisms_first_and_stays_short():
         m = TeachingModel(scenario=name)
         for _ in range(4):
             m.run(9)
-            lines = [line for line in explain(m) if not line.startswith(("Shock", "Collab",
-                                                                         "..."))]
+            lines = [line for line in explain(m) if not line.startswith(("Shock", "Collab", "..."))]
             order = [line.split(" ")[0].lower() for line in lines]
             mech = [o in ("trust", "confidence", "faith", "risk") for o in order]
             assert mech == sorted(mech, reverse=True), lines
             assert len(lines) <= 3
-            assert all(line.endswith(".") and ": " in line for line in lines
-                       if not line.startswith("Steady"))
+            assert all(
+                line.endswith(".") and ": " in line
+                for line in lines
+                if not line.startswith("Steady")
+            )
 
 
 def test_panel_html_shows_month_values_and_changes():
@@ -263,7 +287,8 @@ def test_node_colours_by_type_or_distress():
     assert len(by_type) == m.sim.N and set(legend) == {"acute", "mental health", "community"}
     by_distress, legend = node_colours(m, "distress")
     assert sum(c == legend["in special measures"] for c in by_distress) == int(
-        m.sim.distressed[0].sum())
+        m.sim.distressed[0].sum()
+    )
     assert "in special measures" in network_legend_html(m, "distress")
     with pytest.raises(ConfigError):
         node_colours(m, "size")
@@ -300,8 +325,11 @@ def _panel(rc, *expected: str, timeout: float = 20.0) -> str:
 
     deadline = time.monotonic() + timeout
     while True:
-        html = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
-                if w.unsafe_innerHTML and "ioc-now" in w.unsafe_innerHTML]
+        html = [
+            w.unsafe_innerHTML
+            for w in rc.find(solara.widgets.HTML).widgets
+            if w.unsafe_innerHTML and "ioc-now" in w.unsafe_innerHTML
+        ]
         assert len(html) == 1
         if all(e in html[0] for e in expected) or time.monotonic() > deadline:
             return html[0]
@@ -314,9 +342,11 @@ def test_page_renders_controls_plots_and_panel_as_widgets():
 
     with rendered_page() as rc:
         labels = {w.label for w in rc.find(v.Slider).widgets} | {
-            w.label for w in rc.find(v.Select).widgets}
-        wanted = {spec["label"] for spec in control_specs("default").values()
-                  if isinstance(spec, dict)}
+            w.label for w in rc.find(v.Select).widgets
+        }
+        wanted = {
+            spec["label"] for spec in control_specs("default").values() if isinstance(spec, dict)
+        }
         assert wanted <= labels
         assert {"Scenario", "Play Interval (ms)", "Render Interval (steps)"} <= labels
         images = rc.find(ipywidgets.Image).widgets
@@ -354,18 +384,26 @@ def test_page_displays_in_a_jupyter_kernel():
     km, kc = manager.start_new_kernel(kernel_name="python3")
     try:
         messages = []
-        reply = kc.execute_interactive("from ioc_sim.app import Page\nPage()", timeout=120,
-                                       output_hook=messages.append)
+        reply = kc.execute_interactive(
+            "from ioc_sim.app import Page\nPage()", timeout=120, output_hook=messages.append
+        )
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
     assert reply["content"]["status"] == "ok"
-    views = [m for m in messages if m["msg_type"] == "display_data"
-             and "application/vnd.jupyter.widget-view+json" in m["content"]["data"]]
+    views = [
+        m
+        for m in messages
+        if m["msg_type"] == "display_data"
+        and "application/vnd.jupyter.widget-view+json" in m["content"]["data"]
+    ]
     assert views, "the page is displayed as a widget"
     assert not [m for m in messages if m["msg_type"] == "error"]
-    stderr = "".join(m["content"]["text"] for m in messages
-                     if m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
+    stderr = "".join(
+        m["content"]["text"]
+        for m in messages
+        if m["msg_type"] == "stream" and m["content"]["name"] == "stderr"
+    )
     assert "Traceback" not in stderr and "Warning" not in stderr, stderr
 
 
@@ -378,8 +416,10 @@ def test_app_command_refuses_a_port_in_use(capsys):
         port = taken.getsockname()[1]
         assert main(["app", "--port", str(port)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == f"ioc-sim: error: --port: port {port} is in use; choose another, or --port 0 " \
-                  "for a free one"
+    assert (
+        err == f"ioc-sim: error: --port: port {port} is in use; choose another, or --port 0 "
+        "for a free one"
+    )
 
 
 def test_app_command_without_solara_says_how_to_install_it(monkeypatch, capsys):
@@ -408,9 +448,14 @@ def _free_port() -> int:
 def serve_app(timeout: float = 90.0):
     """Start ``ioc-sim app`` as a user does; yield its printed address; always stop it."""
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "ioc_sim", "app", "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ioc_sim", "app", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
     reader.start()
@@ -467,8 +512,10 @@ def browser_page(url: str, problems: list[str]):
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
             page.set_default_timeout(30_000)
-            page.on("console", lambda msg: msg.type == "error"
-                    and problems.append(f"console: {msg.text}"))
+            page.on(
+                "console",
+                lambda msg: msg.type == "error" and problems.append(f"console: {msg.text}"),
+            )
             page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
             page.goto(url, timeout=60_000)
             page.wait_for_selector(".ioc-month", timeout=90_000)
@@ -523,9 +570,11 @@ def test_app_in_a_real_browser():
         question = scenario_info("default").scenario.question
         assert question in page.inner_text(".ioc-question")
         # Plots: the network and Mesa's two time series, all drawn.
-        page.wait_for_function("() => document.querySelectorAll('img.widget-image').length >= 3"
-                               " && [...document.querySelectorAll('img.widget-image')]"
-                               ".every(i => i.naturalWidth > 0)")
+        page.wait_for_function(
+            "() => document.querySelectorAll('img.widget-image').length >= 3"
+            " && [...document.querySelectorAll('img.widget-image')]"
+            ".every(i => i.naturalWidth > 0)"
+        )
         assert _month(page) == 0
         trust_0 = page.inner_text('[data-metric="trust"]')
         plots_0 = page.eval_on_selector_all("img.widget-image", "els => els.map(e => e.src)")
@@ -537,19 +586,26 @@ def test_app_in_a_real_browser():
         # acknowledgements, so the last key's value can trail a click sent at once.
         page.wait_for_timeout(1000)
         page.get_by_role("button", name="Reset").click()
-        page.wait_for_function("() => document.querySelector('.ioc-changes')?.textContent"
-                               ".includes('shared_vision = 1 (scenario: 0.5)')")
+        page.wait_for_function(
+            "() => document.querySelector('.ioc-changes')?.textContent"
+            ".includes('shared_vision = 1 (scenario: 0.5)')"
+        )
         assert "shock of 0.8 at month 2" in page.inner_text(".ioc-changes")
         page.get_by_role("button", name="▶").click()
-        page.wait_for_function("() => +document.querySelector('.ioc-month')?.textContent"
-                               ".match(/Month (\\d+)/)?.[1] >= 6", timeout=120_000)
+        page.wait_for_function(
+            "() => +document.querySelector('.ioc-month')?.textContent"
+            ".match(/Month (\\d+)/)?.[1] >= 6",
+            timeout=120_000,
+        )
         page.get_by_role("button", name="❚❚").click()
         page.wait_for_selector("button:has-text('Step'):not([disabled])")
         # The page skips redraws while playing; paused, it settles on the model's month.
-        page.wait_for_function("() => { const m = document.querySelector('.ioc-month')"
-                               "?.textContent.match(/Month (\\d+)/)?.[1]; return m && "
-                               "document.querySelector('.ioc-network-caption')?.textContent"
-                               ".startsWith(`Month ${m}:`); }")
+        page.wait_for_function(
+            "() => { const m = document.querySelector('.ioc-month')"
+            "?.textContent.match(/Month (\\d+)/)?.[1]; return m && "
+            "document.querySelector('.ioc-network-caption')?.textContent"
+            ".startsWith(`Month ${m}:`); }"
+        )
         month = _month(page)
         assert month >= 6
         page.screenshot(path=str(ARTIFACTS / "app-2-played.png"), full_page=True)
@@ -567,21 +623,27 @@ def test_app_in_a_real_browser():
 
         # Colour the organisations by distress.
         page.get_by_role("button", name="distress").click()
-        page.wait_for_function("() => document.querySelector('.ioc-network-legend')"
-                               "?.textContent.includes('in special measures')")
+        page.wait_for_function(
+            "() => document.querySelector('.ioc-network-legend')"
+            "?.textContent.includes('in special measures')"
+        )
 
         # Another scenario, with its question.
         page.locator(".v-navigation-drawer .v-select").first.click()
         page.locator(".v-menu__content .v-list-item", has_text="pandemic_shock").click()
         other = scenario_info("pandemic_shock").scenario.question
-        page.wait_for_function("q => document.querySelector('.ioc-question')?.textContent"
-                               ".includes(q)", arg=other)
+        page.wait_for_function(
+            "q => document.querySelector('.ioc-question')?.textContent.includes(q)", arg=other
+        )
         assert _month(page) == 0
         assert "scenario pandemic_shock" in page.inner_text(".ioc-now")
         # The new scenario plays too, drawing its months as it goes.
         page.get_by_role("button", name="▶").click()
-        page.wait_for_function("() => +document.querySelector('.ioc-month')?.textContent"
-                               ".match(/Month (\\d+)/)?.[1] >= 3", timeout=60_000)
+        page.wait_for_function(
+            "() => +document.querySelector('.ioc-month')?.textContent"
+            ".match(/Month (\\d+)/)?.[1] >= 3",
+            timeout=60_000,
+        )
         page.get_by_role("button", name="❚❚").click()
         page.wait_for_selector("button:has-text('Step'):not([disabled])")
         assert 3 <= _month(page) < 60  # drawn on the way, not only at the end (96)
@@ -590,9 +652,13 @@ def test_app_in_a_real_browser():
 
 
 # ------------------------------------------------------- playback speed (manual)
-def measure_playback(n_organisations: int, render_interval: int = 1, seconds: float = 20.0,
-                     play_interval: int | None = None, threads: bool = False
-                     ) -> dict[str, float]:
+def measure_playback(
+    n_organisations: int,
+    render_interval: int = 1,
+    seconds: float = 20.0,
+    play_interval: int | None = None,
+    threads: bool = False,
+) -> dict[str, float]:
     """Play a synthetic system of ``n_organisations`` in the browser and time it.
 
     Returns:
@@ -612,12 +678,16 @@ def measure_playback(n_organisations: int, render_interval: int = 1, seconds: fl
             box.click(force=True)  # Vuetify's ripple sits over the input
         page.wait_for_timeout(1000)  # see test_app_in_a_real_browser
         page.get_by_role("button", name="Reset").click()
-        page.wait_for_function("n => document.querySelector('.ioc-network-caption')"
-                               "?.textContent.includes(` ${n} organisations`)",
-                               arg=n_organisations)
-        page.evaluate("() => { window.seen = []; setInterval(() => window.seen.push("
-                      "[performance.now(), document.querySelector('.ioc-month').textContent]),"
-                      " 10); }")
+        page.wait_for_function(
+            "n => document.querySelector('.ioc-network-caption')"
+            "?.textContent.includes(` ${n} organisations`)",
+            arg=n_organisations,
+        )
+        page.evaluate(
+            "() => { window.seen = []; setInterval(() => window.seen.push("
+            "[performance.now(), document.querySelector('.ioc-month').textContent]),"
+            " 10); }"
+        )
         page.get_by_role("button", name="▶").click()
         page.wait_for_timeout(seconds * 1000)
         seen = page.evaluate("() => window.seen")
@@ -629,8 +699,11 @@ def measure_playback(n_organisations: int, render_interval: int = 1, seconds: fl
     if len(frames) < 2:  # the whole run went by between two redraws
         return {"months_per_s": float("inf"), "frames_per_s": 0.0, "problems": len(problems)}
     span = (frames[-1][0] - frames[0][0]) / 1000
-    return {"months_per_s": (frames[-1][1] - frames[0][1]) / span,
-            "frames_per_s": (len(frames) - 1) / span, "problems": len(problems)}
+    return {
+        "months_per_s": (frames[-1][1] - frames[0][1]) / span,
+        "frames_per_s": (len(frames) - 1) / span,
+        "problems": len(problems),
+    }
 
 
 def measure_redraw(n_organisations: int, repeats: int = 20) -> dict[str, float]:
@@ -642,14 +715,17 @@ def measure_redraw(n_organisations: int, repeats: int = 20) -> dict[str, float]:
     import ipyvuetify as v
 
     with rendered_page() as rc:
-        rc.find(v.Slider, label="Organisations (synthetic systems)").widget.v_model = \
-            n_organisations
+        rc.find(
+            v.Slider, label="Organisations (synthetic systems)"
+        ).widget.v_model = n_organisations
         rc.find(v.Btn, children=["Reset"]).widget.click()
         import solara.widgets
 
         deadline = time.monotonic() + 30
-        while not any(f" {n_organisations} organisations" in (w.unsafe_innerHTML or "")
-                      for w in rc.find(solara.widgets.HTML).widgets):
+        while not any(
+            f" {n_organisations} organisations" in (w.unsafe_innerHTML or "")
+            for w in rc.find(solara.widgets.HTML).widgets
+        ):
             assert time.monotonic() < deadline, "the model was not rebuilt"
             time.sleep(0.05)
         step = rc.find(v.Btn, children=["Step"]).widget
@@ -667,26 +743,37 @@ if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description="Measure the app's playback in Chromium.")
-    parser.add_argument("--speed", type=int, nargs="+", default=[20, 200],
-                        help="numbers of organisations")
+    parser.add_argument(
+        "--speed", type=int, nargs="+", default=[20, 200], help="numbers of organisations"
+    )
     parser.add_argument("--render-interval", type=int, nargs="+", default=[1])
     parser.add_argument("--play-interval", type=int, nargs="+", default=[None])
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--threads", action="store_true",
-                        help="tick Use Threads: keep the play interval's pace, skip redraws")
-    parser.add_argument("--redraw", action="store_true",
-                        help="also time one month and redraw in this process (no browser)")
+    parser.add_argument(
+        "--threads",
+        action="store_true",
+        help="tick Use Threads: keep the play interval's pace, skip redraws",
+    )
+    parser.add_argument(
+        "--redraw",
+        action="store_true",
+        help="also time one month and redraw in this process (no browser)",
+    )
     args = parser.parse_args()
     if args.redraw:
         for n in args.speed:
             r = measure_redraw(n)
-            print(f"{n} organisations: one month and a full redraw take {r['min_ms']:.0f} ms "
-                  f"(min), {r['median_ms']:.0f} ms (median) on the server")
+            print(
+                f"{n} organisations: one month and a full redraw take {r['min_ms']:.0f} ms "
+                f"(min), {r['median_ms']:.0f} ms (median) on the server"
+            )
     for n in args.speed:
         for k in args.render_interval:
             for play in args.play_interval:
                 r = measure_playback(n, k, args.seconds, play, args.threads)
-                print(f"{n} organisations, threads {'on' if args.threads else 'off'}, "
-                      f"play interval {play or 'default'}, render interval "
-                      f"{k}: {r['months_per_s']:.1f} months/s, {r['frames_per_s']:.1f} "
-                      f"frames/s, {r['problems']} browser errors")
+                print(
+                    f"{n} organisations, threads {'on' if args.threads else 'off'}, "
+                    f"play interval {play or 'default'}, render interval "
+                    f"{k}: {r['months_per_s']:.1f} months/s, {r['frames_per_s']:.1f} "
+                    f"frames/s, {r['problems']} browser errors"
+                )

@@ -20,4 +20,5 @@ def test_the_parameter_table_matches_the_declarations():
     written = (DOCS / "parameters.md").read_text(encoding="utf-8")
     assert written == table.render(), (
         "docs/parameters.md is out of date with ioc_sim.spec.parameters; "
-        "regenerate it with `python docs/make_parameter_table.py`")
+        "regenerate it with `python docs/make_parameter_table.py`"
+    )

@@ -46,13 +46,20 @@ def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
     return p
 
 
-def small(method: str = "morris", extra: str = "", replicates: int = 2, months: int = 12,
-          factors: str | None = None) -> str:
+def small(
+    method: str = "morris",
+    extra: str = "",
+    replicates: int = 2,
+    months: int = 12,
+    factors: str | None = None,
+) -> str:
     if factors is None:
         factors = "[factors]\ntrust_gain = {}\ntrust_update = {}\ndissolve_patience = {}\n"
-    return (f'[experiment]\nname = "small"\nscenario = "default"\nseed = 5\n'
-            f"replicates = {replicates}\nmonths = {months}\n\n[fixed]\nn_organisations = 8\n\n"
-            f'[design]\nmethod = "{method}"\n{extra}\n{factors}{OUTCOMES}')
+    return (
+        f'[experiment]\nname = "small"\nscenario = "default"\nseed = 5\n'
+        f"replicates = {replicates}\nmonths = {months}\n\n[fixed]\nn_organisations = 8\n\n"
+        f'[design]\nmethod = "{method}"\n{extra}\n{factors}{OUTCOMES}'
+    )
 
 
 # ----------------------------------------------------------------- validation
@@ -64,8 +71,12 @@ def test_bundled_experiments_load_and_have_the_asked_sizes():
         exp = load_experiment(p)
         assert exp.n_rows > 0 and exp.outcomes
     bench = load_experiment("sobol_benchmark")
-    assert (len(bench.factors), bench.options["n"], bench.replicates, bench.months) == \
-        (12, 1024, 5, 120)
+    assert (len(bench.factors), bench.options["n"], bench.replicates, bench.months) == (
+        12,
+        1024,
+        5,
+        120,
+    )
     assert bench.row_kwargs(0)["n_organisations"] == 200
     assert bench.n_runs == 133_120  # N (2D + 2) rows with second-order indices, 5 replicates
     screening = load_experiment("morris_all")
@@ -75,56 +86,109 @@ def test_bundled_experiments_load_and_have_the_asked_sizes():
 
 BAD = [
     ("no design", '[experiment]\nscenario = "default"\n' + OUTCOMES, "design.method: missing"),
-    ("bad method", small().replace('"morris"', '"saltelli"'),
-     "design.method: got 'saltelli'; allowed: one of 'compare'"),
+    (
+        "bad method",
+        small().replace('"morris"', '"saltelli"'),
+        "design.method: got 'saltelli'; allowed: one of 'compare'",
+    ),
     ("sobol n", small("sobol", "n = 100"), "design.n: got 100; allowed: a power of two"),
-    ("sobol option on morris", small("morris", "n = 64"),
-     "design.n: unknown key for method = 'morris'"),
+    (
+        "sobol option on morris",
+        small("morris", "n = 64"),
+        "design.n: unknown key for method = 'morris'",
+    ),
     ("odd levels", small("morris", "levels = 3"), "design.levels: got 3; allowed: an even"),
-    ("unknown factor", small(factors="[factors]\ntrust_gian = {}\n"),
-     "factors.trust_gian: unknown parameter (did you mean 'trust_gain'?)"),
-    ("factor out of bounds", small(factors="[factors]\ntrust_gain = {low = 0.0, high = 0.3}\n"),
-     "factors.trust_gain.low: got 0.0; allowed: a number from "
-     f"{PARAMETERS['trust_gain'].low:g} to {PARAMETERS['trust_gain'].high:g}"),
-    ("reversed range", small(factors="[factors]\ntrust_gain = {low = 0.3, high = 0.1}\n"),
-     "factors.trust_gain: low 0.3 must be below high 0.1"),
-    ("bad choice", small(factors='[factors]\ntrust_update = {choices = ["ratchet", "x"]}\n'),
-     "factors.trust_update.choices[1]: got 'x'; allowed: one of"),
-    ("months factor", small(factors="[factors]\nmonths = {}\n"),
-     "factors.months: cannot be a factor"),
-    ("values off grid", small(factors="[factors]\ntrust_gain = {values = [0.1]}\n"),
-     "factors.trust_gain.values: unknown key for a float factor"),
-    ("fixed and factor", small().replace("n_organisations = 8", "trust_gain = 0.2"),
-     "fixed.trust_gain: is also a factor"),
-    ("unknown metric", small().replace('metric = "trust", reduce = "final" }',
-                                       'metric = "trsut", reduce = "final" }'),
-     "outcomes.final_trust.trsut: unknown metric (did you mean 'trust'?)"),
-    ("window past end", small().replace("to = 10", "to = 99"),
-     "outcomes.mean_perf.to: got 99; allowed: a whole month from 0 to 12"),
-    ("bad reduce", small().replace('reduce = "auc"', 'reduce = "integral"'),
-     "outcomes.auc_behaviour.reduce: got 'integral'; allowed: one of 'final'"),
-    ("time_to threshold", small().replace("threshold = 0.45, ", ""),
-     "outcomes.months_to_faith.threshold: got None; allowed: a number"),
+    (
+        "unknown factor",
+        small(factors="[factors]\ntrust_gian = {}\n"),
+        "factors.trust_gian: unknown parameter (did you mean 'trust_gain'?)",
+    ),
+    (
+        "factor out of bounds",
+        small(factors="[factors]\ntrust_gain = {low = 0.0, high = 0.3}\n"),
+        "factors.trust_gain.low: got 0.0; allowed: a number from "
+        f"{PARAMETERS['trust_gain'].low:g} to {PARAMETERS['trust_gain'].high:g}",
+    ),
+    (
+        "reversed range",
+        small(factors="[factors]\ntrust_gain = {low = 0.3, high = 0.1}\n"),
+        "factors.trust_gain: low 0.3 must be below high 0.1",
+    ),
+    (
+        "bad choice",
+        small(factors='[factors]\ntrust_update = {choices = ["ratchet", "x"]}\n'),
+        "factors.trust_update.choices[1]: got 'x'; allowed: one of",
+    ),
+    (
+        "months factor",
+        small(factors="[factors]\nmonths = {}\n"),
+        "factors.months: cannot be a factor",
+    ),
+    (
+        "values off grid",
+        small(factors="[factors]\ntrust_gain = {values = [0.1]}\n"),
+        "factors.trust_gain.values: unknown key for a float factor",
+    ),
+    (
+        "fixed and factor",
+        small().replace("n_organisations = 8", "trust_gain = 0.2"),
+        "fixed.trust_gain: is also a factor",
+    ),
+    (
+        "unknown metric",
+        small().replace(
+            'metric = "trust", reduce = "final" }', 'metric = "trsut", reduce = "final" }'
+        ),
+        "outcomes.final_trust.trsut: unknown metric (did you mean 'trust'?)",
+    ),
+    (
+        "window past end",
+        small().replace("to = 10", "to = 99"),
+        "outcomes.mean_perf.to: got 99; allowed: a whole month from 0 to 12",
+    ),
+    (
+        "bad reduce",
+        small().replace('reduce = "auc"', 'reduce = "integral"'),
+        "outcomes.auc_behaviour.reduce: got 'integral'; allowed: one of 'final'",
+    ),
+    (
+        "time_to threshold",
+        small().replace("threshold = 0.45, ", ""),
+        "outcomes.months_to_faith.threshold: got None; allowed: a number",
+    ),
     ("replicates", small(replicates=0), "experiment.replicates: got 0; allowed: a whole number"),
-    ("unknown scenario", small().replace('"default"', '"nowhere"', 1),
-     "experiment.scenario: nowhere: no such scenario file"),
-    ("compare one", small("compare", 'scenarios = ["default"]', factors=""),
-     "design.scenarios: got ['default']; allowed: a list of two or more"),
-    ("compare set", small("compare", 'scenarios = ["default", {name = "x", set = {form = "y"}}]',
-                          factors=""),
-     "design.scenarios[1].set.form: got 'y'; allowed: one of"),
+    (
+        "unknown scenario",
+        small().replace('"default"', '"nowhere"', 1),
+        "experiment.scenario: nowhere: no such scenario file",
+    ),
+    (
+        "compare one",
+        small("compare", 'scenarios = ["default"]', factors=""),
+        "design.scenarios: got ['default']; allowed: a list of two or more",
+    ),
+    (
+        "compare set",
+        small("compare", 'scenarios = ["default", {name = "x", set = {form = "y"}}]', factors=""),
+        "design.scenarios[1].set.form: got 'y'; allowed: one of",
+    ),
     ("unknown table", small() + "\n[hypotheses]\nx = 1\n", "hypotheses: unknown table"),
     ("malformed", "[experiment\n", "malformed TOML"),
-    ("folder-unsafe name", small().replace('name = "small"', 'name = "../x"'),
-     "experiment.name: got '../x'; allowed: letters, digits"),
-    ("fixed months", small().replace("n_organisations = 8", "months = 3"),
-     "fixed.months: set the run length with experiment.months"),
+    (
+        "folder-unsafe name",
+        small().replace('name = "small"', 'name = "../x"'),
+        "experiment.name: got '../x'; allowed: letters, digits",
+    ),
+    (
+        "fixed months",
+        small().replace("n_organisations = 8", "months = 3"),
+        "fixed.months: set the run length with experiment.months",
+    ),
 ]
 
 
 @pytest.mark.parametrize("text,expected", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
-def test_invalid_experiment_names_file_field_and_what_is_allowed(tmp_path, capsys, text,
-                                                                  expected):
+def test_invalid_experiment_names_file_field_and_what_is_allowed(tmp_path, capsys, text, expected):
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as info:
         load_experiment(path)
@@ -139,8 +203,13 @@ def test_invalid_experiment_names_file_field_and_what_is_allowed(tmp_path, capsy
 # ----------------------------------------------------------------- designs and seeds
 def test_design_sizes_and_factor_mapping(tmp_path):
     f3 = "[factors]\ntrust_gain = {}\ntrust_update = {}\ndissolve_patience = {low = 2, high = 4}\n"
-    sizes = {"sobol": ("n = 8", 8 * 5), "morris": ("trajectories = 4", 4 * 4),
-             "fast": ("n = 70", 70 * 3), "latin": ("n = 30", 30), "grid": ("levels = 2", 2 * 3 * 2)}
+    sizes = {
+        "sobol": ("n = 8", 8 * 5),
+        "morris": ("trajectories = 4", 4 * 4),
+        "fast": ("n = 70", 70 * 3),
+        "latin": ("n = 30", 30),
+        "grid": ("levels = 2", 2 * 3 * 2),
+    }
     for method, (opt, n) in sizes.items():
         exp = load_experiment(write(tmp_path, small(method, opt, factors=f3)))
         assert exp.n_rows == n, method
@@ -150,8 +219,9 @@ def test_design_sizes_and_factor_mapping(tmp_path):
         gain = PARAMETERS["trust_gain"]  # a factor without a range spans the declared one
         assert d["trust_gain"].between(gain.low, gain.high).all()
         assert all(isinstance(v, int) for v in d["dissolve_patience"])
-    sobol2 = load_experiment(write(tmp_path, small("sobol", "n = 8\nsecond_order = true",
-                                                   factors=f3)))
+    sobol2 = load_experiment(
+        write(tmp_path, small("sobol", "n = 8\nsecond_order = true", factors=f3))
+    )
     assert sobol2.n_rows == 8 * 8
     # Integers: every value equally likely; choices by index.
     latin = load_experiment(write(tmp_path, small("latin", "n = 3000", factors=f3)))
@@ -185,7 +255,7 @@ def _reduce_alone(df: pd.DataFrame, n_collabs: int, months: int) -> dict[str, fl
         "final_trust": df["trust"].iloc[months],
         "trust_at_6": df["trust"].iloc[6],
         "mean_perf": df["organisational_performance"].iloc[4:11].mean(),
-        "auc_behaviour": np.trapezoid(df["collaborative_behaviour"].iloc[2:months + 1]),
+        "auc_behaviour": np.trapezoid(df["collaborative_behaviour"].iloc[2 : months + 1]),
         "months_to_faith": below[0] if len(below) else months + 1,
         "dissolved": df["dissolved_collaborations"].iloc[months] / n_collabs,
     }
@@ -194,20 +264,34 @@ def _reduce_alone(df: pd.DataFrame, n_collabs: int, months: int) -> dict[str, fl
 @pytest.mark.parametrize("scenario", ["pandemic_shock", "merger", "integrated_care_system"])
 def test_a_replicate_in_a_batch_equals_the_model_run_alone(tmp_path, scenario):
     # Factors of every kind: a mechanism rate, a switch, an integer, a collaboration context.
-    factors = ("[factors]\ntrust_gain = {}\ntrust_update = {}\npartners_per_org = "
-               "{low = 2, high = 5}\nshared_vision = {}\n")
+    factors = (
+        "[factors]\ntrust_gain = {}\ntrust_update = {}\npartners_per_org = "
+        "{low = 2, high = 5}\nshared_vision = {}\n"
+    )
     text = small("latin", "n = 2", replicates=3, months=30, factors=factors).replace(
-        '"default"', f'"{scenario}"')
+        '"default"', f'"{scenario}"'
+    )
     text = text.replace("n_organisations = 8", "")
     exp = load_experiment(write(tmp_path, text))
     kwargs = exp.row_kwargs(1)
-    task = Task(1, (3, 4, 5), (0, 1, 2), tuple(exp.seeds), kwargs, 30, tuple(exp.outcomes),
-                tuple(METRICS))
+    task = Task(
+        1, (3, 4, 5), (0, 1, 2), tuple(exp.seeds), kwargs, 30, tuple(exp.outcomes), tuple(METRICS)
+    )
     res = run_task(task)
     assert [r["status"] for r in res.records] == ["ok"] * 3
     # Few metrics take metrics.evaluate's per-metric path; many its all-at-once path.
-    lean = run_task(Task(1, (3, 4, 5), (0, 1, 2), tuple(exp.seeds), kwargs, 30,
-                         tuple(exp.outcomes[:1]), ("trust",)))
+    lean = run_task(
+        Task(
+            1,
+            (3, 4, 5),
+            (0, 1, 2),
+            tuple(exp.seeds),
+            kwargs,
+            30,
+            tuple(exp.outcomes[:1]),
+            ("trust",),
+        )
+    )
     for i, seed in enumerate(exp.seeds):
         model = CollaborationModel(rng=seed, **kwargs).run()
         df = model.model_dataframe()
@@ -235,8 +319,7 @@ def test_run_task_isolates_a_failing_replicate(monkeypatch):
 
     monkeypatch.setattr(ex, "_run_batch", flaky)
     exp = parse_experiment(__import__("tomllib").loads(small("latin", "n = 2")))
-    task = Task(0, (0, 1, 2), (0, 1, 2), (21, 22, 23), exp.row_kwargs(0), 12,
-                tuple(exp.outcomes))
+    task = Task(0, (0, 1, 2), (0, 1, 2), (21, 22, 23), exp.row_kwargs(0), 12, tuple(exp.outcomes))
     recs = run_task(task).records
     assert [r["status"] for r in recs] == ["ok", "failed", "ok"]
     assert "RuntimeError: boom at seed 22" in recs[1]["error"]
@@ -245,19 +328,40 @@ def test_run_task_isolates_a_failing_replicate(monkeypatch):
 
 # ----------------------------------------------------------------- storage, resume, failures
 def test_results_folder_loads_back_as_dataframes(tmp_path):
-    exp = load_experiment(write(tmp_path, small("morris", "trajectories = 3").replace(
-        'replicates = 2', 'replicates = 2\nkeep_timeseries = ["trust"]')))
+    exp = load_experiment(
+        write(
+            tmp_path,
+            small("morris", "trajectories = 3").replace(
+                "replicates = 2", 'replicates = 2\nkeep_timeseries = ["trust"]'
+            ),
+        )
+    )
     manifest = run_experiment(exp, tmp_path / "out", show_progress=False)
     assert (manifest["status"], manifest["finished"], manifest["failed"]) == ("complete", 24, 0)
-    for key in ("experiment_contents", "root_seed", "design_rows", "versions", "git_commit",
-                "platform", "started", "ended", "replicate_seeds"):
+    for key in (
+        "experiment_contents",
+        "root_seed",
+        "design_rows",
+        "versions",
+        "git_commit",
+        "platform",
+        "started",
+        "ended",
+        "replicate_seeds",
+    ):
         assert key in manifest
     assert (tmp_path / "out/experiment.toml").read_text() == exp.path.read_text()
     res = load_results(tmp_path / "out")
     assert list(res.runs["run_id"]) == list(range(24))
     assert list(res.runs["seed"]) == exp.seeds * 12
-    assert list(res.design.columns[:6]) == ["row", "label", "scenario", "trust_gain",
-                                           "trust_update", "dissolve_patience"]
+    assert list(res.design.columns[:6]) == [
+        "row",
+        "label",
+        "scenario",
+        "trust_gain",
+        "trust_update",
+        "dissolve_patience",
+    ]
     assert res.timeseries.shape == (24 * 13, 3)
     trust = res.timeseries.query("month == 12").set_index("run_id")["trust"]
     np.testing.assert_array_equal(trust.to_numpy(), res.runs["final_trust"].to_numpy())
@@ -292,12 +396,10 @@ def test_rerun_skips_finished_runs_and_finishes_missing_ones(tmp_path):
     cols = [o.name for o in exp.outcomes] + ["run_id", "seed", "row", "replicate"]
     pd.testing.assert_frame_equal(a[cols], b[cols])
     # Running a complete experiment again runs nothing.
-    assert run_experiment(exp, out, show_progress=False)["sessions"][-1][
-        "already_finished"] == 12
+    assert run_experiment(exp, out, show_progress=False)["sessions"][-1]["already_finished"] == 12
 
 
-def test_failed_runs_are_recorded_and_analysis_names_missing_rows(tmp_path, monkeypatch,
-                                                                  capsys):
+def test_failed_runs_are_recorded_and_analysis_names_missing_rows(tmp_path, monkeypatch, capsys):
     import ioc_sim.experiments.tasks as ex
 
     real = ex._run_batch
@@ -310,24 +412,44 @@ def test_failed_runs_are_recorded_and_analysis_names_missing_rows(tmp_path, monk
 
     monkeypatch.setattr(ex, "_run_batch", flaky)
     out = tmp_path / "out"
-    assert main(["experiment", "run", str(exp.path), "--out", str(out), "--workers", "1",
-                 "--quiet"]) == 1
+    assert (
+        main(["experiment", "run", str(exp.path), "--out", str(out), "--workers", "1", "--quiet"])
+        == 1
+    )
     res = load_results(out)
     assert sorted(res.failed["run_id"]) == [4, 5, 11]
     assert res.failed["error"].str.contains("ValueError: cannot run row").all()
     assert res.manifest["failed"] == 3 and res.manifest["status"] == "complete with failures"
     assert main(["experiment", "analyse", str(out)]) == 1
     captured = capsys.readouterr()
-    assert "morris indices not computed: 1 of 12 design rows have no successful run " \
-           "(1 with failed runs, 0 not yet run): rows 2" in captured.err
+    assert (
+        "morris indices not computed: 1 of 12 design rows have no successful run "
+        "(1 with failed runs, 0 not yet run): rows 2" in captured.err
+    )
     assert (out / "analysis/failed_runs.csv").exists()
-    assert "1 design row(s) are averaged over fewer replicates than the design asks for " \
-           "(failed or missing runs): rows 5" in (out / "analysis/summary.md").read_text()
+    assert (
+        "1 design row(s) are averaged over fewer replicates than the design asks for "
+        "(failed or missing runs): rows 5" in (out / "analysis/summary.md").read_text()
+    )
     assert not (out / "analysis/morris.csv").exists()
     # Retrying with the cause gone completes the experiment; the last record wins.
     monkeypatch.setattr(ex, "_run_batch", real)
-    assert main(["experiment", "run", str(exp.path), "--out", str(out), "--workers", "1",
-                 "--quiet", "--retry-failed"]) == 0
+    assert (
+        main(
+            [
+                "experiment",
+                "run",
+                str(exp.path),
+                "--out",
+                str(out),
+                "--workers",
+                "1",
+                "--quiet",
+                "--retry-failed",
+            ]
+        )
+        == 0
+    )
     res = load_results(out)
     assert len(res.runs) == 24 and res.failed.empty
     assert main(["experiment", "analyse", str(out)]) == 0
@@ -336,22 +458,28 @@ def test_failed_runs_are_recorded_and_analysis_names_missing_rows(tmp_path, monk
 
 # ----------------------------------------------------------------- analysis and CLI
 def test_cli_run_analyse_show_for_each_design(tmp_path, capsys):
-    designs = {"morris": "trajectories = 3", "sobol": "n = 4", "fast": "n = 70",
-               "latin": "n = 12", "grid": "levels = 2",
-               "compare": 'scenarios = ["default", {name = "formal", set = {formalisation = 0.9}}]'}
+    designs = {
+        "morris": "trajectories = 3",
+        "sobol": "n = 4",
+        "fast": "n = 70",
+        "latin": "n = 12",
+        "grid": "levels = 2",
+        "compare": 'scenarios = ["default", {name = "formal", set = {formalisation = 0.9}}]',
+    }
     for method, opt in designs.items():
         factors = "" if method == "compare" else None
         path = write(tmp_path, small(method, opt, factors=factors, months=12), f"{method}.toml")
         out = tmp_path / method
-        assert main(["experiment", "run", str(path), "--out", str(out), "--workers", "1",
-                     "--quiet"]) == 0, method
+        assert (
+            main(["experiment", "run", str(path), "--out", str(out), "--workers", "1", "--quiet"])
+            == 0
+        ), method
         assert main(["experiment", "analyse", str(out), "--no-figures"]) == 0, method
         summary = (out / "analysis/summary.md").read_text()
         assert "final_trust" in summary and "Run-to-run noise" in summary
         assert main(["experiment", "show", str(out)]) == 0
         shown = capsys.readouterr().out
-        assert "24 finished" in shown or method in ("grid", "fast", "sobol", "latin",
-                                                    "compare")
+        assert "24 finished" in shown or method in ("grid", "fast", "sobol", "latin", "compare")
         noise = pd.read_csv(out / "analysis/noise.csv").set_index("outcome")
         assert noise["noise_share"].between(0, 1).all() or noise["noise_share"].isna().any()
     sobol = pd.read_csv(tmp_path / "sobol/analysis/sobol.csv")
@@ -362,8 +490,7 @@ def test_cli_run_analyse_show_for_each_design(tmp_path, capsys):
 
 def test_workers_and_scheduler_are_exclusive(tmp_path, capsys):
     path = write(tmp_path, small("latin", "n = 2"))
-    assert main(["experiment", "run", str(path), "--workers", "2", "--scheduler",
-                 "local:2"]) == 2
+    assert main(["experiment", "run", str(path), "--workers", "2", "--scheduler", "local:2"]) == 2
     assert "--workers: give --workers" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:
         main(["experiment", "run", str(path), "--scheduler", "local:x"])
@@ -402,22 +529,30 @@ def test_selftest_fails_loudly_when_the_indices_are_not_recovered(capsys):
 
 
 def test_compare_keeps_series_and_draws_paired_comparisons(tmp_path):
-    text = small("compare", 'scenarios = ["default", {name = "deep", set = {integration_depth '
-                 '= 0.9}}]', factors="").replace("replicates = 2",
-                                                 "replicates = 3\nkeep_timeseries = true")
+    text = small(
+        "compare",
+        'scenarios = ["default", {name = "deep", set = {integration_depth = 0.9}}]',
+        factors="",
+    ).replace("replicates = 2", "replicates = 3\nkeep_timeseries = true")
     exp = load_experiment(write(tmp_path, text))
     run_experiment(exp, tmp_path / "out", show_progress=False)
     an = analyse(tmp_path / "out")
     names = {p.name for p in an.figures}
     assert "trajectories.png" in names and "compare_final_trust.png" in names
     table = an.tables["compare"].query("outcome == 'final_trust'").set_index("scenario")
-    runs = load_results(tmp_path / "out").runs.pivot(index="replicate", columns="row",
-                                                      values="final_trust")
+    runs = load_results(tmp_path / "out").runs.pivot(
+        index="replicate", columns="row", values="final_trust"
+    )
     # Paired by replicate: replicate r of both scenarios shares its seed.
     assert table.loc["deep", "diff_from_first"] == pytest.approx((runs[1] - runs[0]).mean())
     assert set(load_results(tmp_path / "out").timeseries.columns) == {
-        "run_id", "month", "trust", "organisational_performance", "collaborative_behaviour",
-        "faith"}
+        "run_id",
+        "month",
+        "trust",
+        "organisational_performance",
+        "collaborative_behaviour",
+        "faith",
+    }
 
 
 # ----------------------------------------------------------------- slow: pipeline checks
@@ -440,10 +575,16 @@ def test_serial_process_pool_and_dask_cluster_give_identical_results(tmp_path):
     # A cluster started elsewhere, reached by its scheduler address.
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster:
-        remote = run_experiment(exp, tmp_path / "remote", scheduler=cluster.scheduler_address,
-                                chunk=1, show_progress=False)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        remote = run_experiment(
+            exp,
+            tmp_path / "remote",
+            scheduler=cluster.scheduler_address,
+            chunk=1,
+            show_progress=False,
+        )
     assert remote["finished"] == exp.n_runs
     cols = ["run_id", "row", "replicate", "seed", "status"] + [o.name for o in exp.outcomes]
     a = load_results(tmp_path / "serial").runs[cols]
@@ -482,16 +623,20 @@ def test_a_running_status_whose_runner_is_gone_reads_stopped():
     gone.wait()  # reaped: its pid names no process now
 
     def status(**session) -> str:
-        manifest = {"status": "running", "sessions": [{"started": "2026-01-01T00:00:00",
-                                                        **session}]}
-        return ExperimentResults(Path("."), manifest, pd.DataFrame(), pd.DataFrame(),
-                                 None).status
+        manifest = {
+            "status": "running",
+            "sessions": [{"started": "2026-01-01T00:00:00", **session}],
+        }
+        return ExperimentResults(Path("."), manifest, pd.DataFrame(), pd.DataFrame(), None).status
 
     here = platform.node()
-    assert status(host=here, pid=gone.pid) == "stopped (runner gone; last write at " \
-                                                  "2026-01-01T00:00:00)"
+    assert (
+        status(host=here, pid=gone.pid) == "stopped (runner gone; last write at "
+        "2026-01-01T00:00:00)"
+    )
     assert status(host=here, pid=gone.pid, last_write="2026-01-01T00:05:00").endswith(
-        "last write at 2026-01-01T00:05:00)")
+        "last write at 2026-01-01T00:05:00)"
+    )
     assert status(host=here, pid=os.getpid()) == "running"  # this process is alive
     assert status(host=here + "-elsewhere", pid=gone.pid) == "running"  # can't check there
     assert status() == "running"  # manifests written before hosts and pids were kept
@@ -505,8 +650,19 @@ def test_kill_9_and_ctrl_c_then_rerun_finishes_without_loss_or_repeats(tmp_path,
     path = write(tmp_path, small("latin", "n = 1000", replicates=3, months=120))
     exp = load_experiment(path)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "ioc_sim", "experiment", "run", str(path), "--out", str(out),
-           "--workers", workers, "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ioc_sim",
+        "experiment",
+        "run",
+        str(path),
+        "--out",
+        str(out),
+        "--workers",
+        workers,
+        "--quiet",
+    ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
     def parts() -> int:
@@ -524,12 +680,17 @@ def test_kill_9_and_ctrl_c_then_rerun_finishes_without_loss_or_repeats(tmp_path,
     assert first.manifest["status"] == "running"  # killed: nobody could say otherwise
     # ... but show sees that the runner has gone.
     assert first.status.startswith("stopped (runner gone; last write at 20"), first.status
-    shown = subprocess.run([sys.executable, "-m", "ioc_sim", "experiment", "show", str(out)],
-                           capture_output=True, text=True, timeout=120)
+    shown = subprocess.run(
+        [sys.executable, "-m", "ioc_sim", "experiment", "show", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "status      stopped (runner gone" in shown.stdout, shown.stdout
 
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     n0 = parts()
     assert _wait_for(lambda: parts() > n0, 60)
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
@@ -540,8 +701,7 @@ def test_kill_9_and_ctrl_c_then_rerun_finishes_without_loss_or_repeats(tmp_path,
     assert second.manifest["status"] == "interrupted"
     assert len(second.runs) > len(first.runs)
 
-    done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     ids = pd.concat(pd.read_parquet(p) for p in (out / "runs").glob("part-*.parquet"))["run_id"]
     assert sorted(ids) == list(range(exp.n_runs)), "a run was lost or repeated"

@@ -31,15 +31,18 @@ def uniform(value: float, conflict: float | None = None) -> dict[str, float]:
     return out
 
 
-@pytest.mark.parametrize("value,score,level", [
-    (0.5, 50.0, "developing"),     # every answer neutral
-    (0.75, 75.0, "embedded"),      # every answer "agree" (conflict "disagree")
-    (0.25, 25.0, "fragmented"),    # every answer "disagree"
-    (1.0, 100.0, "embedded"),
-    (0.0, 0.0, "fragmented"),
-    (0.625, 62.5, "established"),  # halfway from neutral to agree
-    (0.375, 37.5, "emerging"),
-])
+@pytest.mark.parametrize(
+    "value,score,level",
+    [
+        (0.5, 50.0, "developing"),  # every answer neutral
+        (0.75, 75.0, "embedded"),  # every answer "agree" (conflict "disagree")
+        (0.25, 25.0, "fragmented"),  # every answer "disagree"
+        (1.0, 100.0, "embedded"),
+        (0.0, 0.0, "fragmented"),
+        (0.625, 62.5, "established"),  # halfway from neutral to agree
+        (0.375, 37.5, "emerging"),
+    ],
+)
 def test_uniform_answers_give_their_anchor(value, score, level):
     s, name = maturity(uniform(value))
     assert s == pytest.approx(score)
@@ -47,27 +50,46 @@ def test_uniform_answers_give_their_anchor(value, score, level):
 
 
 def test_index_is_the_geometric_mean_of_the_domains_by_hand():
-    c = {"trust": 0.8, "confidence": 0.6, "faith": 0.7, "risk_tolerance": 0.5,
-         "conflict": 0.4, "conflict_resolution": 0.8,
-         "perceived_progress": 0.3, "cultural_efficacy": 0.5, "organisational_efficiency": 0.4,
-         "technological_effectiveness": 0.2}
-    rel = (0.8 + 0.6 + 0.7 + 0.5) / 4          # 0.65
-    diff = ((1 - 0.4) + 0.8) / 2               # 0.70
-    dlv = (0.3 + 0.5 + 0.4 + 0.2) / 4          # 0.35
+    c = {
+        "trust": 0.8,
+        "confidence": 0.6,
+        "faith": 0.7,
+        "risk_tolerance": 0.5,
+        "conflict": 0.4,
+        "conflict_resolution": 0.8,
+        "perceived_progress": 0.3,
+        "cultural_efficacy": 0.5,
+        "organisational_efficiency": 0.4,
+        "technological_effectiveness": 0.2,
+    }
+    rel = (0.8 + 0.6 + 0.7 + 0.5) / 4  # 0.65
+    diff = ((1 - 0.4) + 0.8) / 2  # 0.70
+    dlv = (0.3 + 0.5 + 0.4 + 0.2) / 4  # 0.35
     expected = 100 * (rel * diff * dlv) ** (1 / 3)
     m = assess(c)
-    assert m.domains == pytest.approx({"relational_foundation": rel,
-                                       "handling_difference": diff, "delivery": dlv})
-    assert m.score == pytest.approx(expected)      # 54.86..., the "developing" band
+    assert m.domains == pytest.approx(
+        {"relational_foundation": rel, "handling_difference": diff, "delivery": dlv}
+    )
+    assert m.score == pytest.approx(expected)  # 54.86..., the "developing" band
     # but delivery (35) is in the "fragmented" band, which holds the level at "emerging".
     assert (m.level, m.capped, m.weakest) == ("emerging", True, "delivery")
 
 
-@pytest.mark.parametrize("score,name", [
-    (0.0, "fragmented"), (37.49, "fragmented"), (37.5, "emerging"), (49.99, "emerging"),
-    (50.0, "developing"), (62.49, "developing"), (62.5, "established"), (74.99, "established"),
-    (75.0, "embedded"), (100.0, "embedded"),
-])
+@pytest.mark.parametrize(
+    "score,name",
+    [
+        (0.0, "fragmented"),
+        (37.49, "fragmented"),
+        (37.5, "emerging"),
+        (49.99, "emerging"),
+        (50.0, "developing"),
+        (62.49, "developing"),
+        (62.5, "established"),
+        (74.99, "established"),
+        (75.0, "embedded"),
+        (100.0, "embedded"),
+    ],
+)
 def test_level_thresholds(score, name):
     assert LEVELS[band(score)].name == name
     assert level_of(score) == (name, False)
@@ -100,12 +122,15 @@ def test_missing_constructs_are_skipped_within_their_domain():
     assert m.domains["delivery"] == pytest.approx((0.8 + 0.5 + 0.5) / 3)
 
 
-@pytest.mark.parametrize("bad,message", [
-    ({k: 0.5 for k in CONSTRUCTS if k not in DOMAINS["delivery"]}, "domain delivery"),
-    (uniform(0.5) | {"trust": 1.2}, "trust: got 1.2"),
-    (uniform(0.5) | {"faith": math.nan}, "faith"),
-    (uniform(0.5) | {"happiness": 0.5}, "unknown construct"),
-])
+@pytest.mark.parametrize(
+    "bad,message",
+    [
+        ({k: 0.5 for k in CONSTRUCTS if k not in DOMAINS["delivery"]}, "domain delivery"),
+        (uniform(0.5) | {"trust": 1.2}, "trust: got 1.2"),
+        (uniform(0.5) | {"faith": math.nan}, "faith"),
+        (uniform(0.5) | {"happiness": 0.5}, "unknown construct"),
+    ],
+)
 def test_bad_construct_sets_raise(bad, message):
     with pytest.raises(ValueError, match=message):
         assess(bad)
@@ -123,9 +148,11 @@ def test_arrays_give_the_same_numbers_as_scalars():
 
 # ------------------------------------------------------------------ simulation
 def three_partners(**kw) -> CollaborationModel:
-    orgs = [{"id": "A", "type": "acute", "resolution_style": 1.0},
-            {"id": "B", "type": "acute", "resolution_style": 0.0},
-            {"id": "C", "type": "community", "resolution_style": -1.0}]
+    orgs = [
+        {"id": "A", "type": "acute", "resolution_style": 1.0},
+        {"id": "B", "type": "acute", "resolution_style": 0.0},
+        {"id": "C", "type": "community", "resolution_style": -1.0},
+    ]
     return CollaborationModel(rng=1, organisations=orgs, months=12, **kw)
 
 
@@ -164,12 +191,17 @@ def test_simulated_constructs_agree_with_the_model_metrics():
     model.run()
     df = model.model_dataframe().iloc[-1]
     c = simulation_constructs(model.sim)
-    for construct, metric in [("trust", "trust"), ("confidence", "confidence"),
-                              ("risk_tolerance", "risk_threshold"), ("conflict", "conflict"),
-                              ("faith", "faith"), ("perceived_progress", "perceived_progress"),
-                              ("cultural_efficacy", "cultural_efficacy"),
-                              ("organisational_efficiency", "organisational_efficiency"),
-                              ("technological_effectiveness", "technological_effectiveness")]:
+    for construct, metric in [
+        ("trust", "trust"),
+        ("confidence", "confidence"),
+        ("risk_tolerance", "risk_threshold"),
+        ("conflict", "conflict"),
+        ("faith", "faith"),
+        ("perceived_progress", "perceived_progress"),
+        ("cultural_efficacy", "cultural_efficacy"),
+        ("organisational_efficiency", "organisational_efficiency"),
+        ("technological_effectiveness", "technological_effectiveness"),
+    ]:
         assert c[construct][0] == pytest.approx(df[metric]), construct
     # Every monthly value stays on the 0-100 scale.
     model = CollaborationModel(rng=6, n_organisations=10, months=36)

@@ -38,8 +38,11 @@ def test_the_random_streams_are_a_function_of_the_seed_alone():
     without a seed sequence (a legacy
     bit generator) seeds them from its next draw, so the same legacy seed still
     gives the same run."""
-    base = CollaborationModel(rng=np.random.default_rng(21), n_organisations=10,
-                              months=12).run().model_dataframe()
+    base = (
+        CollaborationModel(rng=np.random.default_rng(21), n_organisations=10, months=12)
+        .run()
+        .model_dataframe()
+    )
     g = np.random.default_rng(21)
     g.random(7)
     g.spawn(2)
@@ -70,8 +73,18 @@ def test_kept_populations_and_structures_are_fresh_copies_for_each_model():
     a = CollaborationModel(rng=1, n_organisations=12, formalisation=0.9)
     st_a, pop_a = a.sim.st, a.sim.pop
     fresh = structure._build_structure(pop_a, st_a.collabs, a.params["partners_per_org"])
-    for arr in (st_a.src, st_a.dst, st_a.rev, st_a.cands, st_a.mem_org, st_a.mem_collab,
-                st_a.mem_lookup, st_a.compat, pop_a.attrs["culture"], pop_a.distressed):
+    for arr in (
+        st_a.src,
+        st_a.dst,
+        st_a.rev,
+        st_a.cands,
+        st_a.mem_org,
+        st_a.mem_collab,
+        st_a.mem_lookup,
+        st_a.compat,
+        pop_a.attrs["culture"],
+        pop_a.distressed,
+    ):
         arr[...] = 0
     pop_a.ids[0] = "changed"
     b = CollaborationModel(rng=1, n_organisations=12, formalisation=0.1)
@@ -82,14 +95,24 @@ def test_kept_populations_and_structures_are_fresh_copies_for_each_model():
     assert st_a.collabs[0].contexts["formalisation"] == 0.9
 
 
-@pytest.mark.parametrize("name, value", [("capacity_mean", 0.2), ("culture_spread", 0.9),
-                                         ("distressed_share", 0.5), ("n_organisations", 13)])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("capacity_mean", 0.2),
+        ("culture_spread", 0.9),
+        ("distressed_share", 0.5),
+        ("n_organisations", 13),
+    ],
+)
 def test_each_population_parameter_changes_the_kept_population(name, value):
     base = CollaborationModel(rng=1, n_organisations=12).sim.pop
     other = CollaborationModel(rng=1, **{"n_organisations": 12, name: value}).sim.pop
     same = CollaborationModel(rng=1, n_organisations=12, trust_gain=0.3).sim.pop
-    assert any(len(base.attrs[k]) != len(other.attrs[k])
-               or not np.array_equal(base.attrs[k], other.attrs[k]) for k in base.attrs)
+    assert any(
+        len(base.attrs[k]) != len(other.attrs[k])
+        or not np.array_equal(base.attrs[k], other.attrs[k])
+        for k in base.attrs
+    )
     for k in base.attrs:
         np.testing.assert_array_equal(base.attrs[k], same.attrs[k])
 
@@ -101,8 +124,11 @@ def test_a_sweep_of_partners_per_org_builds_each_structure_once(monkeypatch):
 
     built = []
     real = structure._build_structure
-    monkeypatch.setattr(structure, "_build_structure",
-                        lambda pop, collabs, k: built.append(k) or real(pop, collabs, k))
+    monkeypatch.setattr(
+        structure,
+        "_build_structure",
+        lambda pop, collabs, k: built.append(k) or real(pop, collabs, k),
+    )
     ks = list(range(2, 13))
     for k in ks + ks[::-1]:
         CollaborationModel(rng=1, n_organisations=15, population_seed=977, partners_per_org=k)

@@ -15,10 +15,37 @@ def theory_folder(tmp_path_factory):
     (d / "tiny.toml").write_text(TINY, encoding="utf-8")
     (d / "theory.toml").write_text(TINY_THEORY, encoding="utf-8")
     out = d / "out"
-    assert main(["theory", "test", str(d / "theory.toml"), "--experiment", str(d / "tiny.toml"),
-                 "--out", str(out), "--workers", "1", "--quiet"]) == 0
-    assert main(["validate", "--pattern", "P5", "--default-only", "--quiet", "--out",
-                 str(out / "validation")]) == 0
+    assert (
+        main(
+            [
+                "theory",
+                "test",
+                str(d / "theory.toml"),
+                "--experiment",
+                str(d / "tiny.toml"),
+                "--out",
+                str(out),
+                "--workers",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "validate",
+                "--pattern",
+                "P5",
+                "--default-only",
+                "--quiet",
+                "--out",
+                str(out / "validation"),
+            ]
+        )
+        == 0
+    )
     return out
 
 

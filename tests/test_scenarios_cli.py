@@ -18,8 +18,17 @@ from ioc_sim.experiments.scenarios import bundled_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = bundled_scenarios()
-REQUIRED = {"default", "buddying", "provider_collaborative", "group_model", "merger",
-            "national_programme", "integrated_care_system", "regime_switch", "pandemic_shock"}
+REQUIRED = {
+    "default",
+    "buddying",
+    "provider_collaborative",
+    "group_model",
+    "merger",
+    "national_programme",
+    "integrated_care_system",
+    "regime_switch",
+    "pandemic_shock",
+}
 
 
 def test_required_scenarios_are_bundled():
@@ -55,26 +64,53 @@ BAD = [
     ("malformed", "[scenario\nname=1", "malformed TOML"),
     ("unknown table", BASE + "[sytem]\ncompetition = 0.2\n", "sytem: unknown table"),
     ("unknown key", BASE + "[system]\ncompetiton = 0.2\n", "system.competiton: unknown key"),
-    ("wrong table", BASE + "[system]\ntrust_gain = 0.2\n",
-     "system.trust_gain: belongs in [parameters]"),
-    ("wrong type", BASE + "[system]\ncompetition = \"high\"\n",
-     "system.competition: got 'high' (str); allowed: a number from 0 to 1"),
-    ("out of range", BASE + "[parameters]\ntrust_asymmetry = 9\n",
-     "parameters.trust_asymmetry: got 9; allowed: a number from 1 to 6"),
-    ("bad months", '[scenario]\nmonths = 0\n', "scenario.months: got 0; allowed"),
-    ("unknown form", BASE + "[[collaborations]]\nname='a'\nform = \"marriage\"\n",
-     "collaborations[0].form: unknown form 'marriage'"),
-    ("unknown specification", BASE + "[specifications]\ntrust_update = \"linear\"\n",
-     "specifications.trust_update: got 'linear'; allowed: one of 'asymmetric_ceiling'"),
-    ("unknown member", BASE + "[[collaborations]]\nname='a'\nmembers=['NOPE', 'ORG01']\n",
-     "collaborations[0].members: unknown organisation 'NOPE'"),
-    ("event too late", BASE + "[[events]]\nmonth = 40\nkind = 'shock'\nmagnitude = 0.5\n",
-     "events[0].month: got 40; allowed: a whole month from 0 to 12"),
-    ("unknown event", BASE + "[[events]]\nmonth = 4\nkind = 'earthquake'\n",
-     "events[0].kind: got 'earthquake'; allowed: one of"),
-    ("bad org type", BASE + "[[organisations]]\nid='A'\ntype='hospital'\n"
-     "[[organisations]]\nid='B'\ntype='acute'\n",
-     "organisations[0].type: got 'hospital'"),
+    (
+        "wrong table",
+        BASE + "[system]\ntrust_gain = 0.2\n",
+        "system.trust_gain: belongs in [parameters]",
+    ),
+    (
+        "wrong type",
+        BASE + '[system]\ncompetition = "high"\n',
+        "system.competition: got 'high' (str); allowed: a number from 0 to 1",
+    ),
+    (
+        "out of range",
+        BASE + "[parameters]\ntrust_asymmetry = 9\n",
+        "parameters.trust_asymmetry: got 9; allowed: a number from 1 to 6",
+    ),
+    ("bad months", "[scenario]\nmonths = 0\n", "scenario.months: got 0; allowed"),
+    (
+        "unknown form",
+        BASE + "[[collaborations]]\nname='a'\nform = \"marriage\"\n",
+        "collaborations[0].form: unknown form 'marriage'",
+    ),
+    (
+        "unknown specification",
+        BASE + '[specifications]\ntrust_update = "linear"\n',
+        "specifications.trust_update: got 'linear'; allowed: one of 'asymmetric_ceiling'",
+    ),
+    (
+        "unknown member",
+        BASE + "[[collaborations]]\nname='a'\nmembers=['NOPE', 'ORG01']\n",
+        "collaborations[0].members: unknown organisation 'NOPE'",
+    ),
+    (
+        "event too late",
+        BASE + "[[events]]\nmonth = 40\nkind = 'shock'\nmagnitude = 0.5\n",
+        "events[0].month: got 40; allowed: a whole month from 0 to 12",
+    ),
+    (
+        "unknown event",
+        BASE + "[[events]]\nmonth = 4\nkind = 'earthquake'\n",
+        "events[0].kind: got 'earthquake'; allowed: one of",
+    ),
+    (
+        "bad org type",
+        BASE + "[[organisations]]\nid='A'\ntype='hospital'\n"
+        "[[organisations]]\nid='B'\ntype='acute'\n",
+        "organisations[0].type: got 'hospital'",
+    ),
 ]
 
 
@@ -89,12 +125,17 @@ def test_bad_scenario_names_file_and_field(tmp_path, text, expected):
     assert "\n" not in message
 
 
-@pytest.mark.parametrize("text,expected", [(t, e) for _, t, e in BAD[:4]],
-                         ids=[n for n, _, _ in BAD[:4]])
+@pytest.mark.parametrize(
+    "text,expected", [(t, e) for _, t, e in BAD[:4]], ids=[n for n, _, _ in BAD[:4]]
+)
 def test_cli_bad_scenario_is_one_line_and_exit_2(tmp_path, text, expected):
     p = write(tmp_path, text)
-    proc = subprocess.run([sys.executable, "-m", "ioc_sim.cli", "run", str(p), "--quiet"],
-                          capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ioc_sim.cli", "run", str(p), "--quiet"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
@@ -117,8 +158,9 @@ def test_cli_rejects_bad_options(capsys):
 
 def test_cli_run_writes_results_folder(tmp_path, capsys):
     out = tmp_path / "res"
-    code = main(["run", "default", "--seed", "5", "--months", "18", "--replicates", "3",
-                 "--out", str(out)])
+    code = main(
+        ["run", "default", "--seed", "5", "--months", "18", "--replicates", "3", "--out", str(out)]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "trust" in printed and "month 18" in printed and str(out) in printed
@@ -141,8 +183,9 @@ def test_cli_run_writes_results_folder(tmp_path, capsys):
 
 def test_one_replicate_replays_alone_from_its_stored_seed(tmp_path):
     sc = load_scenario("default")
-    out, ts, _ = run_scenario(sc, seed=11, months=15, replicates=3, out=tmp_path / "r",
-                              show_progress=False, figure=False)
+    out, ts, _ = run_scenario(
+        sc, seed=11, months=15, replicates=3, out=tmp_path / "r", show_progress=False, figure=False
+    )
     seed = json.loads((out / "manifest.json").read_text())["replicate_seeds"][2]
     alone = CollaborationModel(rng=seed, **sc.model_kwargs(months=15)).run().model_dataframe()
     stored = ts[ts["replicate"] == 2].set_index("month")[alone.columns]
@@ -168,8 +211,10 @@ def test_interrupted_run_keeps_finished_replicates(tmp_path, monkeypatch):
 
     monkeypatch.setattr(runs, "iter_replicates", interrupt_after_two)
     out = tmp_path / "r"
-    assert main(["run", "default", "--months", "6", "--replicates", "4", "--out", str(out),
-                 "--quiet"]) == 130
+    assert (
+        main(["run", "default", "--months", "6", "--replicates", "4", "--out", str(out), "--quiet"])
+        == 130
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "interrupted" and manifest["finished_replicates"] == 2
     assert sorted(pd.read_csv(out / "timeseries.csv")["replicate"].unique()) == [0, 1]

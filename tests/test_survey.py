@@ -25,8 +25,9 @@ INST = survey.load_instrument()
 ITEMS = INST.item_ids
 
 
-def write_answers(path: Path, rows: list[dict[str, object]],
-                  columns: list[str] | None = None) -> Path:
+def write_answers(
+    path: Path, rows: list[dict[str, object]], columns: list[str] | None = None
+) -> Path:
     """Write an answer file; each row maps column -> value (items not given are blank)."""
     columns = columns or survey.template_columns()
     with path.open("w", newline="") as fh:
@@ -69,20 +70,26 @@ def test_scores_of_a_hand_made_answer_set(tmp_path):
     # A1 answers 4 to everything: normal items 0.75, reversed items 0.25.
     # A2 answers 2 to everything: normal 0.25, reversed 0.75.
     # B1 agrees fully with every normal statement and rejects every reversed one: all 1.0.
-    p = write_answers(tmp_path / "a.csv", [straight("A", "1", 4), straight("A", "2", 2),
-                                           straight("B", "1", 5, reverse_answer=1)])
+    p = write_answers(
+        tmp_path / "a.csv",
+        [straight("A", "1", 4), straight("A", "2", 2), straight("B", "1", 5, reverse_answer=1)],
+    )
     s = survey.score_file(p)
-    four = {"trust": 0.625, "confidence": 0.625, "risk_tolerance": 0.625,
-            "organisational_efficiency": 0.625}        # 4 items: (3 * 0.75 + 0.25) / 4
+    four = {
+        "trust": 0.625,
+        "confidence": 0.625,
+        "risk_tolerance": 0.625,
+        "organisational_efficiency": 0.625,
+    }  # 4 items: (3 * 0.75 + 0.25) / 4
     r = s.respondents.set_index("respondent")
     for c in CONSTRUCTS:
-        a1 = four.get(c, (2 * 0.75 + 0.25) / 3)         # 3 items: (2 * 0.75 + 0.25) / 3
+        a1 = four.get(c, (2 * 0.75 + 0.25) / 3)  # 3 items: (2 * 0.75 + 0.25) / 3
         a2 = 1.0 - a1
         assert r.loc["1"].query("organisation == 'A'")[c].item() == pytest.approx(a1)
         assert s.organisations.at["A", c] == pytest.approx(0.5)
         assert s.spread.at["A", c] == pytest.approx(statistics.stdev([a1, a2]))
         assert s.organisations.at["B", c] == pytest.approx(1.0)
-        assert np.isnan(s.spread.at["B", c])             # one respondent: no spread
+        assert np.isnan(s.spread.at["B", c])  # one respondent: no spread
         assert s.collaboration[c] == pytest.approx(0.75)
         assert s.between_range[c] == pytest.approx(0.5)
     # Every construct differs by 0.5 between A and B: all ten flagged.
@@ -93,14 +100,15 @@ def test_scores_of_a_hand_made_answer_set(tmp_path):
     assert b.capped
     # The collaboration: every construct 0.75 (conflict too, which counts as 0.25).
     m = s.maturity
-    assert m.domains == pytest.approx({"relational_foundation": 0.75,
-                                       "handling_difference": 0.5, "delivery": 0.75})
+    assert m.domains == pytest.approx(
+        {"relational_foundation": 0.75, "handling_difference": 0.5, "delivery": 0.75}
+    )
     assert m.score == pytest.approx(100 * (0.75 * 0.5 * 0.75) ** (1 / 3))
 
 
 def test_respondents_who_disagree_within_an_organisation_are_flagged(tmp_path):
-    a1 = straight("A", "1", 3) | {"TR1": 5, "TR2": 5, "TR3": 5, "TR4": 1}   # trust 1.0
-    a2 = straight("A", "2", 3) | {"TR1": 1, "TR2": 1, "TR3": 1, "TR4": 5}   # trust 0.0
+    a1 = straight("A", "1", 3) | {"TR1": 5, "TR2": 5, "TR3": 5, "TR4": 1}  # trust 1.0
+    a2 = straight("A", "2", 3) | {"TR1": 1, "TR2": 1, "TR3": 1, "TR4": 5}  # trust 0.0
     p = write_answers(tmp_path / "a.csv", [a1, a2, straight("B", "1", 3)])
     s = survey.score_file(p)
     assert s.organisations.at["A", "trust"] == pytest.approx(0.5)
@@ -112,16 +120,20 @@ def test_respondents_who_disagree_within_an_organisation_are_flagged(tmp_path):
 
 def test_partial_answers_are_scored_and_reported(tmp_path):
     half = straight("A", "1", 4)
-    half["FA1"] = ""          # faith: 2 of 3 answered -> mean of the two
-    half["CF1"] = "NA"        # conflict: NA counts as blank
-    half["CF2"] = ""          # conflict: 1 of 3 answered -> unscored for this respondent
-    rows = [half, straight("A", "2", 4), straight("B", "1", 2),
-            {"organisation": "B", "respondent": "2"},                     # nothing answered
-            {}]                                                           # a blank row
+    half["FA1"] = ""  # faith: 2 of 3 answered -> mean of the two
+    half["CF1"] = "NA"  # conflict: NA counts as blank
+    half["CF2"] = ""  # conflict: 1 of 3 answered -> unscored for this respondent
+    rows = [
+        half,
+        straight("A", "2", 4),
+        straight("B", "1", 2),
+        {"organisation": "B", "respondent": "2"},  # nothing answered
+        {},
+    ]  # a blank row
     p = write_answers(tmp_path / "p.csv", rows)
     s = survey.score_file(p)
     r = s.respondents.set_index(["organisation", "respondent"])
-    assert r.at[("A", "1"), "faith"] == pytest.approx((0.75 + 0.25) / 2)   # FA2 4, FA3 (R) 4
+    assert r.at[("A", "1"), "faith"] == pytest.approx((0.75 + 0.25) / 2)  # FA2 4, FA3 (R) 4
     assert np.isnan(r.at[("A", "1"), "conflict"])
     assert s.counts.at["A", "conflict"] == 1 and s.counts.at["A", "faith"] == 2
     assert ("B", "2") not in r.index
@@ -161,46 +173,90 @@ def good_rows() -> list[dict]:
 
 
 BAD = [
-    ("missing item column", lambda p: write_answers(p, good_rows(), header("TR2", "FA3")),
-     "row 1: missing column(s) TR2, FA3"),
-    ("missing organisation column", lambda p: write_answers(p, good_rows(),
-                                                            header("organisation")),
-     "row 1: missing column(s) organisation"),
-    ("unknown column", lambda p: write_answers(p, good_rows(), header(extra=("TR01",))),
-     "row 1, column TR01: unknown column (did you mean 'TR1'?)"),
-    ("duplicate column", lambda p: write_answers(p, good_rows(), header(extra=("tr1",))),
-     "row 1, column tr1: appears twice"),
-    ("answer above 5", lambda p: write_answers(p, [straight("A", "1", 3) | {"FA2": 7},
-                                                   straight("B", "1", 3)]),
-     "row 2, column FA2: got '7'; allowed: a whole number from 1 to 5, or blank"),
-    ("answer 0", lambda p: write_answers(p, [straight("A", "1", 3),
-                                             straight("B", "1", 3) | {"OE4": 0}]),
-     "row 3, column OE4: got '0'"),
-    ("half point", lambda p: write_answers(p, [straight("A", "1", 3) | {"CE1": "3.5"},
-                                               straight("B", "1", 3)]),
-     "row 2, column CE1: got '3.5'"),
-    ("text answer", lambda p: write_answers(p, [straight("A", "1", 3) | {"TR1": "agree"},
-                                                straight("B", "1", 3)]),
-     "row 2, column TR1: got 'agree'"),
-    ("missing organisation code", lambda p: write_answers(
-        p, [straight("A", "1", 3), straight("", "2", 3), straight("B", "1", 3)]),
-     "row 3, column organisation: missing"),
-    ("duplicate respondent", lambda p: write_answers(
-        p, [straight("A", "1", 3), straight("B", "1", 3), straight("A", "1", 4)]),
-     "row 4, column respondent: '1' of A already answered in row 2"),
-    ("one organisation", lambda p: write_answers(p, [straight("A", "1", 3),
-                                                     straight("A", "2", 3)]),
-     "column organisation: answers from only 1 organisation (A); allowed: at least 2"),
-    ("no answers", lambda p: write_answers(p, [{"organisation": "A"}, {"organisation": "B"}]),
-     "no answers in the file"),
+    (
+        "missing item column",
+        lambda p: write_answers(p, good_rows(), header("TR2", "FA3")),
+        "row 1: missing column(s) TR2, FA3",
+    ),
+    (
+        "missing organisation column",
+        lambda p: write_answers(p, good_rows(), header("organisation")),
+        "row 1: missing column(s) organisation",
+    ),
+    (
+        "unknown column",
+        lambda p: write_answers(p, good_rows(), header(extra=("TR01",))),
+        "row 1, column TR01: unknown column (did you mean 'TR1'?)",
+    ),
+    (
+        "duplicate column",
+        lambda p: write_answers(p, good_rows(), header(extra=("tr1",))),
+        "row 1, column tr1: appears twice",
+    ),
+    (
+        "answer above 5",
+        lambda p: write_answers(p, [straight("A", "1", 3) | {"FA2": 7}, straight("B", "1", 3)]),
+        "row 2, column FA2: got '7'; allowed: a whole number from 1 to 5, or blank",
+    ),
+    (
+        "answer 0",
+        lambda p: write_answers(p, [straight("A", "1", 3), straight("B", "1", 3) | {"OE4": 0}]),
+        "row 3, column OE4: got '0'",
+    ),
+    (
+        "half point",
+        lambda p: write_answers(p, [straight("A", "1", 3) | {"CE1": "3.5"}, straight("B", "1", 3)]),
+        "row 2, column CE1: got '3.5'",
+    ),
+    (
+        "text answer",
+        lambda p: write_answers(
+            p, [straight("A", "1", 3) | {"TR1": "agree"}, straight("B", "1", 3)]
+        ),
+        "row 2, column TR1: got 'agree'",
+    ),
+    (
+        "missing organisation code",
+        lambda p: write_answers(
+            p, [straight("A", "1", 3), straight("", "2", 3), straight("B", "1", 3)]
+        ),
+        "row 3, column organisation: missing",
+    ),
+    (
+        "duplicate respondent",
+        lambda p: write_answers(
+            p, [straight("A", "1", 3), straight("B", "1", 3), straight("A", "1", 4)]
+        ),
+        "row 4, column respondent: '1' of A already answered in row 2",
+    ),
+    (
+        "one organisation",
+        lambda p: write_answers(p, [straight("A", "1", 3), straight("A", "2", 3)]),
+        "column organisation: answers from only 1 organisation (A); allowed: at least 2",
+    ),
+    (
+        "no answers",
+        lambda p: write_answers(p, [{"organisation": "A"}, {"organisation": "B"}]),
+        "no answers in the file",
+    ),
     ("empty file", lambda p: p.write_text(""), "row 1: the file is empty"),
-    ("semicolons", lambda p: p.write_text(";".join(survey.template_columns()) + "\n"),
-     "row 1: columns are separated by semicolons"),
-    ("stray comma", lambda p: p.write_text(",".join(survey.template_columns()) + "\n"
-                                           + "A,1,,," + ",".join(["3"] * 34) + ",3\n"),
-     "row 2: 39 cells but the header has 38 columns"),
-    ("excel workbook named csv", lambda p: p.write_bytes(b"PK\x03\x04\x14\x00rest"),
-     "wrong file type: not a text CSV file"),
+    (
+        "semicolons",
+        lambda p: p.write_text(";".join(survey.template_columns()) + "\n"),
+        "row 1: columns are separated by semicolons",
+    ),
+    (
+        "stray comma",
+        lambda p: p.write_text(
+            ",".join(survey.template_columns()) + "\n" + "A,1,,," + ",".join(["3"] * 34) + ",3\n"
+        ),
+        "row 2: 39 cells but the header has 38 columns",
+    ),
+    (
+        "excel workbook named csv",
+        lambda p: p.write_bytes(b"PK\x03\x04\x14\x00rest"),
+        "wrong file type: not a text CSV file",
+    ),
 ]
 
 
@@ -227,25 +283,39 @@ def test_wrong_file_type_and_missing_file(tmp_path):
 
 def test_unknown_organisation_codes_and_too_few_respondents(tmp_path):
     p = write_answers(tmp_path / "a.csv", [straight("RXW", "1", 3), straight("RZZ", "1", 3)])
-    with pytest.raises(ConfigError, match=r"row 3, column organisation: unknown organisation "
-                                          r"'RZZ'.*allowed: R1D, RL1, RXW"):
+    with pytest.raises(
+        ConfigError,
+        match=r"row 3, column organisation: unknown organisation "
+        r"'RZZ'.*allowed: R1D, RL1, RXW",
+    ):
         survey.read_responses(p, known=["RXW", "R1D", "RL1"])
-    p = write_answers(tmp_path / "b.csv", [straight("RXW", "1", 3), straight("RXW", "2", 3),
-                                           straight("R1D", "1", 3)])
-    with pytest.raises(ConfigError, match=r"row 4, column organisation: R1D has 1 respondent\(s\); "
-                                          r"at least 2 asked for"):
+    p = write_answers(
+        tmp_path / "b.csv",
+        [straight("RXW", "1", 3), straight("RXW", "2", 3), straight("R1D", "1", 3)],
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r"row 4, column organisation: R1D has 1 respondent\(s\); "
+        r"at least 2 asked for",
+    ):
         survey.read_responses(p, min_respondents=2)
 
 
-@pytest.mark.parametrize("argv_tail,expected", [
-    (["--organisations", "A,C"], "column organisation: unknown organisation 'B'"),
-    (["--min-respondents", "3"], "A has 1 respondent(s); at least 3 asked for"),
-    (["--system", "QOC"], "unknown organisation 'A'"),
-])
+@pytest.mark.parametrize(
+    "argv_tail,expected",
+    [
+        (["--organisations", "A,C"], "column organisation: unknown organisation 'B'"),
+        (["--min-respondents", "3"], "A has 1 respondent(s); at least 3 asked for"),
+        (["--system", "QOC"], "unknown organisation 'A'"),
+    ],
+)
 def test_cli_score_errors_are_one_line_and_exit_2(tmp_path, argv_tail, expected):
     p = write_answers(tmp_path / "a.csv", good_rows())
-    proc = subprocess.run([sys.executable, "-m", "ioc_sim", "survey", "score", str(p),
-                           *argv_tail], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ioc_sim", "survey", "score", str(p), *argv_tail],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2, proc.stdout
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], proc.stderr
@@ -287,10 +357,28 @@ def test_docs_carry_the_generated_questionnaire():
 
 def test_template_command_writes_questionnaire_and_prefilled_template(tmp_path, capsys):
     out = tmp_path / "survey"
-    assert main(["survey", "template", "--out", str(out), "--system", "QOC",
-                 "--respondents", "2", "--collaboration", "Shropshire"]) == 0
-    assert {p.name for p in out.iterdir()} == {"questionnaire.md", "questionnaire.html",
-                                               "responses_template.csv"}
+    assert (
+        main(
+            [
+                "survey",
+                "template",
+                "--out",
+                str(out),
+                "--system",
+                "QOC",
+                "--respondents",
+                "2",
+                "--collaboration",
+                "Shropshire",
+            ]
+        )
+        == 0
+    )
+    assert {p.name for p in out.iterdir()} == {
+        "questionnaire.md",
+        "questionnaire.html",
+        "responses_template.csv",
+    }
     t = pd.read_csv(out / "responses_template.csv", dtype=str)
     assert list(t.columns) == survey.template_columns()
     assert t["organisation"].tolist() == ["R1D", "R1D", "RL1", "RL1", "RXW", "RXW"]
@@ -344,8 +432,23 @@ def fill_template(template: Path, answers_file: Path) -> list[str]:
 
 def test_round_trip_template_answers_scores_initial_state(tmp_path):
     out = tmp_path / "survey"
-    assert main(["survey", "template", "--out", str(out), "--scenario", SCENARIO,
-                 "--respondents", "3", "--format", "md"]) == 0
+    assert (
+        main(
+            [
+                "survey",
+                "template",
+                "--out",
+                str(out),
+                "--scenario",
+                SCENARIO,
+                "--respondents",
+                "3",
+                "--format",
+                "md",
+            ]
+        )
+        == 0
+    )
     answers = tmp_path / "answers.csv"
     orgs = fill_template(out / "responses_template.csv", answers)
     assert orgs[:3] == ["R1D", "RL1", "RXW"] and "PCN01" in orgs
@@ -356,16 +459,24 @@ def test_round_trip_template_answers_scores_initial_state(tmp_path):
         for c in CONSTRUCTS:
             assert scores.organisations.at[org, c] == pytest.approx(expected[org][c]), (org, c)
     relations = survey.initial_relations_from_scores(scores)
-    assert set(relations) == {"trust", "confidence", "risk_threshold", "conflict", "faith",
-                              "perceived_progress"}
+    assert set(relations) == {
+        "trust",
+        "confidence",
+        "risk_threshold",
+        "conflict",
+        "faith",
+        "perceived_progress",
+    }
     for key, construct in survey.RELATION_KEYS.items():
         assert relations[key] == pytest.approx({o: expected[o][construct] for o in orgs})
     attrs = survey.organisation_overrides_from_scores(scores)
     for org in orgs:
         assert attrs[org]["resolution_style"] == pytest.approx(
-            2 * expected[org]["conflict_resolution"] - 1, abs=1e-6)
+            2 * expected[org]["conflict_resolution"] - 1, abs=1e-6
+        )
         assert attrs[org]["digital_maturity"] == pytest.approx(
-            expected[org]["technological_effectiveness"], abs=1e-6)
+            expected[org]["technological_effectiveness"], abs=1e-6
+        )
     # Only organisations asked for are kept.
     assert set(survey.initial_relations_from_scores(scores, ["RXW"])["trust"]) == {"RXW"}
 
@@ -373,8 +484,12 @@ def test_round_trip_template_answers_scores_initial_state(tmp_path):
 def assert_started_from(model, relations, attrs):
     sim = model.sim
     ids = sim.pop.ids
-    arrays = {"trust": sim.trust, "confidence": sim.confidence, "risk_threshold": sim.risk,
-              "conflict": sim.conflict}
+    arrays = {
+        "trust": sim.trust,
+        "confidence": sim.confidence,
+        "risk_threshold": sim.risk,
+        "conflict": sim.conflict,
+    }
     for key, arr in arrays.items():
         for org, value in relations[key].items():
             out = sim.st.src == ids.index(org)
@@ -400,8 +515,12 @@ def stand_in_model():
         def __init__(self, *, initial_relations=None, **kw):
             super().__init__(**kw)
             sim = self.sim
-            arrays = {"trust": sim.trust, "confidence": sim.confidence,
-                      "risk_threshold": sim.risk, "conflict": sim.conflict}
+            arrays = {
+                "trust": sim.trust,
+                "confidence": sim.confidence,
+                "risk_threshold": sim.risk,
+                "conflict": sim.conflict,
+            }
             for key, values in (initial_relations or {}).items():
                 for org, v in values.items():
                     i = sim.pop.ids.index(org)
@@ -418,8 +537,13 @@ def survey_file(tmp_path: Path) -> Path:
     rows = []
     for o, org in enumerate(["RXW", "R1D", "RL1", "SC01"]):
         for r in range(2):
-            rows.append({"organisation": org, "respondent": str(r + 1),
-                         **{item: answer(o, r, j) for j, item in enumerate(ITEMS)}})
+            rows.append(
+                {
+                    "organisation": org,
+                    "respondent": str(r + 1),
+                    **{item: answer(o, r, j) for j, item in enumerate(ITEMS)},
+                }
+            )
     return write_answers(tmp_path / "answers.csv", rows)
 
 
@@ -433,16 +557,34 @@ def test_survey_start_with_a_stand_in_model(tmp_path, monkeypatch, capsys):
     started, options = survey.apply_survey(sc, scores)
     assert started.raw["survey"]["initial_relations"] == options["initial_relations"]
     model = started.build(months=6, **options)
-    assert_started_from(model, options["initial_relations"],
-                        survey.organisation_overrides_from_scores(scores))
+    assert_started_from(
+        model, options["initial_relations"], survey.organisation_overrides_from_scores(scores)
+    )
     # Untouched organisations keep the values they would have had without the survey.
     plain = sc.build(months=6)
     i = plain.sim.pop.ids.index("PCN01")
     assert model.sim.org["capacity"][i] == plain.sim.org["capacity"][i]
     # The command line end to end: survey reading, simulated path, levers, manifest.
     out = tmp_path / "run"
-    assert main(["run", SCENARIO, "--survey", str(answers), "--months", "6", "--replicates",
-                 "2", "--out", str(out), "--no-figure", "--levers"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                SCENARIO,
+                "--survey",
+                str(answers),
+                "--months",
+                "6",
+                "--replicates",
+                "2",
+                "--out",
+                str(out),
+                "--no-figure",
+                "--levers",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert f"Survey {answers}: 8 respondent(s) in 4 organisations; maturity index" in text
     assert "Simulated maturity index (mean of 2 replicate(s)): month 0:" in text
@@ -468,19 +610,38 @@ def test_run_with_survey_starts_the_model_from_the_answers(tmp_path, capsys):
     scores = survey.score_file(answers, [o["id"] for o in sc.organisations])
     started, options = survey.apply_survey(sc, scores)
     model = started.build(months=6, **options)
-    assert_started_from(model, options["initial_relations"],
-                        survey.organisation_overrides_from_scores(scores))
+    assert_started_from(
+        model, options["initial_relations"], survey.organisation_overrides_from_scores(scores)
+    )
     out = tmp_path / "run"
-    assert main(["run", SCENARIO, "--survey", str(answers), "--months", "6", "--replicates",
-                 "2", "--out", str(out), "--no-figure"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                SCENARIO,
+                "--survey",
+                str(answers),
+                "--months",
+                "6",
+                "--replicates",
+                "2",
+                "--out",
+                str(out),
+                "--no-figure",
+            ]
+        )
+        == 0
+    )
     assert "Simulated maturity index" in capsys.readouterr().out
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["model_options"]["initial_relations"] == options["initial_relations"]
 
 
 def test_score_command_prints_report_and_writes_scores(tmp_path, capsys):
-    p = write_answers(tmp_path / "a.csv", [straight("A", "1", 4), straight("A", "2", 2),
-                                           straight("B", "1", 5, reverse_answer=1)])
+    p = write_answers(
+        tmp_path / "a.csv",
+        [straight("A", "1", 4), straight("A", "2", 2), straight("B", "1", 5, reverse_answer=1)],
+    )
     out = tmp_path / "scores.csv"
     assert main(["survey", "score", str(p), "--out", str(out)]) == 0
     text = capsys.readouterr().out
@@ -494,8 +655,12 @@ def test_score_command_prints_report_and_writes_scores(tmp_path, capsys):
 
 def test_lever_effects_use_common_seeds_and_sort_by_size():
     sc = load_scenario("nhs_norfolk_suffolk_whole_icb")
-    none = survey.lever_effects(sc, [1, 2], 12, levers=[("shared_vision", "collaboration", 0.0),
-                                                        ("competition", "system", 0.0)])
+    none = survey.lever_effects(
+        sc,
+        [1, 2],
+        12,
+        levers=[("shared_vision", "collaboration", 0.0), ("competition", "system", 0.0)],
+    )
     assert (none["maturity_change"] == 0).all() and (none["performance_change"] == 0).all()
     table = survey.lever_effects(sc, [1, 2], 12)
     assert list(table["lever"]) != [] and set(table["lever"]) == {n for n, _, _ in survey.LEVERS}
@@ -507,9 +672,24 @@ def test_lever_effects_use_common_seeds_and_sort_by_size():
 
 
 def test_levers_without_a_survey_from_the_command_line(tmp_path, capsys):
-    assert main(["run", "nhs_shropshire_provider_collaborative", "--months", "6",
-                 "--replicates", "1", "--out", str(tmp_path / "r"), "--no-figure", "--quiet",
-                 "--levers"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "nhs_shropshire_provider_collaborative",
+                "--months",
+                "6",
+                "--replicates",
+                "1",
+                "--out",
+                str(tmp_path / "r"),
+                "--no-figure",
+                "--quiet",
+                "--levers",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "Which levers move the collaboration (change at month 6" in out
     assert "Survey" not in out

@@ -61,11 +61,9 @@ def test_reversed_relation_is_contradicted():
 def test_association_verdicts():
     rng = np.random.default_rng(1)
     x = rng.uniform(size=200)
-    assert association_effect(x, x**3 + rng.normal(scale=0.1, size=200), +1).verdict \
-        == "supported"
+    assert association_effect(x, x**3 + rng.normal(scale=0.1, size=200), +1).verdict == "supported"
     assert association_effect(x, rng.normal(size=200), +1).verdict == "no detectable effect"
-    assert association_effect(x, -x + rng.normal(scale=0.1, size=200), +1).verdict \
-        == "contradicted"
+    assert association_effect(x, -x + rng.normal(scale=0.1, size=200), +1).verdict == "contradicted"
 
 
 def test_verdict_from_interval():
@@ -131,11 +129,12 @@ def test_prim_finds_a_planted_box():
     assert box.limits[1, 1] == pytest.approx(0.3, abs=0.05)
     assert box.limits[2, 0] == pytest.approx(0.6, abs=0.05)
     assert box.mean > 0.8
-    words = describe_box(box, ["a", "data_sharing", "resource_pressure", "d"],
-                         {"data_sharing": "data sharing", "resource_pressure":
-                          "financial pressure"},
-                         {n: (0.0, 1.0) for n in ("a", "data_sharing", "resource_pressure",
-                                                  "d")})
+    words = describe_box(
+        box,
+        ["a", "data_sharing", "resource_pressure", "d"],
+        {"data_sharing": "data sharing", "resource_pressure": "financial pressure"},
+        {n: (0.0, 1.0) for n in ("a", "data_sharing", "resource_pressure", "d")},
+    )
     assert "low data sharing" in words and "high financial pressure" in words
 
 
@@ -149,15 +148,20 @@ def test_bundled_theory_loads():
     assert feats["data_sharing"] == 1 and feats["resource_pressure"] == -1
 
 
-@pytest.mark.parametrize("edit, field", [
-    (('sign = "-"', 'sign = "down"', 1), "hypotheses[0].sign"),
-    (('cause = "accountability"', 'cause = "acountability"', 1), "hypotheses[0].cause"),
-    (('status = "stated"', 'status = "maybe"', 1), "hypotheses[0].status"),
-    (('parameters = ["initial_trust"]', 'parameters = ["initial_trusts"]', 1),
-     "constructs.trust.parameters[0]"),
-    (('alpha = 0.05', 'alpha = 2', 1), "theory.alpha"),
-    (('\n[importance]\n', '\n[importanc]\n', 1), "importanc"),
-])
+@pytest.mark.parametrize(
+    "edit, field",
+    [
+        (('sign = "-"', 'sign = "down"', 1), "hypotheses[0].sign"),
+        (('cause = "accountability"', 'cause = "acountability"', 1), "hypotheses[0].cause"),
+        (('status = "stated"', 'status = "maybe"', 1), "hypotheses[0].status"),
+        (
+            ('parameters = ["initial_trust"]', 'parameters = ["initial_trusts"]', 1),
+            "constructs.trust.parameters[0]",
+        ),
+        (("alpha = 0.05", "alpha = 2", 1), "theory.alpha"),
+        (("\n[importance]\n", "\n[importanc]\n", 1), "importanc"),
+    ],
+)
 def test_bad_theory_file_gives_one_line_error(tmp_path, capsys, edit, field):
     old, new, count = edit
     text = THEORY.read_text(encoding="utf-8")
@@ -263,20 +267,48 @@ def tiny_run(tmp_path_factory):
     (d / "tiny.toml").write_text(TINY, encoding="utf-8")
     (d / "theory.toml").write_text(TINY_THEORY, encoding="utf-8")
     out = d / "out"
-    assert main(["theory", "test", str(d / "theory.toml"), "--experiment", str(d / "tiny.toml"),
-                 "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "theory",
+                "test",
+                str(d / "theory.toml"),
+                "--experiment",
+                str(d / "tiny.toml"),
+                "--out",
+                str(out),
+                "--workers",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return d, out
 
 
 def test_theory_test_end_to_end(tiny_run):
     d, out = tiny_run
-    for name in ("hypotheses.csv", "importance.csv", "interactions.csv", "surrogates.csv",
-                 "regional_sensitivity.csv", "prim_boxes.csv", "summary.md", "scorecard.json",
-                 "hypotheses.png"):
+    for name in (
+        "hypotheses.csv",
+        "importance.csv",
+        "interactions.csv",
+        "surrogates.csv",
+        "regional_sensitivity.csv",
+        "prim_boxes.csv",
+        "summary.md",
+        "scorecard.json",
+        "hypotheses.png",
+    ):
         assert (out / name).exists(), name
     summary = (out / "summary.md").read_text()
-    for head in ("Directional agreement", "Hypotheses", "Kendall", "Predictive accuracy",
-                 "Where the theory fails"):
+    for head in (
+        "Directional agreement",
+        "Hypotheses",
+        "Kendall",
+        "Predictive accuracy",
+        "Where the theory fails",
+    ):
         assert head in summary
 
 
@@ -284,7 +316,9 @@ def test_edited_theory_is_reflected_and_reproducible(tiny_run, tmp_path):
     """Adding a CMOC to the file and re-scoring the same results shows it; scoring twice
     gives identical tables (everything from the results folder and the seed)."""
     d, out = tiny_run
-    edited = TINY_THEORY + """
+    edited = (
+        TINY_THEORY
+        + """
 [[hypotheses]]
 id = "MINE"
 statement = "Data sharing raises collaborative performance."
@@ -292,17 +326,46 @@ cause = "data_sharing"
 effect = "collaborative_performance"
 sign = "+"
 """
+    )
     (tmp_path / "mine.toml").write_text(edited, encoding="utf-8")
     out2 = tmp_path / "again"
-    assert main(["theory", "test", str(tmp_path / "mine.toml"), "--results",
-                 str(out / "experiment"), "--out", str(out2), "--quiet", "--no-figures"]) == 0
+    assert (
+        main(
+            [
+                "theory",
+                "test",
+                str(tmp_path / "mine.toml"),
+                "--results",
+                str(out / "experiment"),
+                "--out",
+                str(out2),
+                "--quiet",
+                "--no-figures",
+            ]
+        )
+        == 0
+    )
     text = (out2 / "hypotheses.csv").read_text()
     assert "MINE" in text
     first = (out / "hypotheses.csv").read_text().splitlines()
     assert text.splitlines()[: len(first)] == first
     shutil.rmtree(out2)
-    assert main(["theory", "test", str(tmp_path / "mine.toml"), "--results",
-                 str(out / "experiment"), "--out", str(out2), "--quiet", "--no-figures"]) == 0
+    assert (
+        main(
+            [
+                "theory",
+                "test",
+                str(tmp_path / "mine.toml"),
+                "--results",
+                str(out / "experiment"),
+                "--out",
+                str(out2),
+                "--quiet",
+                "--no-figures",
+            ]
+        )
+        == 0
+    )
     assert (out2 / "hypotheses.csv").read_text() == text
 
 
@@ -311,12 +374,28 @@ def test_non_sobol_design_scores_what_it_can(tmp_path):
     failure regions are still scored, and the importance ranking says why it is not."""
     (tmp_path / "lat.toml").write_text(
         TINY.replace('method = "sobol"\nn = 8\nsecond_order = true', 'method = "latin"\nn = 40'),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (tmp_path / "theory.toml").write_text(TINY_THEORY, encoding="utf-8")
     out = tmp_path / "out"
-    assert main(["theory", "test", str(tmp_path / "theory.toml"), "--experiment",
-                 str(tmp_path / "lat.toml"), "--out", str(out), "--workers", "1", "--quiet",
-                 "--no-figures"]) == 0
+    assert (
+        main(
+            [
+                "theory",
+                "test",
+                str(tmp_path / "theory.toml"),
+                "--experiment",
+                str(tmp_path / "lat.toml"),
+                "--out",
+                str(out),
+                "--workers",
+                "1",
+                "--quiet",
+                "--no-figures",
+            ]
+        )
+        == 0
+    )
     summary = (out / "summary.md").read_text()
     assert "latin design" in summary and "need a Sobol' design" in summary
     assert (out / "prim_boxes.csv").exists() and not (out / "importance.csv").exists()
@@ -327,9 +406,12 @@ def test_theory_features_follow_chains_and_drop_contested_signs():
 
     data = {
         "theory": {"target": "perf"},
-        "constructs": {"a": {"parameters": ["pace"]}, "b": {"parameters": ["competition"],
-                                                             "outcome": "b"},
-                       "c": {"parameters": ["mandate"]}, "perf": {"outcome": "perf"}},
+        "constructs": {
+            "a": {"parameters": ["pace"]},
+            "b": {"parameters": ["competition"], "outcome": "b"},
+            "c": {"parameters": ["mandate"]},
+            "perf": {"outcome": "perf"},
+        },
         "hypotheses": [
             {"id": "1", "statement": "s", "cause": "a", "effect": "perf", "sign": "+"},
             {"id": "2", "statement": "s", "cause": "a", "effect": "b", "sign": "+"},

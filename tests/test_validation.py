@@ -57,8 +57,10 @@ def test_validate_writes_the_matrix(tmp_path):
 
 
 def test_validate_command(tmp_path, capsys):
-    assert main(["validate", "--pattern", "P5", "--default-only", "--quiet", "--out",
-                 str(tmp_path)]) == 0
+    assert (
+        main(["validate", "--pattern", "P5", "--default-only", "--quiet", "--out", str(tmp_path)])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "| P5 |" in out and "reproduced" in out
 

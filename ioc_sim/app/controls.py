@@ -23,24 +23,63 @@ DEFAULT_SCENARIO = "default"
 
 #: Declared parameters the teacher can adjust, in the order their controls appear.
 CONTROLLED: tuple[str, ...] = (
-    "form", "mandate", "shared_vision", "data_sharing", "resource_pressure",
-    "leader_vulnerability", "leader_persuasiveness", "trust_asymmetry", *SPECIFICATIONS,
+    "form",
+    "mandate",
+    "shared_vision",
+    "data_sharing",
+    "resource_pressure",
+    "leader_vulnerability",
+    "leader_persuasiveness",
+    "trust_asymmetry",
+    *SPECIFICATIONS,
     "n_organisations",
 )
 
 #: Settings of the app itself, declared like the model's parameters so that their
 #: controls are generated and validated the same way.
-APP_PARAMETERS: dict[str, Param] = {p.name: p for p in (
-    Param("shock_month", 0, 0, 1200, "month", "shock",
-          "Month at which a pandemic-type shock hits; 0 for no extra shock.", "app",
-          "structural", kind="int", sensitivity=False),
-    Param("shock_magnitude", 0.8, 0.0, 1.0, "0-1 scale", "shock",
-          "Size of that shock; it halves every 6 months.", "app", "assumption",
-          sensitivity=False),
-    Param("replicate", 0, 0, 99, "replicate", "randomness",
-          "Which replicate to show: the seed of replicate r of `ioc-sim run`.", "app",
-          "structural", kind="int", sensitivity=False),
-)}
+APP_PARAMETERS: dict[str, Param] = {
+    p.name: p
+    for p in (
+        Param(
+            "shock_month",
+            0,
+            0,
+            1200,
+            "month",
+            "shock",
+            "Month at which a pandemic-type shock hits; 0 for no extra shock.",
+            "app",
+            "structural",
+            kind="int",
+            sensitivity=False,
+        ),
+        Param(
+            "shock_magnitude",
+            0.8,
+            0.0,
+            1.0,
+            "0-1 scale",
+            "shock",
+            "Size of that shock; it halves every 6 months.",
+            "app",
+            "assumption",
+            sensitivity=False,
+        ),
+        Param(
+            "replicate",
+            0,
+            0,
+            99,
+            "replicate",
+            "randomness",
+            "Which replicate to show: the seed of replicate r of `ioc-sim run`.",
+            "app",
+            "structural",
+            kind="int",
+            sensitivity=False,
+        ),
+    )
+}
 
 #: Upper bounds the app sets below the declared ones: thousands of organisations
 #: cannot be drawn smoothly in a browser, and a teaching run needs no more than this.
@@ -94,8 +133,7 @@ def scenario_info(name: str) -> ScenarioInfo:
     """
     sc = load_scenario(name)
     params, explicit = resolve_parameters(sc.params)
-    _, specs, _ = build_system(params, explicit, sc.organisations, sc.collaborations,
-                               sc.events)
+    _, specs, _ = build_system(params, explicit, sc.organisations, sc.collaborations, sc.events)
     first = specs[0]
     baseline = {}
     for key in CONTROLLED:
@@ -107,8 +145,7 @@ def scenario_info(name: str) -> ScenarioInfo:
             baseline[key] = params[key]
     for key, p in APP_PARAMETERS.items():
         baseline[key] = p.default
-    return ScenarioInfo(name, sc, baseline, not sc.organisations,
-                        tuple(s.name for s in specs))
+    return ScenarioInfo(name, sc, baseline, not sc.organisations, tuple(s.name for s in specs))
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -155,10 +192,22 @@ def control_spec(p: Param, value: Any, high: float | None = None) -> dict[str, A
         return {"type": "Select", "value": value, "values": list(p.choices), "label": _label(p)}
     top = p.high if high is None else min(p.high, high)
     if p.kind == "int":
-        return {"type": "SliderInt", "value": int(value), "min": int(p.low), "max": int(top),
-                "step": 1, "label": _label(p)}
-    return {"type": "SliderFloat", "value": float(value), "min": float(p.low),
-            "max": float(top), "step": _step(p), "label": _label(p)}
+        return {
+            "type": "SliderInt",
+            "value": int(value),
+            "min": int(p.low),
+            "max": int(top),
+            "step": 1,
+            "label": _label(p),
+        }
+    return {
+        "type": "SliderFloat",
+        "value": float(value),
+        "min": float(p.low),
+        "max": float(top),
+        "step": _step(p),
+        "label": _label(p),
+    }
 
 
 def control_specs(scenario: str) -> dict[str, Any]:

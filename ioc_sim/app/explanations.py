@@ -27,24 +27,37 @@ if TYPE_CHECKING:
     from ioc_sim.app.teaching import TeachingModel
 
 #: The time series shown, in two panels: the mechanisms and what they do.
-MECHANISM_SERIES = {"trust": "#1f77b4", "confidence": "#2ca02c", "faith": "#9467bd",
-                    "risk_threshold": "#ff7f0e", "collaborative_behaviour": "#7f7f7f"}
-PERFORMANCE_SERIES = {"cultural_efficacy": "#e377c2", "organisational_efficiency": "#8c564b",
-                      "technological_effectiveness": "#17becf",
-                      "collaborative_performance": "#000000",
-                      "organisational_performance": "#bcbd22"}
+MECHANISM_SERIES = {
+    "trust": "#1f77b4",
+    "confidence": "#2ca02c",
+    "faith": "#9467bd",
+    "risk_threshold": "#ff7f0e",
+    "collaborative_behaviour": "#7f7f7f",
+}
+PERFORMANCE_SERIES = {
+    "cultural_efficacy": "#e377c2",
+    "organisational_efficiency": "#8c564b",
+    "technological_effectiveness": "#17becf",
+    "collaborative_performance": "#000000",
+    "organisational_performance": "#bcbd22",
+}
 
 #: Colour of every series, for the panel's swatches (the plots' legend).
 SERIES_COLOURS = {**MECHANISM_SERIES, **PERFORMANCE_SERIES}
 
 #: Plain names of the metrics, for the panel.
-PLAIN = {"trust": "trust", "confidence": "confidence", "faith": "faith",
-         "risk_threshold": "risk tolerance", "collaborative_behaviour": "collaborative behaviour",
-         "cultural_efficacy": "cultural efficacy",
-         "organisational_efficiency": "organisational efficiency",
-         "technological_effectiveness": "technological effectiveness",
-         "collaborative_performance": "collaborative performance",
-         "organisational_performance": "organisational performance"}
+PLAIN = {
+    "trust": "trust",
+    "confidence": "confidence",
+    "faith": "faith",
+    "risk_threshold": "risk tolerance",
+    "collaborative_behaviour": "collaborative behaviour",
+    "cultural_efficacy": "cultural efficacy",
+    "organisational_efficiency": "organisational efficiency",
+    "technological_effectiveness": "technological effectiveness",
+    "collaborative_performance": "collaborative performance",
+    "organisational_performance": "organisational performance",
+}
 #: What the panel tabulates, in order.
 SHOWN = tuple(PLAIN)
 #: The mechanisms of the theory, which the panel names first when they move.
@@ -87,12 +100,11 @@ def trend(values: Sequence[float], window: int = WINDOW) -> Trend:
     w = min(window, len(xs) // 2)
     if w == 0:
         return Trend(float(xs[-1]), 0.0, 0.0, 0)
-    recent, before = xs[-w:], xs[-2 * w:-w]
-    steps = np.diff(xs[-2 * w:])
+    recent, before = xs[-w:], xs[-2 * w : -w]
+    steps = np.diff(xs[-2 * w :])
     # First differences of independent monthly noise have twice its variance.
     sigma = float(steps.std()) / math.sqrt(2.0) if len(steps) > 1 else 0.0
-    return Trend(float(xs[-1]), float(recent.mean() - before.mean()),
-                 sigma * math.sqrt(2.0 / w), w)
+    return Trend(float(xs[-1]), float(recent.mean() - before.mean()), sigma * math.sqrt(2.0 / w), w)
 
 
 def _series(model: CollaborationModel, name: str) -> list[float]:
@@ -123,8 +135,16 @@ def _reason(model: CollaborationModel, name: str, rising: bool) -> str:
     trust and confidence, discounted by weak finances and distress.
     """
     s, p = model.sim, model.sim.p
-    now = {k: _series(model, k)[-1] for k in ("perceived_progress", "conflict", "shock",
-                                            "distressed_share", "collaboration_cost")}
+    now = {
+        k: _series(model, k)[-1]
+        for k in (
+            "perceived_progress",
+            "conflict",
+            "shock",
+            "distressed_share",
+            "collaboration_cost",
+        )
+    }
     acts = s.act[0]
     joint = float((acts & s.recip[0]).mean()) if s.E else 0.0
     unreturned = float((acts & ~s.recip[0]).sum() / max(int(acts.sum()), 1)) if s.E else 0.0
@@ -135,22 +155,30 @@ def _reason(model: CollaborationModel, name: str, rising: bool) -> str:
             return "growing trust in partners lifts it"
         stalled = months_without_progress(_series(model, "perceived_progress"))
         if stalled >= 3:
-            return (f"no visible progress for {stalled} months "
-                    f"(perceived progress {now['perceived_progress']:.2f})")
+            return (
+                f"no visible progress for {stalled} months "
+                f"(perceived progress {now['perceived_progress']:.2f})"
+            )
         if _trend(model, "trust").direction < 0:
             return "it follows falling trust"
         return f"perceived progress is low ({now['perceived_progress']:.2f})"
     if name == "trust":
         if rising:
-            return (f"joint work is meeting expectations ({joint:.0%} of partner pairs worked "
-                    "together this month); trust is built slowly")
+            return (
+                f"joint work is meeting expectations ({joint:.0%} of partner pairs worked "
+                "together this month); trust is built slowly"
+            )
         if now["conflict"] >= 0.25:
             return f"conflict between partners ({now['conflict']:.2f}) is eroding it"
         if unreturned >= 0.25:
-            return (f"partners did not return {unreturned:.0%} of collaborative acts this "
-                    "month, and each breach costs trust")
-        return (f"joint work is falling short of expectations, and trust is lost "
-                f"{p['trust_asymmetry']:g} times faster than it is built")
+            return (
+                f"partners did not return {unreturned:.0%} of collaborative acts this "
+                "month, and each breach costs trust"
+            )
+        return (
+            f"joint work is falling short of expectations, and trust is lost "
+            f"{p['trust_asymmetry']:g} times faster than it is built"
+        )
     if name == "confidence":
         if rising:
             return "partners are honouring their obligations under mandate and contract"
@@ -159,14 +187,17 @@ def _reason(model: CollaborationModel, name: str, rising: bool) -> str:
         if rising:
             return "it follows trust and confidence: partners accept deeper, riskier joint work"
         if now["distressed_share"] >= 0.1:
-            return (f"{now['distressed_share']:.0%} of organisations are in special measures, "
-                    "which makes them cautious")
+            return (
+                f"{now['distressed_share']:.0%} of organisations are in special measures, "
+                "which makes them cautious"
+            )
         return "it follows trust and confidence down: partners expose themselves less"
     if name == "collaborative_behaviour":
         if rising:
             if now["shock"] > 0.05:
-                return (f"a shock (level {now['shock']:.2f}) relaxes the barriers to working "
-                        "together")
+                return (
+                    f"a shock (level {now['shock']:.2f}) relaxes the barriers to working together"
+                )
             if (s.status[0, :-1] == FORMING).any():
                 return "a collaboration is forming, so joint work begins"
             return "faith and risk tolerance let organisations act together more often"
@@ -180,12 +211,19 @@ def _reason(model: CollaborationModel, name: str, rising: bool) -> str:
     if name == "collaborative_performance":
         if rising:
             return "more collaborative behaviour is turned into performance"
-        mech = {k: _series(model, k)[-1] for k in ("cultural_efficacy",
-                                                    "organisational_efficiency",
-                                                    "technological_effectiveness")}
+        mech = {
+            k: _series(model, k)[-1]
+            for k in (
+                "cultural_efficacy",
+                "organisational_efficiency",
+                "technological_effectiveness",
+            )
+        }
         weakest = min(mech, key=mech.get)
-        return (f"less collaborative behaviour, and {PLAIN[weakest]} ({mech[weakest]:.2f}) "
-                "is the weakest of the three mechanisms")
+        return (
+            f"less collaborative behaviour, and {PLAIN[weakest]} ({mech[weakest]:.2f}) "
+            "is the weakest of the three mechanisms"
+        )
     if name == "cultural_efficacy":
         return "it moves with trust, faith and conflict"
     if name == "organisational_efficiency":
@@ -196,8 +234,10 @@ def _reason(model: CollaborationModel, name: str, rising: bool) -> str:
     if rising:
         return "benefits of collaboration are arriving, after a lag"
     if now["collaboration_cost"] > 0.02:
-        return (f"the costs of collaborating ({now['collaboration_cost']:.3f} a month) come "
-                "before the benefits")
+        return (
+            f"the costs of collaborating ({now['collaboration_cost']:.3f} a month) come "
+            "before the benefits"
+        )
     return "pressure on services outweighs the benefits of collaboration"
 
 
@@ -207,16 +247,22 @@ def events_now(model: CollaborationModel) -> list[str]:
     notes = []
     shock = s.shock_level()
     if shock > 0.05:
-        notes.append(f"Shock under way (level {shock:.2f}): pressure rises and the barriers "
-                     "to working together relax.")
+        notes.append(
+            f"Shock under way (level {shock:.2f}): pressure rises and the barriers "
+            "to working together relax."
+        )
     status = s.status[0, :-1]
     names = [c.name for c in s.st.collabs]
     for c in np.flatnonzero(status == DISSOLVING):
-        notes.append(f"Collaboration '{names[c]}' is dissolving: its members' faith stayed "
-                     f"below {p['dissolve_threshold']:g} for {p['dissolve_patience']} months.")
+        notes.append(
+            f"Collaboration '{names[c]}' is dissolving: its members' faith stayed "
+            f"below {p['dissolve_threshold']:g} for {p['dissolve_patience']} months."
+        )
     for c in np.flatnonzero(status == DEEPENING):
-        notes.append(f"Collaboration '{names[c]}' is deepening: trust and faith are above "
-                     f"{p['deepen_threshold']:g}.")
+        notes.append(
+            f"Collaboration '{names[c]}' is deepening: trust and faith are above "
+            f"{p['deepen_threshold']:g}."
+        )
     for c in np.flatnonzero(status == FORMING):
         notes.append(f"Collaboration '{names[c]}' is forming.")
     if len(notes) > 4:  # a system of many collaborations: keep the panel short
@@ -241,16 +287,20 @@ def explain(model: CollaborationModel, top: int = 3) -> list[str]:
     """
     lines = events_now(model)
     if model.steps == 0:
-        return lines + ["Press ▶ to play, or Step to advance one month. This panel will "
-                        "name the mechanism driving change."]
+        return lines + [
+            "Press ▶ to play, or Step to advance one month. This panel will "
+            "name the mechanism driving change."
+        ]
     moves = []
     for name in SHOWN:
         t = _trend(model, name)
         if t.direction:
             moves.append((name not in MECHANISMS, -abs(t.delta), name, t.direction > 0))
     if not moves:
-        return lines + ["Steady: no measure has moved beyond month-to-month chance over the "
-                        f"last {min(WINDOW, model.steps)} months."]
+        return lines + [
+            "Steady: no measure has moved beyond month-to-month chance over the "
+            f"last {min(WINDOW, model.steps)} months."
+        ]
     for _, _, name, rising in sorted(moves)[:top]:
         word = "rising" if rising else "falling"
         lines.append(f"{PLAIN[name].capitalize()} {word}: {_reason(model, name, rising)}.")
@@ -280,8 +330,10 @@ def describe_changes(model: TeachingModel) -> str:
 def maturity_html(model: CollaborationModel) -> str:
     """The collaboration maturity index now, with its named level (docs/maturity.md)."""
     score = float(model.datacollector.model_vars["maturity_index"][-1])
-    return (f'<div class="ioc-maturity" style="margin-top: 4px">Collaboration maturity: '
-            f'<b>{score:.0f}</b>/100 ({html.escape(level_names(score)[0])})</div>')
+    return (
+        f'<div class="ioc-maturity" style="margin-top: 4px">Collaboration maturity: '
+        f"<b>{score:.0f}</b>/100 ({html.escape(level_names(score)[0])})</div>"
+    )
 
 
 def now_html(model: TeachingModel) -> str:
@@ -297,24 +349,28 @@ def now_html(model: TeachingModel) -> str:
     cell = "text-align: right; padding: 0 0 0 14px; font-variant-numeric: tabular-nums"
     for name, t in status_rows(model):
         arrow = {1: "↑", -1: "↓", 0: "→"}[t.direction]
-        swatch = (f'<span style="display:inline-block;width:16px;border-top:3px solid '
-                  f'{SERIES_COLOURS[name]};margin:0 6px 4px 0"></span>')
-        rows.append(f'<tr><td>{swatch}{esc(PLAIN[name])}</td><td class="ioc-value" '
-                    f'data-metric="{name}" '
-                    f'style="{cell}">{t.now:.3f}</td><td style="{cell}">{arrow} {t.delta:+.3f}'
-                    "</td></tr>")
+        swatch = (
+            f'<span style="display:inline-block;width:16px;border-top:3px solid '
+            f'{SERIES_COLOURS[name]};margin:0 6px 4px 0"></span>'
+        )
+        rows.append(
+            f'<tr><td>{swatch}{esc(PLAIN[name])}</td><td class="ioc-value" '
+            f'data-metric="{name}" '
+            f'style="{cell}">{t.now:.3f}</td><td style="{cell}">{arrow} {t.delta:+.3f}'
+            "</td></tr>"
+        )
     return (
         f'<div class="ioc-now" style="font-size: 13px; line-height: 1.35" '
         f'title="{esc(info.scenario.question)}">'
         f'<div><b class="ioc-month">Month {model.steps} of {model.months}</b> — scenario '
-        f'<i>{esc(info.name)}</i></div>'
+        f"<i>{esc(info.name)}</i></div>"
         f'<div style="margin-top: 4px"><b>What is driving change now</b></div>'
         f'<ul class="ioc-drivers" style="margin: 2px 0 4px 0">{drivers}</ul>'
         f'<table class="ioc-status" style="border-collapse: collapse; font-size: 12px; '
         f'line-height: 1.25">'
         f'<tr><th style="text-align: left">measure</th><th style="{cell}">now</th>'
         f'<th style="{cell}">{WINDOW}-month trend</th></tr>{"".join(rows)}</table>'
-        f'{maturity_html(model)}'
+        f"{maturity_html(model)}"
         f'<div class="ioc-changes" style="margin-top: 4px; font-size: 12px">Your changes: '
-        f'{esc(describe_changes(model))}</div></div>'
+        f"{esc(describe_changes(model))}</div></div>"
     )

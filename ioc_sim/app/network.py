@@ -21,8 +21,7 @@ from ioc_sim.model.model import CollaborationModel
 from ioc_sim.spec.forms import TYPE_NAMES
 
 #: Node colours by organisation type (the palette repeats if types are added).
-_PALETTE = ("#1f77b4", "#9467bd", "#2ca02c", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
-            "#bcbd22")
+_PALETTE = ("#1f77b4", "#9467bd", "#2ca02c", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 TYPE_COLOURS = {t: _PALETTE[i % len(_PALETTE)] for i, t in enumerate(TYPE_NAMES)}
 DISTRESS_COLOURS = {False: "#9e9e9e", True: "#d62728"}
 
@@ -43,8 +42,9 @@ def _link_classes(model: CollaborationModel):
     return src, dst, trust, live, active, live & ~active
 
 
-def node_colours(model: CollaborationModel, colour_by: str = "type") -> tuple[list[str],
-                                                                             dict[str, str]]:
+def node_colours(
+    model: CollaborationModel, colour_by: str = "type"
+) -> tuple[list[str], dict[str, str]]:
     """Colour of each organisation, and the legend (label -> colour) of those in use.
 
     Raises:
@@ -53,12 +53,18 @@ def node_colours(model: CollaborationModel, colour_by: str = "type") -> tuple[li
     s = model.sim
     if colour_by == "type":
         present = set(s.pop.types)
-        return ([TYPE_COLOURS[t] for t in s.pop.types],
-                {t.replace("_", " "): TYPE_COLOURS[t] for t in TYPE_NAMES if t in present})
+        return (
+            [TYPE_COLOURS[t] for t in s.pop.types],
+            {t.replace("_", " "): TYPE_COLOURS[t] for t in TYPE_NAMES if t in present},
+        )
     if colour_by == "distress":
-        return ([DISTRESS_COLOURS[bool(d)] for d in s.distressed[0]],
-                {"in special measures": DISTRESS_COLOURS[True],
-                 "not in special measures": DISTRESS_COLOURS[False]})
+        return (
+            [DISTRESS_COLOURS[bool(d)] for d in s.distressed[0]],
+            {
+                "in special measures": DISTRESS_COLOURS[True],
+                "not in special measures": DISTRESS_COLOURS[False],
+            },
+        )
     raise ConfigError("colour_by", f"got {colour_by!r}; allowed: 'type', 'distress'")
 
 
@@ -91,28 +97,50 @@ def draw_network(model: CollaborationModel, colour_by: str = "type", size_px: in
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     x, y = s.org["x"], s.org["y"]
     src, dst, trust, live, active, partial = _link_classes(model)
-    segs = np.stack([np.column_stack([x[src], y[src]]), np.column_stack([x[dst], y[dst]])],
-                    axis=1)
+    segs = np.stack([np.column_stack([x[src], y[src]]), np.column_stack([x[dst], y[dst]])], axis=1)
     # Thinner lines and smaller nodes as the system grows, so 200 organisations stay legible.
     scale = 1.0 if s.N <= 30 else max(0.35, math.sqrt(30.0 / s.N))
     norm = Normalize(0.0, 1.0)
     if (~live).any():
-        ax.add_collection(LineCollection(segs[~live], colors="#c8c8c8", linestyles=":",
-                                         linewidths=0.8 * scale, zorder=1))
+        ax.add_collection(
+            LineCollection(
+                segs[~live], colors="#c8c8c8", linestyles=":", linewidths=0.8 * scale, zorder=1
+            )
+        )
     for mask, style, width in ((partial, "--", 1.2), (active, "-", 2.0)):
         if mask.any():
-            lc = LineCollection(segs[mask], cmap=TRUST_CMAP, norm=norm, linestyles=style,
-                                linewidths=width * scale, zorder=2)
+            lc = LineCollection(
+                segs[mask],
+                cmap=TRUST_CMAP,
+                norm=norm,
+                linestyles=style,
+                linewidths=width * scale,
+                zorder=2,
+            )
             lc.set_array(trust[mask])
             ax.add_collection(lc)
     merged = s.merged_into >= 0
     size = (30.0 + 140.0 * s.org["size"]) * scale
     colours = np.array(colours, dtype=object)
-    ax.scatter(x[~merged], y[~merged], s=size[~merged], c=list(colours[~merged]),
-               edgecolors="black", linewidths=0.6, zorder=3)
+    ax.scatter(
+        x[~merged],
+        y[~merged],
+        s=size[~merged],
+        c=list(colours[~merged]),
+        edgecolors="black",
+        linewidths=0.6,
+        zorder=3,
+    )
     if merged.any():  # an acquired organisation no longer acts on its own
-        ax.scatter(x[merged], y[merged], s=size[merged], facecolors="none",
-                   edgecolors="#777777", linewidths=0.8, zorder=3)
+        ax.scatter(
+            x[merged],
+            y[merged],
+            s=size[merged],
+            facecolors="none",
+            edgecolors="#777777",
+            linewidths=0.8,
+            zorder=3,
+        )
     ax.set_xlim(-0.04, 1.04)
     ax.set_ylim(-0.04, 1.04)
     ax.set_axis_off()
@@ -133,29 +161,41 @@ def network_caption(model: CollaborationModel) -> str:
     s = model.sim
     n_orgs = int((s.merged_into < 0).sum())
     n_live = int(s.live_collaborations()[0].sum())
-    return (f"Month {s.month}: {n_orgs} organisations, {n_live} live "
-            f"collaboration{'s' if n_live != 1 else ''}")
+    return (
+        f"Month {s.month}: {n_orgs} organisations, {n_live} live "
+        f"collaboration{'s' if n_live != 1 else ''}"
+    )
 
 
 def network_legend_html(model: CollaborationModel, colour_by: str = "type") -> str:
     """The network's legend as HTML: node colours, link styles and the trust scale."""
     _, legend = node_colours(model, colour_by)
-    dot = ('<div><span style="display:inline-block;width:11px;height:11px;border-radius:50%;'
-           'border:1px solid #000;background:{c};margin:0 6px -1px 0"></span>{t}</div>')
+    dot = (
+        '<div><span style="display:inline-block;width:11px;height:11px;border-radius:50%;'
+        'border:1px solid #000;background:{c};margin:0 6px -1px 0"></span>{t}</div>'
+    )
     nodes = "".join(dot.format(c=c, t=html.escape(t)) for t, c in legend.items())
-    line = ('<div><span style="display:inline-block;width:24px;border-top:{w}px {s} {c};'
-            'margin:0 6px 3px 0"></span>{t}</div>')
-    links = (line.format(w=3, s="solid", c="#1a9850", t="active collaboration")
-             + line.format(w=2, s="dashed", c="#1a9850", t="forming or dissolving")
-             + line.format(w=2, s="dotted", c="#aaaaaa", t="no live collaboration"))
+    line = (
+        '<div><span style="display:inline-block;width:24px;border-top:{w}px {s} {c};'
+        'margin:0 6px 3px 0"></span>{t}</div>'
+    )
+    links = (
+        line.format(w=3, s="solid", c="#1a9850", t="active collaboration")
+        + line.format(w=2, s="dashed", c="#1a9850", t="forming or dissolving")
+        + line.format(w=2, s="dotted", c="#aaaaaa", t="no live collaboration")
+    )
     stops = ", ".join(_cmap_css(TRUST_CMAP, k / 10) for k in range(11))
-    scale = ('<div>link trust</div><div>0 <span style="display:inline-block;width:100px;'
-             f'height:10px;background:linear-gradient(to right, {stops});margin:0 3px -1px 3px">'
-             "</span> 1</div>")
-    return (f'<div class="ioc-network-legend" style="font-size:12px;line-height:1.6;'
-            f'width:160px">{nodes}<div style="margin-top:4px">node size: organisation size'
-            f'</div><div style="margin-top:6px">{links}</div>'
-            f'<div style="margin-top:6px">{scale}</div></div>')
+    scale = (
+        '<div>link trust</div><div>0 <span style="display:inline-block;width:100px;'
+        f'height:10px;background:linear-gradient(to right, {stops});margin:0 3px -1px 3px">'
+        "</span> 1</div>"
+    )
+    return (
+        f'<div class="ioc-network-legend" style="font-size:12px;line-height:1.6;'
+        f'width:160px">{nodes}<div style="margin-top:4px">node size: organisation size'
+        f'</div><div style="margin-top:6px">{links}</div>'
+        f'<div style="margin-top:6px">{scale}</div></div>'
+    )
 
 
 @functools.lru_cache(maxsize=32)

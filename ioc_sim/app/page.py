@@ -91,8 +91,9 @@ def _ui():
 
     # solara's hook linter flags a line inside Mesa's SolaraViz that works as written; the
     # warning would only puzzle a teacher (in the terminal or under a notebook cell).
-    warnings.filterwarnings("ignore", message=r".*ComponentsView: `use_state` found despite",
-                            category=UserWarning)
+    warnings.filterwarnings(
+        "ignore", message=r".*ComponentsView: `use_state` found despite", category=UserWarning
+    )
     import solara
     from mesa.visualization import SolaraViz
     from mesa.visualization.components.matplotlib_components import PlotMatplotlib
@@ -103,8 +104,9 @@ def _ui():
         update_counter.get()
         model.shown_month = model.steps  # what the page shows (see ScenarioRun)
         # Scrolls inside its grid cell when a long explanation would not fit.
-        solara.HTML(tag="div", unsafe_innerHTML=now_html(model),
-                    style="height: 100%; overflow-y: auto")
+        solara.HTML(
+            tag="div", unsafe_innerHTML=now_html(model), style="height: 100%; overflow-y: auto"
+        )
 
     @solara.component
     def NetworkView(model: TeachingModel):
@@ -118,19 +120,28 @@ def _ui():
         png = solara.use_memo(render, [id(model), model.steps, colour_by])
         with solara.Column(gap="4px", style={"height": "100%"}):
             with solara.Row(justify="space-between", style={"align-items": "center"}):
-                solara.HTML(tag="div", unsafe_innerHTML=html.escape(network_caption(model)),
-                            classes=["ioc-network-caption"], style="font-weight: bold")
-                solara.ToggleButtonsSingle(value=colour_by, values=["type", "distress"],
-                                           on_value=set_colour_by, dense=True)
-            with solara.Row(gap="8px", style={"flex": "1 1 auto", "min-height": "0",
-                                              "align-items": "flex-start"}):
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML=html.escape(network_caption(model)),
+                    classes=["ioc-network-caption"],
+                    style="font-weight: bold",
+                )
+                solara.ToggleButtonsSingle(
+                    value=colour_by, values=["type", "distress"], on_value=set_colour_by, dense=True
+                )
+            with solara.Row(
+                gap="8px",
+                style={"flex": "1 1 auto", "min-height": "0", "align-items": "flex-start"},
+            ):
                 solara.Image(png, format="png", classes=["ioc-network"])
                 solara.HTML(tag="div", unsafe_innerHTML=network_legend_html(model, colour_by))
 
     mech_post = _timeseries_post_process(
-        "Mechanisms and behaviour (colours as in the table; one step = one month)")
+        "Mechanisms and behaviour (colours as in the table; one step = one month)"
+    )
     perf_post = _timeseries_post_process(
-        "Collaborative performance, its three mechanisms, organisational performance")
+        "Collaborative performance, its three mechanisms, organisational performance"
+    )
 
     # Mesa's plot component, in components of ours rather than through make_plot_component:
     # SolaraViz wraps a plain function in one more subscriber to every update, and each
@@ -167,9 +178,15 @@ def _ui():
         # Without threads every month is drawn; measured in Chromium, that gives about twice
         # the redraws a second of Mesa's threaded mode, whose back-to-back redraws starve the
         # server's sending of them (README, Teaching app: speed).
-        SolaraViz(model, components=components, model_params=control_specs(name),
-                  play_interval=PLAY_INTERVAL_MS, render_interval=1, use_threads=False,
-                  name="ioc_sim teaching app")
+        SolaraViz(
+            model,
+            components=components,
+            model_params=control_specs(name),
+            play_interval=PLAY_INTERVAL_MS,
+            render_interval=1,
+            use_threads=False,
+            name="ioc_sim teaching app",
+        )
 
     @solara.component
     def Page():
@@ -181,13 +198,17 @@ def _ui():
         with solara.Sidebar():
             with solara.Card("Scenario"):
                 solara.Select("Scenario", values=names, value=name, on_value=set_name)
-                solara.HTML(tag="div", unsafe_innerHTML=(
-                    f'<p class="ioc-question"><i>{html.escape(info.scenario.question)}</i></p>'
-                    "<p style=\"font-size: 90%\">Move the controls under <i>Model "
-                    "Parameters</i>, then press <b>Reset</b> to rebuild the run with them. "
-                    "Every month is drawn; to play faster, raise <i>Render Interval</i> "
-                    "(redraw every few months) or tick <i>Use Threads</i> (keep the <i>Play "
-                    "Interval</i>'s pace, redraw when possible).</p>"))
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML=(
+                        f'<p class="ioc-question"><i>{html.escape(info.scenario.question)}</i></p>'
+                        '<p style="font-size: 90%">Move the controls under <i>Model '
+                        "Parameters</i>, then press <b>Reset</b> to rebuild the run with them. "
+                        "Every month is drawn; to play faster, raise <i>Render Interval</i> "
+                        "(redraw every few months) or tick <i>Use Threads</i> (keep the <i>Play "
+                        "Interval</i>'s pace, redraw when possible).</p>"
+                    ),
+                )
         # A new scenario starts afresh: its own model, controls and SolaraViz state.
         ScenarioRun(name).key(name)
 

@@ -51,30 +51,52 @@ def serve(port: int = DEFAULT_PORT, host: str = "localhost") -> int:
     try:
         import solara  # noqa: F401
     except ImportError:
-        raise ConfigError("app", "the teaching app needs solara; install it with "
-                          "python -m pip install -e \".[app]\"") from None
+        raise ConfigError(
+            "app",
+            'the teaching app needs solara; install it with python -m pip install -e ".[app]"',
+        ) from None
     if port == 0:
         port = free_port()
     elif _port_in_use(port):
-        raise ConfigError("--port", f"port {port} is in use; choose another, or --port 0 for "
-                          "a free one")
+        raise ConfigError(
+            "--port", f"port {port} is in use; choose another, or --port 0 for a free one"
+        )
     from solara.__main__ import run
 
     print(f"ioc-sim teaching app: http://{host}:{port}  (Ctrl-C stops it)", flush=True)
-    run.main(["ioc_sim.app", "--host", host, "--port", str(port), "--no-open",
-              "--production", "--no-check-version", "--log-level", "warning"],
-             prog_name="ioc-sim app", standalone_mode=False)
+    run.main(
+        [
+            "ioc_sim.app",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--no-open",
+            "--production",
+            "--no-check-version",
+            "--log-level",
+            "warning",
+        ],
+        prog_name="ioc-sim app",
+        standalone_mode=False,
+    )
     return 0
 
 
 def add_parser(subparsers) -> None:
     """Add ``app`` to ``ioc-sim``'s subcommands."""
     command = subparsers.add_parser(
-        "app", help="start the teaching app (an interactive browser view of the dynamics)",
+        "app",
+        help="start the teaching app (an interactive browser view of the dynamics)",
         description="Serve the teaching app on localhost and print its address. Open it in a "
-                    "browser; Ctrl-C stops it.")
-    command.add_argument("--port", type=whole_number("port", 0, 65535), default=DEFAULT_PORT,
-                         help=f"port to serve on (default {DEFAULT_PORT}; 0 picks a free one)")
+        "browser; Ctrl-C stops it.",
+    )
+    command.add_argument(
+        "--port",
+        type=whole_number("port", 0, 65535),
+        default=DEFAULT_PORT,
+        help=f"port to serve on (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
 
 
 def cmd_app(args) -> int:

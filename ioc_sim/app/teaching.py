@@ -43,11 +43,21 @@ class TeachingModel(CollaborationModel):
         ConfigError: Naming the field, for an unknown name or an invalid value.
     """
 
-    def __init__(self, *, scenario: str = DEFAULT_SCENARIO, replicate: int = 0,
-                 shock_month: int = 0, shock_magnitude: float = 0.8, **kwargs: Any):
+    def __init__(
+        self,
+        *,
+        scenario: str = DEFAULT_SCENARIO,
+        replicate: int = 0,
+        shock_month: int = 0,
+        shock_magnitude: float = 0.8,
+        **kwargs: Any,
+    ):
         info = scenario_info(str(scenario))
-        own = {"replicate": replicate, "shock_month": shock_month,
-               "shock_magnitude": shock_magnitude}
+        own = {
+            "replicate": replicate,
+            "shock_month": shock_month,
+            "shock_magnitude": shock_magnitude,
+        }
         own = {k: APP_PARAMETERS[k].validate(v) for k, v in own.items()}
         changes: dict[str, Any] = {}
         for key, value in kwargs.items():
@@ -58,9 +68,10 @@ class TeachingModel(CollaborationModel):
                 changes[key] = value
         built = info.scenario.model_kwargs(**changes)
         if own["shock_month"] > 0:
-            built["events"] = [*built.get("events", []),
-                               {"month": own["shock_month"], "kind": "shock",
-                                "magnitude": own["shock_magnitude"]}]
+            built["events"] = [
+                *built.get("events", []),
+                {"month": own["shock_month"], "kind": "shock", "magnitude": own["shock_magnitude"]},
+            ]
         seed = replicate_seeds(info.scenario.seed, own["replicate"] + 1)[own["replicate"]]
         super().__init__(rng=seed, **built)
         self.info = info

@@ -30,63 +30,103 @@ def _scheduler(text: str) -> str:
     if text.startswith("local:"):
         n = text.split(":", 1)[1]
         if not n.isdigit() or not 1 <= int(n) <= 1024:
-            raise argparse.ArgumentTypeError(f"--scheduler local:N needs N from 1 to 1024, "
-                                             f"got {text!r}")
+            raise argparse.ArgumentTypeError(
+                f"--scheduler local:N needs N from 1 to 1024, got {text!r}"
+            )
     elif not text:
-        raise argparse.ArgumentTypeError("--scheduler needs an address such as "
-                                         "tcp://host:8786, or local:N")
+        raise argparse.ArgumentTypeError(
+            "--scheduler needs an address such as tcp://host:8786, or local:N"
+        )
     return text
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``experiment`` and its subcommands to ``ioc-sim``'s subparsers."""
     exp = subparsers.add_parser(
-        "experiment", help="run and analyse experiments (designs of many runs)",
+        "experiment",
+        help="run and analyse experiments (designs of many runs)",
         description="Run an experiment file, analyse its results, show a results folder, or "
-                    "check the sensitivity-analysis pipeline on the Ishigami function.")
+        "check the sensitivity-analysis pipeline on the Ishigami function.",
+    )
     sub = exp.add_subparsers(dest="experiment_command", metavar="SUBCOMMAND")
     sub.required = True
 
-    run = sub.add_parser("run", help="run an experiment and write a results folder",
-                         description="Run every run of an experiment, streaming results to "
-                                     "disk. Re-running the same command resumes.")
+    run = sub.add_parser(
+        "run",
+        help="run an experiment and write a results folder",
+        description="Run every run of an experiment, streaming results to "
+        "disk. Re-running the same command resumes.",
+    )
     run.add_argument("experiment", help="an experiment file, or the name of a bundled one")
-    run.add_argument("--workers", type=whole_number("workers", 1, 1024),
-                     help="worker processes (default: one per CPU; 1 runs in-process)")
-    run.add_argument("--scheduler", type=_scheduler,
-                     help="Dask scheduler address (tcp://host:8786), or local:N to start a "
-                          "local cluster of N worker processes")
+    run.add_argument(
+        "--workers",
+        type=whole_number("workers", 1, 1024),
+        help="worker processes (default: one per CPU; 1 runs in-process)",
+    )
+    run.add_argument(
+        "--scheduler",
+        type=_scheduler,
+        help="Dask scheduler address (tcp://host:8786), or local:N to start a "
+        "local cluster of N worker processes",
+    )
     run.add_argument("--out", type=Path, help="results folder (default: results/NAME)")
-    run.add_argument("--chunk", type=whole_number("chunk", 1, 100000),
-                     help="most runs per task (default: all replicates of a design row)")
-    run.add_argument("--retry-failed", action="store_true",
-                     help="run again the runs recorded as failed")
-    run.add_argument("--dry-run", action="store_true",
-                     help="validate and print the design size; run nothing")
+    run.add_argument(
+        "--chunk",
+        type=whole_number("chunk", 1, 100000),
+        help="most runs per task (default: all replicates of a design row)",
+    )
+    run.add_argument(
+        "--retry-failed", action="store_true", help="run again the runs recorded as failed"
+    )
+    run.add_argument(
+        "--dry-run", action="store_true", help="validate and print the design size; run nothing"
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    an = sub.add_parser("analyse", aliases=["analyze"],
-                        help="write tables, figures and a summary for a results folder")
+    an = sub.add_parser(
+        "analyse",
+        aliases=["analyze"],
+        help="write tables, figures and a summary for a results folder",
+    )
     an.add_argument("results", type=Path, help="a results folder")
     so = an.add_mutually_exclusive_group()
-    so.add_argument("--second-order", dest="second_order", action="store_true", default=None,
-                    help="insist on second-order Sobol indices (the design must have them)")
-    so.add_argument("--no-second-order", dest="second_order", action="store_false",
-                    help="skip second-order Sobol indices")
+    so.add_argument(
+        "--second-order",
+        dest="second_order",
+        action="store_true",
+        default=None,
+        help="insist on second-order Sobol indices (the design must have them)",
+    )
+    so.add_argument(
+        "--no-second-order",
+        dest="second_order",
+        action="store_false",
+        help="skip second-order Sobol indices",
+    )
     an.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
 
     show = sub.add_parser("show", help="summarise a results folder: what is there and missing")
     show.add_argument("results", type=Path, help="a results folder")
 
-    st = sub.add_parser("selftest", help="recover the analytic Ishigami indices through the "
-                                         "whole pipeline")
-    st.add_argument("--n", type=whole_number("n", 1, 2**20), default=4096,
-                    help="Sobol base sample size, a power of two (default 4096)")
-    st.add_argument("--workers", type=whole_number("workers", 1, 1024), default=1,
-                    help="worker processes (default 1: in-process)")
+    st = sub.add_parser(
+        "selftest", help="recover the analytic Ishigami indices through the whole pipeline"
+    )
+    st.add_argument(
+        "--n",
+        type=whole_number("n", 1, 2**20),
+        default=4096,
+        help="Sobol base sample size, a power of two (default 4096)",
+    )
+    st.add_argument(
+        "--workers",
+        type=whole_number("workers", 1, 1024),
+        default=1,
+        help="worker processes (default 1: in-process)",
+    )
     st.add_argument("--scheduler", type=_scheduler, help="as for run")
-    st.add_argument("--out", type=Path,
-                    help="results folder (default: a temporary folder, removed afterwards)")
+    st.add_argument(
+        "--out", type=Path, help="results folder (default: a temporary folder, removed afterwards)"
+    )
     st.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sub.add_parser("list", help="list the bundled experiments with their questions")
@@ -99,39 +139,64 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ioc_sim.experiments.spec import load_experiment
 
     if args.workers and args.scheduler:
-        raise ConfigError("--workers", "give --workers (a process pool here) or --scheduler (a "
-                          "Dask cluster, which has its own workers), not both")
+        raise ConfigError(
+            "--workers",
+            "give --workers (a process pool here) or --scheduler (a "
+            "Dask cluster, which has its own workers), not both",
+        )
     exp = load_experiment(args.experiment)
     out = args.out or default_out_dir(exp)
     workers = args.workers or os.cpu_count() or 1
-    where = (f"Dask scheduler {args.scheduler}" if args.scheduler
-             else "in-process" if workers == 1 else f"{workers} worker processes")
-    print(f"{exp.name}: {exp.method} design, {exp.n_rows} rows x {exp.replicates} replicates "
-          f"= {exp.n_runs} runs of {exp.months} months; {len(exp.factors)} factors, "
-          f"{len(exp.outcomes)} outcomes", file=sys.stderr)
+    where = (
+        f"Dask scheduler {args.scheduler}"
+        if args.scheduler
+        else "in-process"
+        if workers == 1
+        else f"{workers} worker processes"
+    )
+    print(
+        f"{exp.name}: {exp.method} design, {exp.n_rows} rows x {exp.replicates} replicates "
+        f"= {exp.n_runs} runs of {exp.months} months; {len(exp.factors)} factors, "
+        f"{len(exp.outcomes)} outcomes",
+        file=sys.stderr,
+    )
     if args.dry_run:
         print(f"dry run: nothing run; results would go to {out}")
         return 0
     print(f"running {where}; results: {out}", file=sys.stderr)
     t0 = time.perf_counter()
     try:
-        manifest = run_experiment(exp, out, workers=workers, scheduler=args.scheduler,
-                                  show_progress=not args.quiet, chunk=args.chunk,
-                                  retry_failed=args.retry_failed)
+        manifest = run_experiment(
+            exp,
+            out,
+            workers=workers,
+            scheduler=args.scheduler,
+            show_progress=not args.quiet,
+            chunk=args.chunk,
+            retry_failed=args.retry_failed,
+        )
     except KeyboardInterrupt:
-        print(f"ioc-sim: interrupted; finished runs are kept in {out}; re-run the same command "
-              "to finish", file=sys.stderr)
+        print(
+            f"ioc-sim: interrupted; finished runs are kept in {out}; re-run the same command "
+            "to finish",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     seconds = time.perf_counter() - t0
     done = manifest["sessions"][-1]
     new = manifest["finished"] + manifest["failed"] - done["already_finished"]
     rate = f", {new / seconds:.1f} runs/s" if seconds > 0 and new else ""
-    print(f"{manifest['status']}: {manifest['finished']} finished, {manifest['failed']} failed, "
-          f"{manifest['missing']} missing ({new} run now in {seconds:.1f} s{rate})")
+    print(
+        f"{manifest['status']}: {manifest['finished']} finished, {manifest['failed']} failed, "
+        f"{manifest['missing']} missing ({new} run now in {seconds:.1f} s{rate})"
+    )
     print(f"results: {out}")
     if manifest["failed"]:
-        print(f"ioc-sim: {manifest['failed']} run(s) failed; their errors are in the results "
-              f"(ioc-sim experiment show {out})", file=sys.stderr)
+        print(
+            f"ioc-sim: {manifest['failed']} run(s) failed; their errors are in the results "
+            f"(ioc-sim experiment show {out})",
+            file=sys.stderr,
+        )
         return EXIT_PROBLEM
     return 0
 
@@ -141,8 +206,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
 
     _need_results(args.results)
     try:
-        an = analyse(args.results, second_order=args.second_order,
-                     figures=not args.no_figures)
+        an = analyse(args.results, second_order=args.second_order, figures=not args.no_figures)
     except AnalysisError as err:
         raise ConfigError("--second-order", str(err), str(args.results)) from None
     print((an.folder / "summary.md").read_text(encoding="utf-8"), end="")
@@ -153,9 +217,14 @@ def cmd_analyse(args: argparse.Namespace) -> int:
 
 
 #: Files ``analyse`` writes for each method (besides the per-row and noise tables).
-EXPECTED_TABLES = {"sobol": ["sobol.csv"], "morris": ["morris.csv"], "fast": ["fast.csv"],
-                   "latin": ["latin.csv"], "grid": ["grid_main_effects.csv"],
-                   "compare": ["compare.csv"]}
+EXPECTED_TABLES = {
+    "sobol": ["sobol.csv"],
+    "morris": ["morris.csv"],
+    "fast": ["fast.csv"],
+    "latin": ["latin.csv"],
+    "grid": ["grid_main_effects.csv"],
+    "compare": ["compare.csv"],
+}
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -167,20 +236,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     total = int(m["total_runs"])
     n_ok, n_failed = len(res.ok), len(res.failed)
     missing = total - n_ok - n_failed
-    lines = [f"{m['experiment']}: {m.get('question', '')}".rstrip(": "),
-             f"  design      {m['method']} {json.dumps(m['options'])}; {m['design_rows']} rows x "
-             f"{m['replicates']} replicates = {total} runs; {len(m['factors'])} factors; "
-             f"{m['months']} months",
-             "  outcomes    " + ", ".join(o["name"] for o in m["outcomes"]),
-             f"  runs        {n_ok} finished, {n_failed} failed, {missing} missing "
-             f"({100 * (n_ok + n_failed) / max(total, 1):.1f}% recorded)",
-             f"  status      {res.status}; started {m.get('started')}; ended "
-             f"{m.get('ended')}; {len(m.get('sessions', []))} session(s)",
-             f"  seeds       root {m['root_seed']}; replicate seeds {m['replicate_seeds'][:5]}"
-             + (" ..." if len(m["replicate_seeds"]) > 5 else ""),
-             f"  code        git {m.get('git_commit')}; ioc_sim "
-             f"{m['versions'].get('ioc_sim')}, mesa {m['versions'].get('mesa')}, numpy "
-             f"{m['versions'].get('numpy')}, SALib {m['versions'].get('SALib')}"]
+    lines = [
+        f"{m['experiment']}: {m.get('question', '')}".rstrip(": "),
+        f"  design      {m['method']} {json.dumps(m['options'])}; {m['design_rows']} rows x "
+        f"{m['replicates']} replicates = {total} runs; {len(m['factors'])} factors; "
+        f"{m['months']} months",
+        "  outcomes    " + ", ".join(o["name"] for o in m["outcomes"]),
+        f"  runs        {n_ok} finished, {n_failed} failed, {missing} missing "
+        f"({100 * (n_ok + n_failed) / max(total, 1):.1f}% recorded)",
+        f"  status      {res.status}; started {m.get('started')}; ended "
+        f"{m.get('ended')}; {len(m.get('sessions', []))} session(s)",
+        f"  seeds       root {m['root_seed']}; replicate seeds {m['replicate_seeds'][:5]}"
+        + (" ..." if len(m["replicate_seeds"]) > 5 else ""),
+        f"  code        git {m.get('git_commit')}; ioc_sim "
+        f"{m['versions'].get('ioc_sim')}, mesa {m['versions'].get('mesa')}, numpy "
+        f"{m['versions'].get('numpy')}, SALib {m['versions'].get('SALib')}",
+    ]
     if len(res.ok):
         sec = res.ok["seconds"].sum()
         lines.append(f"  compute     {sec:.1f} run-seconds ({sec / len(res.ok):.3f} s per run)")
@@ -188,27 +259,41 @@ def cmd_show(args: argparse.Namespace) -> int:
     if len(versions) > 1:
         lines.append(f"  WARNING     sessions ran different code: {' | '.join(versions)}")
     if res.timeseries is not None:
-        lines.append(f"  timeseries  {res.timeseries['run_id'].nunique()} runs, "
-                     f"{len(res.timeseries)} rows")
+        lines.append(
+            f"  timeseries  {res.timeseries['run_id'].nunique()} runs, {len(res.timeseries)} rows"
+        )
     if n_failed:
-        errors = res.failed["error"].fillna("").map(lambda e: e.strip().splitlines()[-1]
-                                                    if e.strip() else "?")
-        lines.append("  failures    " + "; ".join(f"{n} x {err}" for err, n
-                                                  in errors.value_counts().head(3).items()))
+        errors = (
+            res.failed["error"]
+            .fillna("")
+            .map(lambda e: e.strip().splitlines()[-1] if e.strip() else "?")
+        )
+        lines.append(
+            "  failures    "
+            + "; ".join(f"{n} x {err}" for err, n in errors.value_counts().head(3).items())
+        )
     analysis = res.path / "analysis"
-    expected = ["summary.md", "outcomes_by_row.csv", "noise.csv",
-                *EXPECTED_TABLES.get(m["method"], [])]
+    expected = [
+        "summary.md",
+        "outcomes_by_row.csv",
+        "noise.csv",
+        *EXPECTED_TABLES.get(m["method"], []),
+    ]
     have = [f for f in expected if (analysis / f).exists()]
     lacking = [f for f in expected if f not in have]
     figures = sorted(p.name for p in analysis.glob("*.png")) if analysis.is_dir() else []
-    lines.append(f"  analysis    present: {', '.join(have) or 'nothing'}"
-                 + (f"; {len(figures)} figure(s)" if figures else ""))
+    lines.append(
+        f"  analysis    present: {', '.join(have) or 'nothing'}"
+        + (f"; {len(figures)} figure(s)" if figures else "")
+    )
     if lacking:
         lines.append(f"              missing: {', '.join(lacking)}")
     todo = []
     if missing:
-        todo.append(f"finish the runs: ioc-sim experiment run {m.get('experiment_file') or '?'} "
-                    f"--out {res.path}")
+        todo.append(
+            f"finish the runs: ioc-sim experiment run {m.get('experiment_file') or '?'} "
+            f"--out {res.path}"
+        )
     if n_failed:
         todo.append("retry failed runs: add --retry-failed")
     if lacking:
@@ -230,15 +315,20 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="ioc-sim-selftest-") as tmp:
         out = args.out or Path(tmp) / "ishigami"
         t0 = time.perf_counter()
-        ok, table = selftest(out, n=n, workers=args.workers, scheduler=args.scheduler,
-                             show_progress=not args.quiet)
+        ok, table = selftest(
+            out, n=n, workers=args.workers, scheduler=args.scheduler, show_progress=not args.quiet
+        )
         seconds = time.perf_counter() - t0
-    print(f"Ishigami (a=7, b=0.1): Sobol' design N={n}, second order, 2 replicates with noise "
-          f"sd 0.05, {n * 8} rows; run through the experiment pipeline in {seconds:.1f} s")
+    print(
+        f"Ishigami (a=7, b=0.1): Sobol' design N={n}, second order, 2 replicates with noise "
+        f"sd 0.05, {n * 8} rows; run through the experiment pipeline in {seconds:.1f} s"
+    )
     print(f"{'index':<12}{'analytic':>10}{'estimate':>10}{'95% CI':>10}{'error':>10}  ok")
     for _, r in table.iterrows():
-        print(f"{r['index']:<12}{r['analytic']:>10.4f}{r['estimate']:>10.4f}"
-              f"{r['conf95']:>10.4f}{r['error']:>+10.4f}  {'yes' if r['ok'] else 'NO'}")
+        print(
+            f"{r['index']:<12}{r['analytic']:>10.4f}{r['estimate']:>10.4f}"
+            f"{r['conf95']:>10.4f}{r['error']:>+10.4f}  {'yes' if r['ok'] else 'NO'}"
+        )
     print(f"run-to-run noise share: {table.attrs['noise_share']:.2e} (tiny by construction)")
     rule = "S1 and ST within 0.02 of the analytic values, S2 within max(0.02, 2 x its CI)"
     print(f"selftest passed: {rule}" if ok else f"selftest FAILED: not all of {rule}")
@@ -257,8 +347,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     width = max(len(p.stem) for p in paths)
     for p in paths:
         try:
-            q = tomllib.loads(p.read_text(encoding="utf-8")).get("experiment", {}).get(
-                "question", "")
+            q = (
+                tomllib.loads(p.read_text(encoding="utf-8"))
+                .get("experiment", {})
+                .get("question", "")
+            )
         except (OSError, tomllib.TOMLDecodeError):
             q = "(unreadable)"
         print(f"{p.stem:<{width}}  {q}")
@@ -267,12 +360,22 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _need_results(path: Path) -> None:
     if not (path / "manifest.json").is_file():
-        raise ConfigError("RESULTS_DIR", "not an experiment results folder (no manifest.json); "
-                          "allowed: a folder written by `ioc-sim experiment run`", str(path))
+        raise ConfigError(
+            "RESULTS_DIR",
+            "not an experiment results folder (no manifest.json); "
+            "allowed: a folder written by `ioc-sim experiment run`",
+            str(path),
+        )
 
 
-HANDLERS = {"run": cmd_run, "analyse": cmd_analyse, "analyze": cmd_analyse, "show": cmd_show,
-            "selftest": cmd_selftest, "list": cmd_list}
+HANDLERS = {
+    "run": cmd_run,
+    "analyse": cmd_analyse,
+    "analyze": cmd_analyse,
+    "show": cmd_show,
+    "selftest": cmd_selftest,
+    "list": cmd_list,
+}
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:

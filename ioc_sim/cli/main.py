@@ -29,17 +29,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ioc-sim",
         description="Simulate collaboration between NHS provider organisations "
-                    "(trust, faith, confidence, risk tolerance -> collaborative performance).")
+        "(trust, faith, confidence, risk tolerance -> collaborative performance).",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
     run = sub.add_parser("run", help="run a scenario and write a results folder")
     run.add_argument("scenario", help="a scenario file, or the name of a bundled scenario")
     run.add_argument("--seed", type=_seed, help="root seed (default: the scenario's)")
-    run.add_argument("--months", type=whole_number("months", 1, 1200),
-                     help="months to simulate (default: the scenario's)")
-    run.add_argument("--replicates", type=whole_number("replicates", 1, 100000),
-                     help="number of replicates (default: the scenario's)")
+    run.add_argument(
+        "--months",
+        type=whole_number("months", 1, 1200),
+        help="months to simulate (default: the scenario's)",
+    )
+    run.add_argument(
+        "--replicates",
+        type=whole_number("replicates", 1, 100000),
+        help="number of replicates (default: the scenario's)",
+    )
     run.add_argument("--out", type=Path, help="results folder (default: results/NAME-TIME)")
     run.add_argument("--no-figure", action="store_true", help="skip the PNG figure")
     run.add_argument("--quiet", action="store_true", help="no progress bar or table")
@@ -48,8 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("scenarios", help="list the bundled scenarios with their questions")
 
     params = sub.add_parser("parameters", help="list the declared parameters")
-    params.add_argument("--group", help="only this group (system, collaboration, population, "
-                                        "mechanism, specification, run)")
+    params.add_argument(
+        "--group",
+        help="only this group (system, collaboration, population, mechanism, specification, run)",
+    )
 
     sub.add_parser("forms", help="list the collaboration forms and the contexts they preset")
     cli_experiment.add_parser(sub)
@@ -67,10 +76,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise ConfigError("--out", f"{args.out} exists and is not a folder")
     scenario, options, scores = cli_nhs.prepare_run(args, scenario)  # --survey, if given
-    out, ts, summary = run_scenario(scenario, seed=args.seed, months=args.months,
-                                    replicates=args.replicates, out=args.out,
-                                    show_progress=not args.quiet, figure=not args.no_figure,
-                                    model_options=options)
+    out, ts, summary = run_scenario(
+        scenario,
+        seed=args.seed,
+        months=args.months,
+        replicates=args.replicates,
+        out=args.out,
+        show_progress=not args.quiet,
+        figure=not args.no_figure,
+        model_options=options,
+    )
     if not args.quiet:
         print(format_summary(summary, scenario.name, scenario.question))
     cli_nhs.report_run(args, scenario, ts, options, scores)  # survey reading and --levers
@@ -82,9 +97,16 @@ def format_summary(summary, name: str, question: str) -> str:
     """A plain-text table of the main outputs: start, month 12 and end."""
     from ioc_sim.model.metrics import MAIN_TRAJECTORIES
 
-    shown = (*MAIN_TRAJECTORIES, "conflict", "effectiveness", "collaboration_cost",
-             "emergency_admissions", "distressed_share", "dissolved_collaborations",
-             *[m for m in ("maturity_index",) if m in set(summary["metric"])])
+    shown = (
+        *MAIN_TRAJECTORIES,
+        "conflict",
+        "effectiveness",
+        "collaboration_cost",
+        "emergency_admissions",
+        "distressed_share",
+        "dissolved_collaborations",
+        *[m for m in ("maturity_index",) if m in set(summary["metric"])],
+    )
     months = sorted(summary["month"].unique())
     n = int(summary["replicates"].max())
     head = f"{name}: {question}" if question else name
@@ -123,9 +145,11 @@ def cmd_parameters(args: argparse.Namespace) -> int:
     for p in PARAMETERS.values():
         if args.group and p.group != args.group:
             continue
-        rng = ("|".join(p.choices) if p.kind == "choice" else f"{p.low:g}..{p.high:g}")
-        print(f"{p.name:<28} {p.group:<14} default {p.default!s:<20} {rng:<36} {p.status:<11} "
-              f"{p.meaning}")
+        rng = "|".join(p.choices) if p.kind == "choice" else f"{p.low:g}..{p.high:g}"
+        print(
+            f"{p.name:<28} {p.group:<14} default {p.default!s:<20} {rng:<36} {p.status:<11} "
+            f"{p.meaning}"
+        )
     return 0
 
 
@@ -138,10 +162,16 @@ def cmd_forms(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "parameters": cmd_parameters,
-            "forms": cmd_forms, "experiment": cli_experiment.cmd_experiment,
-            "app": teaching_app.cmd_app,
-            **cli_nhs.COMMANDS, **cli_theory.COMMANDS}
+COMMANDS = {
+    "run": cmd_run,
+    "scenarios": cmd_scenarios,
+    "parameters": cmd_parameters,
+    "forms": cmd_forms,
+    "experiment": cli_experiment.cmd_experiment,
+    "app": teaching_app.cmd_app,
+    **cli_nhs.COMMANDS,
+    **cli_theory.COMMANDS,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,47 +21,75 @@ _workers = whole_number("workers", 1, 1024)
 def add_parsers(subparsers) -> None:
     """Add ``theory``, ``validate`` and ``report`` to ``ioc-sim``'s subparsers."""
     theory = subparsers.add_parser(
-        "theory", help="test the programme theory against designed experiments",
+        "theory",
+        help="test the programme theory against designed experiments",
         description="Score a programme theory file (hypotheses as data) against an "
-                    "experiment: a scorecard of hypotheses, importance, interactions, "
-                    "prediction and where the theory fails.")
+        "experiment: a scorecard of hypotheses, importance, interactions, "
+        "prediction and where the theory fails.",
+    )
     sub = theory.add_subparsers(dest="theory_command", metavar="SUBCOMMAND")
     sub.required = True
     test = sub.add_parser("test", help="run the theory's experiment and write a scorecard")
-    test.add_argument("theory_file", nargs="?", default=None,
-                      help="a theory file (default: experiments/theories/programme_theory.toml)")
+    test.add_argument(
+        "theory_file",
+        nargs="?",
+        default=None,
+        help="a theory file (default: experiments/theories/programme_theory.toml)",
+    )
     src = test.add_mutually_exclusive_group()
     src.add_argument("--experiment", help="run this experiment instead of the theory's own")
-    src.add_argument("--results", type=Path,
-                     help="score an existing experiment results folder (runs nothing)")
+    src.add_argument(
+        "--results", type=Path, help="score an existing experiment results folder (runs nothing)"
+    )
     test.add_argument("--out", type=Path, help="output folder (default: results/THEORY_NAME)")
-    test.add_argument("--workers", type=_workers,
-                      help="worker processes (default: one per CPU; 1 runs in-process)")
+    test.add_argument(
+        "--workers",
+        type=_workers,
+        help="worker processes (default: one per CPU; 1 runs in-process)",
+    )
     test.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     test.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
     val = subparsers.add_parser(
-        "validate", help="check the model against the patterns of theory.md section 7",
+        "validate",
+        help="check the model against the patterns of theory.md section 7",
         description="Run each pattern check on its scenario under the default specification "
-                    "and every alternative specification; write a pattern-by-specification "
-                    "matrix.")
-    val.add_argument("--out", type=Path, default=Path("results") / "validation",
-                     help="output folder (default: results/validation)")
-    val.add_argument("--pattern", action="append", metavar="ID",
-                     help="only this pattern (P1..P10); repeat for several")
-    val.add_argument("--default-only", action="store_true",
-                     help="only the default specification (no matrix over specifications)")
+        "and every alternative specification; write a pattern-by-specification "
+        "matrix.",
+    )
+    val.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results") / "validation",
+        help="output folder (default: results/validation)",
+    )
+    val.add_argument(
+        "--pattern",
+        action="append",
+        metavar="ID",
+        help="only this pattern (P1..P10); repeat for several",
+    )
+    val.add_argument(
+        "--default-only",
+        action="store_true",
+        help="only the default specification (no matrix over specifications)",
+    )
     val.add_argument("--quiet", action="store_true", help="no per-check lines")
 
     rep = subparsers.add_parser(
-        "report", help="write a self-contained HTML report of a theory test",
+        "report",
+        help="write a self-contained HTML report of a theory test",
         description="Write one HTML file (figures embedded) for a policy audience from a "
-                    "theory-test folder (`ioc-sim theory test --out DIR`).")
+        "theory-test folder (`ioc-sim theory test --out DIR`).",
+    )
     rep.add_argument("results_dir", type=Path, help="a theory-test output folder")
     rep.add_argument("--out", type=Path, help="the HTML file (default: RESULTS_DIR/report.html)")
-    rep.add_argument("--validation", type=Path,
-                     help="a validation folder to include (default: RESULTS_DIR/validation or "
-                          "results/validation, if present)")
+    rep.add_argument(
+        "--validation",
+        type=Path,
+        help="a validation folder to include (default: RESULTS_DIR/validation or "
+        "results/validation, if present)",
+    )
 
 
 def cmd_theory(args: argparse.Namespace) -> int:
@@ -72,9 +100,15 @@ def cmd_theory(args: argparse.Namespace) -> int:
     if args.results is not None and not args.results.is_dir():
         raise ConfigError("--results", f"{args.results} is not a folder")
     workers = args.workers or os.cpu_count() or 1
-    card = run_theory_test(args.theory_file, experiment=args.experiment, results=args.results,
-                           out=args.out, workers=workers, show_progress=not args.quiet,
-                           figures=not args.no_figures)
+    card = run_theory_test(
+        args.theory_file,
+        experiment=args.experiment,
+        results=args.results,
+        out=args.out,
+        workers=workers,
+        show_progress=not args.quiet,
+        figures=not args.no_figures,
+    )
     if not args.quiet:
         print((card.out / "summary.md").read_text(encoding="utf-8"))
     print(f"scorecard: {card.out}")
@@ -84,8 +118,12 @@ def cmd_theory(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from ioc_sim.validation import matrix_markdown, validate
 
-    checks = validate(args.out, patterns=args.pattern, specifications=not args.default_only,
-                      show_progress=not args.quiet)
+    checks = validate(
+        args.out,
+        patterns=args.pattern,
+        specifications=not args.default_only,
+        show_progress=not args.quiet,
+    )
     print(matrix_markdown(checks))
     print(f"validation: {args.out}")
     return 0

@@ -35,7 +35,18 @@ from ioc_sim.engine.stages import (
 from ioc_sim.engine.system import build_system, normalise_relations, resolve_parameters
 
 __all__ = [
-    "ACTIVE", "COMPONENTS", "DEEPENING", "DISSOLVED", "DISSOLVING", "FORMING", "PLANNED",
-    "Population", "Simulation", "build_system", "draw_population", "normalise_relations",
-    "resolve_parameters", "status_name",
+    "ACTIVE",
+    "COMPONENTS",
+    "DEEPENING",
+    "DISSOLVED",
+    "DISSOLVING",
+    "FORMING",
+    "PLANNED",
+    "Population",
+    "Simulation",
+    "build_system",
+    "draw_population",
+    "normalise_relations",
+    "resolve_parameters",
+    "status_name",
 ]

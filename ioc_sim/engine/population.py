@@ -12,9 +12,22 @@ import numpy as np
 
 from ioc_sim.spec.forms import ORG_TYPES, TYPE_NAMES
 
-ORG_ATTRIBUTES = ("size", "capacity", "finances", "workforce_stability", "flexibility",
-                  "digital_maturity", "culture", "resolution_style", "vulnerability",
-                  "persuasiveness", "intra_conflict", "baseline_performance", "x", "y")
+ORG_ATTRIBUTES = (
+    "size",
+    "capacity",
+    "finances",
+    "workforce_stability",
+    "flexibility",
+    "digital_maturity",
+    "culture",
+    "resolution_style",
+    "vulnerability",
+    "persuasiveness",
+    "intra_conflict",
+    "baseline_performance",
+    "x",
+    "y",
+)
 
 
 @dataclass
@@ -34,11 +47,22 @@ class Population:
 
 
 #: The parameters a population is drawn from (see :func:`draw_population`).
-POPULATION_PARAMS = ("population_seed", "n_organisations", "capacity_mean", "finances_mean",
-                     "workforce_stability_mean", "flexibility_mean", "digital_maturity_mean",
-                     "culture_spread", "constructive_share", "leader_vulnerability",
-                     "leader_persuasiveness", "intra_conflict_mean", "distressed_share",
-                     "baseline_performance_mean")
+POPULATION_PARAMS = (
+    "population_seed",
+    "n_organisations",
+    "capacity_mean",
+    "finances_mean",
+    "workforce_stability_mean",
+    "flexibility_mean",
+    "digital_maturity_mean",
+    "culture_spread",
+    "constructive_share",
+    "leader_vulnerability",
+    "leader_persuasiveness",
+    "intra_conflict_mean",
+    "distressed_share",
+    "baseline_performance_mean",
+)
 #: Recently drawn populations by their inputs.
 _POPULATIONS: OrderedDict[tuple, Population] = OrderedDict()
 #: How many populations are kept.
@@ -86,14 +110,17 @@ def draw_population(p: dict[str, Any], organisations: list[dict[str, Any]] | Non
     """
     q = {k: p[k] for k in POPULATION_PARAMS}
     key = (tuple(q.values()), repr(organisations))
-    pop = recall(_POPULATIONS, key, lambda: _draw_population(q, organisations),
-                 KEPT_POPULATIONS)
-    return Population(list(pop.ids), list(pop.names), list(pop.types),
-                      {k: v.copy() for k, v in pop.attrs.items()}, pop.distressed.copy())
+    pop = recall(_POPULATIONS, key, lambda: _draw_population(q, organisations), KEPT_POPULATIONS)
+    return Population(
+        list(pop.ids),
+        list(pop.names),
+        list(pop.types),
+        {k: v.copy() for k, v in pop.attrs.items()},
+        pop.distressed.copy(),
+    )
 
 
-def _draw_population(p: dict[str, Any], organisations: list[dict[str, Any]] | None
-                     ) -> Population:
+def _draw_population(p: dict[str, Any], organisations: list[dict[str, Any]] | None) -> Population:
     rng = np.random.default_rng(p["population_seed"])
     if organisations:
         n = len(organisations)
@@ -108,8 +135,9 @@ def _draw_population(p: dict[str, Any], organisations: list[dict[str, Any]] | No
         types = [TYPE_NAMES[c] for c in codes]
         width = max(2, len(str(n)))
         ids = [f"ORG{i + 1:0{width}d}" for i in range(n)]
-        names = [f"{TYPE_NAMES[c].replace('_', ' ')} organisation {i + 1}"
-                 for i, c in enumerate(codes)]
+        names = [
+            f"{TYPE_NAMES[c].replace('_', ' ')} organisation {i + 1}" for i, c in enumerate(codes)
+        ]
 
     def around(mean: float, sd: float, shift: np.ndarray | float = 0.0) -> np.ndarray:
         return np.clip(mean + shift + sd * rng.standard_normal(n), 0.0, 1.0)
@@ -130,8 +158,9 @@ def _draw_population(p: dict[str, Any], organisations: list[dict[str, Any]] | No
     a["persuasiveness"] = around(p["leader_persuasiveness"], 0.15)
     a["intra_conflict"] = around(p["intra_conflict_mean"], 0.12)
     distressed = rng.random(n) < p["distressed_share"]
-    a["baseline_performance"] = around(p["baseline_performance_mean"], 0.1,
-                                       np.where(distressed, -0.15, 0.0))
+    a["baseline_performance"] = around(
+        p["baseline_performance_mean"], 0.1, np.where(distressed, -0.15, 0.0)
+    )
     a["x"] = rng.random(n)
     a["y"] = rng.random(n)
     if organisations:
@@ -140,10 +169,10 @@ def _draw_population(p: dict[str, Any], organisations: list[dict[str, Any]] | No
                 distressed[i] = o["distressed"]
                 # A trust in special measures performs worse, as drawn ones do (unless given).
                 shift = -0.15 if distressed[i] else 0.15
-                a["baseline_performance"][i] = min(1.0, max(0.0, a["baseline_performance"][i]
-                                                            + shift))
+                a["baseline_performance"][i] = min(
+                    1.0, max(0.0, a["baseline_performance"][i] + shift)
+                )
             for key in ORG_ATTRIBUTES:
                 if key in o:
                     a[key][i] = o[key]
     return Population(ids, names, types, a, distressed)
-

@@ -50,8 +50,9 @@ def choose_acts(sim: Simulation) -> None:
     v = sim._refresh_views()  # contexts are fixed from here to the month's end
     depth, intensity = v["depth"], v["intensity"]
     # Ambition moves every month, so exposure is gathered afresh.
-    exposure = sim._to_pairs(p["exposure_scale"] * 0.5 * (ctx["integration_depth"]
-                                                           + ctx["ambition"]))
+    exposure = sim._to_pairs(
+        p["exposure_scale"] * 0.5 * (ctx["integration_depth"] + ctx["ambition"])
+    )
     if p["gate_softness"] > 1e-6:  # narrower than that is a hard threshold in practice
         gate = expit((sim.risk - exposure) / p["gate_softness"])
     else:
@@ -116,8 +117,7 @@ def expected_quality(sim: Simulation) -> np.ndarray:
     """Expected quality of each pair's joint acts, (R, E) (eqs. X1-X2 of the ODD;
     the compiled pair update computes it for the joint acts only)."""
     v, d = sim._views(), sim._distress_views()
-    drivers = (v["drivers"] + d["healthy_target"] + v["support"]
-               + (1.0 - sim._pressure())) / 7.0
+    drivers = (v["drivers"] + d["healthy_target"] + v["support"] + (1.0 - sim._pressure())) / 7.0
     return expit(sim.p["success_slope"] * (drivers - 0.5) * 2.0)
 
 
@@ -148,8 +148,7 @@ def update_trust(sim: Simulation, outcome: dict[str, np.ndarray]) -> None:
     s = 2.0 * (q - p["expectation"])
     np.clip(s, -1.0, 1.0, out=s)
     gain = v["gain"]  # includes crowding out by formal assurance, if chosen
-    loss = p["trust_gain"] * (p["trust_asymmetry"] if p["fragile"] in ("trust", "equal")
-                              else 1.0)
+    loss = p["trust_gain"] * (p["trust_asymmetry"] if p["fragile"] in ("trust", "equal") else 1.0)
     good = s >= 0
     if spec == "asymmetric_ceiling":
         delta = np.where(good, gain * s * (1.0 - t) * (1.0 - sim.damage), loss * s * t)
@@ -160,8 +159,7 @@ def update_trust(sim: Simulation, outcome: dict[str, np.ndarray]) -> None:
     elif spec == "expectation_gap":  # linear in the gap, no ceiling or hysteresis
         delta = gain * np.maximum(0.0, s) - loss * np.maximum(0.0, -s)
     else:  # ratchet: never down after a good episode, never up after a bad one
-        delta = np.where(good, np.maximum(0.0, gain * (q - t)),
-                         np.minimum(0.0, loss * (q - t)))
+        delta = np.where(good, np.maximum(0.0, gain * (q - t)), np.minimum(0.0, loss * (q - t)))
     sim.damage *= 1.0 - p["damage_decay"]
     k = sim.conflict
     change = _where_live(sim, -(p["conflict_trust_erosion"] + v["resolution_harm"]) * k * t)

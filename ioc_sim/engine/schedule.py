@@ -27,8 +27,11 @@ class ScheduledChanges:
         """Set each supported collaboration's support from its open windows."""
         t = self.month
         for c in {c for _, _, c, _ in self._support_windows}:
-            open_ = [(start, level) for start, until, cc, level in self._support_windows
-                     if cc == c and start <= t < until]
+            open_ = [
+                (start, level)
+                for start, until, cc, level in self._support_windows
+                if cc == c and start <= t < until
+            ]
             level = max(open_)[1] if open_ else None
             self.ctx["support"][:, c] = self._support_base[:, c] if level is None else level
 
@@ -41,8 +44,12 @@ class ScheduledChanges:
     def shock_pressure(self) -> float:
         """Sum of the decaying shocks' extra resource pressure now, capped at 1."""
         t = self.month
-        return min(1.0, sum(pr * mag * 0.5 ** ((t - m0) / half)
-                            for m0, mag, half, pr in self.shocks if t >= m0))
+        return min(
+            1.0,
+            sum(
+                pr * mag * 0.5 ** ((t - m0) / half) for m0, mag, half, pr in self.shocks if t >= m0
+            ),
+        )
 
     def _pressure(self) -> float:
         """Resource pressure now: the system's, plus the shocks', capped at 1."""
@@ -83,8 +90,10 @@ class ScheduledChanges:
             self._apply_support()
         elif kind == "leadership_turnover":
             i = ev["organisation"]
-            for key, mean in (("vulnerability", "leader_vulnerability"),
-                              ("persuasiveness", "leader_persuasiveness")):
+            for key, mean in (
+                ("vulnerability", "leader_vulnerability"),
+                ("persuasiveness", "leader_persuasiveness"),
+            ):
                 self.org[key][i] = ev.get(key, self.p[mean])
             self._refresh_collab_statics()
             # New leaders inherit only part of the relationship their predecessors built.

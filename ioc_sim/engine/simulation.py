@@ -56,9 +56,14 @@ class Simulation(ScheduledChanges, SimulationViews):
             as in a batch; the generators themselves are not drawn from.
     """
 
-    def __init__(self, params: dict[str, Any], pop: Population,
-                 collabs: list[CollaborationSpec], events: list[dict[str, Any]],
-                 rngs: list[np.random.Generator]):
+    def __init__(
+        self,
+        params: dict[str, Any],
+        pop: Population,
+        collabs: list[CollaborationSpec],
+        events: list[dict[str, Any]],
+        rngs: list[np.random.Generator],
+    ):
         self.p = p = dict(params)
         self.pop = pop
         self.rngs = rngs
@@ -91,8 +96,10 @@ class Simulation(ScheduledChanges, SimulationViews):
             self.ctx[name] = np.tile(col, (r, 1))
         if collabs:  # history and a legal agreement raise the ambition of joint aims
             amb = self.ctx["ambition"]
-            amb += (p["history_ambition_effect"] * self.ctx["history"]
-                    + p["formal_ambition_effect"] * self.ctx["formalisation"])
+            amb += (
+                p["history_ambition_effect"] * self.ctx["history"]
+                + p["formal_ambition_effect"] * self.ctx["formalisation"]
+            )
             clip01(amb)
             amb[:, c] = 0.0
         self.start = np.array([cs.start for cs in collabs] + [10**9])
@@ -134,8 +141,9 @@ class Simulation(ScheduledChanges, SimulationViews):
     def _init_caches(self) -> None:
         """Grouped sums, gather positions and the caches of :mod:`ioc_sim.engine.views`."""
         p, st, r, n, c = self.p, self.st, self.R, self.N, self.C
-        self.lags = np.where(BACK_OFFICE, p["benefit_lag"],
-                             p["benefit_lag"] * p["service_lag_ratio"])
+        self.lags = np.where(
+            BACK_OFFICE, p["benefit_lag"], p["benefit_lag"] * p["service_lag_ratio"]
+        )
         self.by_org_edges = Groups(r, st.src, n)
         self.by_collab_mem = Groups(r, st.mem_collab, c + 1)
         self._ridx = np.arange(r)[:, None]
@@ -189,8 +197,9 @@ class Simulation(ScheduledChanges, SimulationViews):
         live = (self.status >= FORMING) & (self.status <= DISSOLVING)
         live[:, self.C] = True  # the padding slot always "wins" last
         first = live[:, st.cands].argmax(axis=2) if e else np.zeros((r, 0), dtype=np.intp)
-        self.edge_collab = st.cands[np.arange(e)[None, :], first] if e else \
-            np.zeros((r, 0), dtype=np.intp)
+        self.edge_collab = (
+            st.cands[np.arange(e)[None, :], first] if e else np.zeros((r, 0), dtype=np.intp)
+        )
         self.edge_mem = st.mem_lookup[st.src[None, :], self.edge_collab]
         self.by_mem = Groups(r, self.edge_mem, self.M + 1)
         # Whether a membership has no pair of its own (it then reads its organisation's
@@ -213,8 +222,13 @@ class Simulation(ScheduledChanges, SimulationViews):
         # summed (by the metrics) in the same order as when it runs alone.
         hist = self.ctx["history"].take(first, axis=1)
         formal = self.ctx["formalisation"].take(first, axis=1)
-        self.trust = np.clip(p["initial_trust"] + p["history_trust_effect"] * hist
-                             + p["formal_trust_effect"] * formal, 0.0, 1.0)
+        self.trust = np.clip(
+            p["initial_trust"]
+            + p["history_trust_effect"] * hist
+            + p["formal_trust_effect"] * formal,
+            0.0,
+            1.0,
+        )
         v = self._pair_contexts((first[None, :] + self._ridx * (self.C + 1)).ravel())
         self.conflict = v["conflict_target"]
         self.confidence = self._confidence(v)
@@ -260,9 +274,13 @@ class Simulation(ScheduledChanges, SimulationViews):
             v = self._refresh_views()
             k, c = self.p["formal_prior_weight"], np.clip(target, 0.01, 0.99)
             # Enough evidence (at least ten months') that the record alone reaches the target.
-            total = np.maximum.reduce([np.full_like(c, 10.0),
-                                       (c * (k + 2.0) - v["prior"] - 1.0) / (1.0 - c),
-                                       (v["prior"] + 1.0) / c - k - 2.0])
+            total = np.maximum.reduce(
+                [
+                    np.full_like(c, 10.0),
+                    (c * (k + 2.0) - v["prior"] - 1.0) / (1.0 - c),
+                    (v["prior"] + 1.0) / c - k - 2.0,
+                ]
+            )
             honoured = np.clip(c * (total + k + 2.0) - v["prior"] - 1.0, 0.0, total)
             self.honoured = np.where(given, honoured, self.honoured)
             self.breached = np.where(given, total - honoured, self.breached)
@@ -279,14 +297,14 @@ class Simulation(ScheduledChanges, SimulationViews):
         """Advance every replicate by one month: the phases of ``docs/ODD.md``
         section 3.1, in order."""
         self.start_month()
-        self.apply_scheduled_changes()    # 1
-        self.review_collaborations()      # 2
-        self.choose_acts()                # 3
-        self.update_relations()           # 4-8
+        self.apply_scheduled_changes()  # 1
+        self.review_collaborations()  # 2
+        self.choose_acts()  # 3
+        self.update_relations()  # 4-8
         self.update_progress_and_faith()  # 9
-        self.grow_demand()                # 10
-        self.produce_performance()        # 11
-        self.update_distress()            # 12
+        self.grow_demand()  # 10
+        self.produce_performance()  # 11
+        self.update_distress()  # 12
 
     def start_month(self) -> None:
         """Count the new month, and forget what was kept from the last one: the state
@@ -307,9 +325,21 @@ class Simulation(ScheduledChanges, SimulationViews):
             if not a.flags.c_contiguous or not a.flags.writeable:
                 setattr(self, name, np.ascontiguousarray(a).copy())
         changed = kernels.review(
-            self.month, self.start, self.status, self.age, self.below, self.left,
-            self.ctx["mandate"], self.ctx["integration_depth"], self.trust, self.edge_collab,
-            self.faith, self._mem_collab, self._params()["review"], ended)
+            self.month,
+            self.start,
+            self.status,
+            self.age,
+            self.below,
+            self.left,
+            self.ctx["mandate"],
+            self.ctx["integration_depth"],
+            self.trust,
+            self.edge_collab,
+            self.faith,
+            self._mem_collab,
+            self._params()["review"],
+            ended,
+        )
         if changed:
             if ended.any():  # an improper ending scars the pairs involved (path dependence)
                 self.scar = np.maximum(self.scar, ended[self._ridx, self.edge_collab])
@@ -332,9 +362,22 @@ class Simulation(ScheduledChanges, SimulationViews):
         self.act = np.empty((self.R, self.E), dtype=bool)
         self.recip = np.empty((self.R, self.E), dtype=bool)
         kernels.pair_acts(
-            self.ustate, self.edge_collab, self.edge_mem, self.st.rev, ctx["integration_depth"],
-            ctx["ambition"], self.faith, v["pack"], self.risk, barrier, blocked, shock_add,
-            self._params()["pair_acts"], self.act, self.recip)
+            self.ustate,
+            self.edge_collab,
+            self.edge_mem,
+            self.st.rev,
+            ctx["integration_depth"],
+            ctx["ambition"],
+            self.faith,
+            v["pack"],
+            self.risk,
+            barrier,
+            blocked,
+            shock_add,
+            self._params()["pair_acts"],
+            self.act,
+            self.recip,
+        )
 
     def update_relations(self) -> None:
         """The outcome of this month's acts, then conflict, trust, confidence and risk
@@ -356,11 +399,29 @@ class Simulation(ScheduledChanges, SimulationViews):
         conflict, trust = np.empty((r, e)), np.empty((r, e))
         confidence, risk = np.empty((r, e)), np.empty((r, e))
         kernels.pair_update(
-            self.noise.buf, self.noise.pos, self.act, self.recip, v["drivers"], v["support"],
-            self.distressed, self.st.src, self.st.dst, v["pack"],
-            self.trust, self.conflict, self.risk, self.damage, self.honoured, self.breached,
-            1.0 - self._pressure(), self._params()["pair_update"],
-            conflict, trust, confidence, risk)
+            self.noise.buf,
+            self.noise.pos,
+            self.act,
+            self.recip,
+            v["drivers"],
+            v["support"],
+            self.distressed,
+            self.st.src,
+            self.st.dst,
+            v["pack"],
+            self.trust,
+            self.conflict,
+            self.risk,
+            self.damage,
+            self.honoured,
+            self.breached,
+            1.0 - self._pressure(),
+            self._params()["pair_update"],
+            conflict,
+            trust,
+            confidence,
+            risk,
+        )
         self.conflict, self.trust, self.confidence, self.risk = conflict, trust, confidence, risk
 
     def update_progress_and_faith(self) -> None:
@@ -376,10 +437,22 @@ class Simulation(ScheduledChanges, SimulationViews):
         progress, faith = np.empty_like(self.progress), np.empty_like(self.faith)
         # Memberships read by index: any layout of progress and faith is fine here.
         kernels.progress_faith(
-            member, member_count, org, self._mem_org, self._mem_collab, self.ctx["ambition"],
-            self.eff, v["mpack"], np.ascontiguousarray(self.progress),
-            np.ascontiguousarray(self.faith), collab[0], v["working_c_f"],
-            self._params()["progress_faith"], progress, faith)
+            member,
+            member_count,
+            org,
+            self._mem_org,
+            self._mem_collab,
+            self.ctx["ambition"],
+            self.eff,
+            v["mpack"],
+            np.ascontiguousarray(self.progress),
+            np.ascontiguousarray(self.faith),
+            collab[0],
+            v["working_c_f"],
+            self._params()["progress_faith"],
+            progress,
+            faith,
+        )
         self.progress, self.faith = progress, faith
 
     def grow_demand(self) -> None:
@@ -399,8 +472,18 @@ class Simulation(ScheduledChanges, SimulationViews):
         collab, _, _, _, acts = self._pair_means()
         mech = np.empty((r, 3, c + 1))  # cultural, organisational, technological
         blend, combined = np.empty((r, c + 1, len(COMPONENTS))), np.empty((r, c + 1))
-        kernels.mechanisms(collab, self.faith, self._mem_collab, v["cpack"], v["working_c_f"],
-                           LOADINGS, packs["mechanisms"], mech, blend, combined)
+        kernels.mechanisms(
+            collab,
+            self.faith,
+            self._mem_collab,
+            v["cpack"],
+            v["working_c_f"],
+            LOADINGS,
+            packs["mechanisms"],
+            mech,
+            blend,
+            combined,
+        )
         self.mech = mech
         self.behaviour, self.output = np.empty((r, n)), np.empty((r, c + 1))
         self.benefit, self.cost = np.empty((r, n, len(COMPONENTS))), np.empty((r, n))
@@ -408,20 +491,49 @@ class Simulation(ScheduledChanges, SimulationViews):
         self.access, self.admissions = np.empty((r, n)), np.empty((r, n))
         self.performance = np.empty((r, n))
         kernels.performance(
-            collab, acts, v["partners"], blend, combined, self.eff, v["lags"], v["engage_c"],
-            v["fading_c"], self.age, st.mem_org, st.mem_collab, o["baseline_performance"],
-            p["distress_penalty"] * self.distressed, p["pressure_effect"] * self._pressure(),
-            float(self.demand_level), 1.0 + 0.2 * self.shock_pressure(), packs["performance"],
-            self.behaviour, self.output, self.benefit, self.cost, self.quality, self.efficiency,
-            self.access, self.admissions, self.performance)
+            collab,
+            acts,
+            v["partners"],
+            blend,
+            combined,
+            self.eff,
+            v["lags"],
+            v["engage_c"],
+            v["fading_c"],
+            self.age,
+            st.mem_org,
+            st.mem_collab,
+            o["baseline_performance"],
+            p["distress_penalty"] * self.distressed,
+            p["pressure_effect"] * self._pressure(),
+            float(self.demand_level),
+            1.0 + 0.2 * self.shock_pressure(),
+            packs["performance"],
+            self.behaviour,
+            self.output,
+            self.benefit,
+            self.cost,
+            self.quality,
+            self.efficiency,
+            self.access,
+            self.admissions,
+            self.performance,
+        )
 
     def update_distress(self) -> None:
         """Entry into special measures when performance is poor; exit after a sustained
         recovery (:func:`ioc_sim.engine.kernels.organisations.distress` has the rules)."""
         distressed = np.empty_like(self.distressed)
         ok_months = np.empty_like(self.ok_months)
-        kernels.distress(self.ustate, self.performance, self.distressed, self.ok_months,
-                         self._params()["distress"], distressed, ok_months)
+        kernels.distress(
+            self.ustate,
+            self.performance,
+            self.distressed,
+            self.ok_months,
+            self._params()["distress"],
+            distressed,
+            ok_months,
+        )
         self.distressed, self.ok_months = distressed, ok_months
 
     # ------------------------------------------------------------- read-outs

@@ -47,8 +47,9 @@ def child_bits(g: np.random.Generator, key: int) -> np.random.SFC64:
     """
     ss = g.bit_generator.seed_seq
     if isinstance(ss, np.random.SeedSequence):
-        child = np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, key),
-                                       pool_size=ss.pool_size)
+        child = np.random.SeedSequence(
+            ss.entropy, spawn_key=(*ss.spawn_key, key), pool_size=ss.pool_size
+        )
     else:
         child = np.random.SeedSequence(int(g.integers(2**63)), spawn_key=(key,))
     return np.random.SFC64(child)
@@ -88,7 +89,7 @@ class NoiseBlock:
             return
         for r in np.flatnonzero(self.pos > cap - need):
             row, rest = self.buf[r], cap - int(self.pos[r])
-            row[:rest] = row[cap - rest:].copy()
+            row[:rest] = row[cap - rest :].copy()
             self.gens[r].standard_normal(out=row[rest:])
             self.pos[r] = 0
 
@@ -96,11 +97,10 @@ class NoiseBlock:
         """The next ``n`` numbers of replicate ``r`` (call :meth:`reserve` first)."""
         i = int(self.pos[r])
         self.pos[r] = i + n
-        return self.buf[r, i:i + n]
+        return self.buf[r, i : i + n]
 
 
-def open_streams(rngs: list[np.random.Generator], n_pairs: int
-                 ) -> tuple[np.ndarray, NoiseBlock]:
+def open_streams(rngs: list[np.random.Generator], n_pairs: int) -> tuple[np.ndarray, NoiseBlock]:
     """The two streams of each replicate, ready for the first month.
 
     Args:
@@ -112,6 +112,8 @@ def open_streams(rngs: list[np.random.Generator], n_pairs: int
         The uniform streams' states ``(R, 4)`` and the noise streams' block.
     """
     ustate = np.array([uniform_state(g) for g in rngs], dtype=np.uint64)
-    noise = NoiseBlock([np.random.Generator(child_bits(g, NOISE_STREAM)) for g in rngs],
-                       NOISE_BLOCK_MONTHS * n_pairs)
+    noise = NoiseBlock(
+        [np.random.Generator(child_bits(g, NOISE_STREAM)) for g in rngs],
+        NOISE_BLOCK_MONTHS * n_pairs,
+    )
     return ustate, noise

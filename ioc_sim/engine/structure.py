@@ -24,14 +24,14 @@ class Structure:
 
     n: int
     collabs: list[CollaborationSpec]
-    src: np.ndarray          # (E,) source organisation of each ordered pair
-    dst: np.ndarray          # (E,) target organisation
-    rev: np.ndarray          # (E,) index of the reverse pair
-    cands: np.ndarray        # (E, K) collaborations of the pair, deepest first, padded with C
-    mem_org: np.ndarray      # (M,) organisation of each membership
-    mem_collab: np.ndarray   # (M,) collaboration of each membership
-    mem_lookup: np.ndarray   # (N, C + 1) membership index, M where none
-    compat: np.ndarray       # (E,) cultural compatibility of the pair
+    src: np.ndarray  # (E,) source organisation of each ordered pair
+    dst: np.ndarray  # (E,) target organisation
+    rev: np.ndarray  # (E,) index of the reverse pair
+    cands: np.ndarray  # (E, K) collaborations of the pair, deepest first, padded with C
+    mem_org: np.ndarray  # (M,) organisation of each membership
+    mem_collab: np.ndarray  # (M,) collaboration of each membership
+    mem_lookup: np.ndarray  # (N, C + 1) membership index, M where none
+    compat: np.ndarray  # (E,) cultural compatibility of the pair
 
     @property
     def n_edges(self) -> int:
@@ -65,7 +65,7 @@ def _nearest(xy: np.ndarray, k: int, chunk: int = 256) -> np.ndarray:
         dy = y[lo:hi, None] - y[None, :]
         d = np.sqrt(dx * dx + dy * dy)  # the same bits as np.linalg.norm(..., axis=2)
         d[np.arange(hi - lo), np.arange(lo, hi)] = np.inf
-        kth = np.partition(d, k - 1, axis=1)[:, k - 1:k]
+        kth = np.partition(d, k - 1, axis=1)[:, k - 1 : k]
         chosen = d <= kth
         tied_rows = np.flatnonzero(chosen.sum(axis=1) > k)
         if len(tied_rows):  # keep everything closer than the k-th distance, then ties by index
@@ -104,11 +104,20 @@ def build_structure(pop: Population, collabs: list[CollaborationSpec], k: int) -
         The structure, with arrays of its own.
     """
     a = pop.attrs
-    key = (k, pop.n, a["x"].tobytes(), a["y"].tobytes(), a["culture"].tobytes(),
-           tuple((tuple(spec.members), spec.contexts["integration_depth"]) for spec in collabs))
+    key = (
+        k,
+        pop.n,
+        a["x"].tobytes(),
+        a["y"].tobytes(),
+        a["culture"].tobytes(),
+        tuple((tuple(spec.members), spec.contexts["integration_depth"]) for spec in collabs),
+    )
     st = recall(_STRUCTURES, key, lambda: _build_structure(pop, collabs, k), KEPT_STRUCTURES)
-    return Structure(st.n, collabs, *(getattr(st, f.name).copy() for f in fields(Structure)
-                                      if f.name not in ("n", "collabs")))
+    return Structure(
+        st.n,
+        collabs,
+        *(getattr(st, f.name).copy() for f in fields(Structure) if f.name not in ("n", "collabs")),
+    )
 
 
 def _build_structure(pop: Population, collabs: list[CollaborationSpec], k: int) -> Structure:
@@ -154,8 +163,9 @@ def _build_structure(pop: Population, collabs: list[CollaborationSpec], k: int) 
     cands = np.full((e, width), c_count, dtype=np.intp)
     cands[which, slot] = ordered
     mem_org = np.array([i for spec in collabs for i in spec.members], dtype=np.intp)
-    mem_collab = np.array([c for c, spec in enumerate(collabs) for _ in spec.members],
-                          dtype=np.intp)
+    mem_collab = np.array(
+        [c for c, spec in enumerate(collabs) for _ in spec.members], dtype=np.intp
+    )
     m = len(mem_org)
     lookup = np.full((n, c_count + 1), m, dtype=np.intp)
     lookup[mem_org, mem_collab] = np.arange(m)
@@ -185,8 +195,9 @@ class Groups:
 
     def sum(self, values: np.ndarray) -> np.ndarray:
         """Sums of each group's values, ``(R, size)``."""
-        return np.bincount(self.flat, weights=values.ravel(),
-                           minlength=self.r * self.size).reshape(self.r, self.size)
+        return np.bincount(self.flat, weights=values.ravel(), minlength=self.r * self.size).reshape(
+            self.r, self.size
+        )
 
     def mean(self, values: np.ndarray) -> np.ndarray:
         """Means of each group's values (0 for an empty group), ``(R, size)``."""

@@ -41,8 +41,7 @@ def resolve_parameters(parameters: Mapping[str, Any]) -> tuple[dict[str, Any], s
     return full, set(parameters)
 
 
-RELATION_KEYS = ("trust", "confidence", "risk_threshold", "conflict", "faith",
-                 "perceived_progress")
+RELATION_KEYS = ("trust", "confidence", "risk_threshold", "conflict", "faith", "perceived_progress")
 
 
 def normalise_relations(values: Mapping[str, Any], ids: list[str]) -> dict[str, Any]:
@@ -61,7 +60,8 @@ def normalise_relations(values: Mapping[str, Any], ids: list[str]) -> dict[str, 
     for key, value in values.items():
         if key not in RELATION_KEYS:
             raise unknown_name_error(key, RELATION_KEYS, "relation").with_prefix(
-                "initial_relations")
+                "initial_relations"
+            )
         where = f"initial_relations.{key}"
         if isinstance(value, Mapping):
             per = {}
@@ -111,13 +111,15 @@ def build_system(
     # Events and starts may lie beyond this run's end (a shortened run of a longer
     # scenario); they simply never happen. Scenario files are checked more strictly.
     horizon = int(PARAMETERS["months"].high)
-    specs = normalise_collaborations(collaborations, pop.ids, pop.types, horizon,
-                                     params["form"], form_override, overrides)
+    specs = normalise_collaborations(
+        collaborations, pop.ids, pop.types, horizon, params["form"], form_override, overrides
+    )
     evs = normalise_events(events, pop.ids, [s.name for s in specs], horizon)
     for ev in evs:
         if ev["kind"] == "merger":
             ctx = resolve_contexts("merger", {}, "merger")
             ctx.update(overrides)
-            specs.append(CollaborationSpec(ev["name"], "merger", list(ev["organisations"]),
-                                           ev["month"], ctx))
+            specs.append(
+                CollaborationSpec(ev["name"], "merger", list(ev["organisations"]), ev["month"], ctx)
+            )
     return pop, specs, evs

@@ -20,8 +20,15 @@ from ioc_sim.engine import kernels
 from ioc_sim.engine.stages import ACTIVE, DEEPENING, DISSOLVING, FORMING
 
 #: Organisation attributes the per-pair and per-membership views read.
-_ORG_VIEWED = ("capacity", "vulnerability", "resolution_style", "finances", "flexibility",
-               "workforce_stability", "intra_conflict")
+_ORG_VIEWED = (
+    "capacity",
+    "vulnerability",
+    "resolution_style",
+    "finances",
+    "flexibility",
+    "workforce_stability",
+    "intra_conflict",
+)
 
 
 def clip01(x: np.ndarray) -> np.ndarray:
@@ -41,44 +48,66 @@ def parameter_packs(p: dict[str, Any]) -> dict[str, np.ndarray]:
     fragile_trust = p["fragile"] in ("trust", "equal")
     make = kernels.make_pack
     return {
-        "review": make(kernels.REVIEW_PARAMS,
-                       formed=FORMING if p["formation_months"] > 0 else ACTIVE,
-                       formation_months=p["formation_months"],
-                       dissolve_threshold=p["dissolve_threshold"],
-                       dissolve_patience=p["dissolve_patience"],
-                       deepen_threshold=p["deepen_threshold"], deepen_rate=p["deepen_rate"],
-                       dissolving_months=p["dissolving_months"]),
-        "pair_acts": make(kernels.ACT_PARAMS, exposure_half_scale=p["exposure_scale"] * 0.5,
-                          gate_softness=p["gate_softness"]),
+        "review": make(
+            kernels.REVIEW_PARAMS,
+            formed=FORMING if p["formation_months"] > 0 else ACTIVE,
+            formation_months=p["formation_months"],
+            dissolve_threshold=p["dissolve_threshold"],
+            dissolve_patience=p["dissolve_patience"],
+            deepen_threshold=p["deepen_threshold"],
+            deepen_rate=p["deepen_rate"],
+            dissolving_months=p["dissolving_months"],
+        ),
+        "pair_acts": make(
+            kernels.ACT_PARAMS,
+            exposure_half_scale=p["exposure_scale"] * 0.5,
+            gate_softness=p["gate_softness"],
+        ),
         "pair_update": make(
-            kernels.UPDATE_PARAMS, success_slope=p["success_slope"],
-            distress_risk_effect=p["distress_risk_effect"], outcome_noise=p["outcome_noise"],
-            expectation=p["expectation"], breach_signal=p["breach_signal"],
-            failure_conflict=p["failure_conflict"], conflict_rate=p["conflict_rate"],
+            kernels.UPDATE_PARAMS,
+            success_slope=p["success_slope"],
+            distress_risk_effect=p["distress_risk_effect"],
+            outcome_noise=p["outcome_noise"],
+            expectation=p["expectation"],
+            breach_signal=p["breach_signal"],
+            failure_conflict=p["failure_conflict"],
+            conflict_rate=p["conflict_rate"],
             trust_update=kernels.TRUST_SPECS[p["trust_update"]],
             trust_loss=p["trust_gain"] * (p["trust_asymmetry"] if fragile_trust else 1.0),
-            damage_gain=p["damage_gain"], damage_decay=p["damage_decay"],
+            damage_gain=p["damage_gain"],
+            damage_decay=p["damage_decay"],
             conflict_trust_erosion=p["conflict_trust_erosion"],
             formal_prior_weight=p["formal_prior_weight"],
             substitutes=p["trust_confidence"] == "substitutes",
-            trust_weight=p["trust_weight"], risk_rate=p["risk_rate"]),
-        "progress_faith": make(kernels.PROGRESS_PARAMS,
-                               effectiveness_feedback=p["effectiveness_feedback"],
-                               progress_rate=p["progress_rate"], faith_rate=p["faith_rate"],
-                               ambition_rate=p["ambition_rate"]),
-        "mechanisms": make(kernels.MECHANISM_PARAMS,
-                           multiplicative=p["performance_form"] == "multiplicative"),
-        "performance": make(kernels.PERFORMANCE_PARAMS,
-                            communication_effect=p["communication_effect"],
-                            integration_cost_months=p["integration_cost_months"],
-                            management_cost=p["management_cost"],
-                            integration_cost=p["integration_cost"],
-                            benefit_scale=p["benefit_scale"],
-                            admissions_effect=p["admissions_effect"]),
-        "distress": make(kernels.DISTRESS_PARAMS, distress_entry=p["distress_entry"],
-                         distress_entry_rate=p["distress_entry_rate"],
-                         distress_exit=p["distress_exit"],
-                         distress_exit_months=p["distress_exit_months"]),
+            trust_weight=p["trust_weight"],
+            risk_rate=p["risk_rate"],
+        ),
+        "progress_faith": make(
+            kernels.PROGRESS_PARAMS,
+            effectiveness_feedback=p["effectiveness_feedback"],
+            progress_rate=p["progress_rate"],
+            faith_rate=p["faith_rate"],
+            ambition_rate=p["ambition_rate"],
+        ),
+        "mechanisms": make(
+            kernels.MECHANISM_PARAMS, multiplicative=p["performance_form"] == "multiplicative"
+        ),
+        "performance": make(
+            kernels.PERFORMANCE_PARAMS,
+            communication_effect=p["communication_effect"],
+            integration_cost_months=p["integration_cost_months"],
+            management_cost=p["management_cost"],
+            integration_cost=p["integration_cost"],
+            benefit_scale=p["benefit_scale"],
+            admissions_effect=p["admissions_effect"],
+        ),
+        "distress": make(
+            kernels.DISTRESS_PARAMS,
+            distress_entry=p["distress_entry"],
+            distress_entry_rate=p["distress_entry_rate"],
+            distress_exit=p["distress_exit"],
+            distress_exit_months=p["distress_exit_months"],
+        ),
     }
 
 
@@ -164,8 +193,9 @@ class SimulationViews:
         v = dict(zip(rows, gathered, strict=True))
         # Organisation attributes of the pair (org-level, gathered by source or target).
         v["capacity_compat"] = o["capacity"][st.dst] + st.compat
-        v["gain"] = p["trust_gain"] * (1.0 + p["vulnerability_effect"] * (o["vulnerability"][st.dst]
-                                                                          - 0.5))
+        v["gain"] = p["trust_gain"] * (
+            1.0 + p["vulnerability_effect"] * (o["vulnerability"][st.dst] - 0.5)
+        )
         if p["trust_confidence"] == "crowding_out":
             v["gain"] = v["gain"] * (1.0 - p["crowding"] * v["assurance"])
         style = 0.5 * (o["resolution_style"][st.src] + o["resolution_style"][st.dst])
@@ -229,10 +259,17 @@ class SimulationViews:
         (which events call).
         """
         ctx, o = self.ctx, self.org
-        key = (b"".join([ctx[k].tobytes() for k in ctx if k != "ambition"]
-                        + [o[k].tobytes() for k in _ORG_VIEWED] + [self.status.tobytes()]),
-               tuple(self.system.values()), tuple(self.p.values()), self._assignment,
-               self._org_version)
+        key = (
+            b"".join(
+                [ctx[k].tobytes() for k in ctx if k != "ambition"]
+                + [o[k].tobytes() for k in _ORG_VIEWED]
+                + [self.status.tobytes()]
+            ),
+            tuple(self.system.values()),
+            tuple(self.p.values()),
+            self._assignment,
+            self._org_version,
+        )
         if key == self._view_key:
             return self._view
         p, o, mo = self.p, self.org, self._mem_org
@@ -246,37 +283,45 @@ class SimulationViews:
         v["if_breached"] = np.stack([zero, v["breach_weight"]])
         v["all_live"] = bool(live.all())
         v["partners"] = np.maximum(self.by_org_edges.sum(live), 1.0)
-        v["compat_c"] = self.by_collab_edge.mean(np.broadcast_to(self.st.compat,
-                                                                 (self.R, self.E)))
+        v["compat_c"] = self.by_collab_edge.mean(np.broadcast_to(self.st.compat, (self.R, self.E)))
         intensity = self._intensity()
         v["working_c"] = intensity > 0
         # Memberships: the parts of progress and faith that only contexts set.
         sign = {"raises": 1.0, "lowers": -1.0, "neutral": 0.0}[p["mandate_faith"]]
-        m = self._to_members(np.stack([
-            ctx["role_clarity"] + ctx["evaluation"],
-            ctx["actors_present"],
-            p["persuasion_effect"] * (self.c_persuasion - 0.5),
-            sign * p["mandate_faith_effect"] * ctx["mandate"]
-            - p["competition_faith_effect"] * self.system["competition"],
-            v["working_c"].astype(float),
-        ]))
+        m = self._to_members(
+            np.stack(
+                [
+                    ctx["role_clarity"] + ctx["evaluation"],
+                    ctx["actors_present"],
+                    p["persuasion_effect"] * (self.c_persuasion - 0.5),
+                    sign * p["mandate_faith_effect"] * ctx["mandate"]
+                    - p["competition_faith_effect"] * self.system["competition"],
+                    v["working_c"].astype(float),
+                ]
+            )
+        )
         v["m_drivers"] = m[0] + o["flexibility"][mo]
         v["m_actors"] = m[1]
         v["m_stability"] = o["workforce_stability"][mo]
-        v["m_calm"] = (1.0 - o["intra_conflict"][mo])
+        v["m_calm"] = 1.0 - o["intra_conflict"][mo]
         v["m_harm"] = p["resolution_effect"] * 0.5 * (1.0 - o["resolution_style"][mo])
         v["m_persuasion"], v["m_mandate"] = m[2], m[3]
         v["m_live"] = m[4] > 0
         v["m_live"][:, -1] = False
         v["m_rates"] = np.array([p["progress_rate"], p["faith_rate"]])[:, None, None]
         # Collaborations: the static parts of the mechanisms and of the costs.
-        v["organisational"] = (ctx["accountability"] + ctx["role_clarity"]
-                               + ctx["formalisation"] + self.c_capacity + ctx["pace"])
-        v["technological"] = (self.system["data_sharing"] + self.c_digital
-                              + ctx["integration_depth"]) / 3.0
+        v["organisational"] = (
+            ctx["accountability"]
+            + ctx["role_clarity"]
+            + ctx["formalisation"]
+            + self.c_capacity
+            + ctx["pace"]
+        )
+        v["technological"] = (
+            self.system["data_sharing"] + self.c_digital + ctx["integration_depth"]
+        ) / 3.0
         v["engage"] = 0.5 + 0.5 * ctx["integration_depth"]
-        v["fading_c"] = np.ascontiguousarray(v["working_c"] * ctx["integration_depth"],
-                                             dtype=float)
+        v["fading_c"] = np.ascontiguousarray(v["working_c"] * ctx["integration_depth"], dtype=float)
         # Exchange drivers up to the distress term (the sum keeps the original order).
         v["drivers"] = v["capacity_compat"] + v["accountability"] + self.system["data_sharing"]
         # The per-pair inputs of the compiled monthly kernel, one contiguous block.
@@ -294,8 +339,9 @@ class SimulationViews:
             cpack[i] = getattr(self, name) if name.startswith("c_") else v[name]
         v["cpack"] = cpack
         v["lags"] = np.asarray(self.lags, dtype=float)
-        v["engage_c"] = np.ascontiguousarray(np.broadcast_to(v["engage"], (self.R, self.C + 1)),
-                                             dtype=float)
+        v["engage_c"] = np.ascontiguousarray(
+            np.broadcast_to(v["engage"], (self.R, self.C + 1)), dtype=float
+        )
         self._view, self._view_key = v, key
         return v
 
@@ -309,8 +355,10 @@ class SimulationViews:
         the numpy reference phases; the compiled pair update reads ``distressed``
         itself, for the pairs that need it."""
         d, st = self.distressed, self.st
-        return {"healthy_target": 1.0 - d[:, st.dst],
-                "source_risk": self.p["distress_risk_effect"] * d[:, st.src]}
+        return {
+            "healthy_target": 1.0 - d[:, st.dst],
+            "source_risk": self.p["distress_risk_effect"] * d[:, st.src],
+        }
 
     def _pair_means(self) -> tuple[np.ndarray, ...]:
         """Grouped means of the pairs' state: by collaboration (trust, acts, conflict,
@@ -319,14 +367,36 @@ class SimulationViews:
         (:func:`ioc_sim.engine.kernels.pairs.pair_means`), shared by the month's last
         two phases."""
         v = self._views()
-        key = (self.edge_collab, self.edge_mem, self.trust, self.act, self.recip, self.conflict,
-               self.confidence, v["pack"])
+        key = (
+            self.edge_collab,
+            self.edge_mem,
+            self.trust,
+            self.act,
+            self.recip,
+            self.conflict,
+            self.confidence,
+            v["pack"],
+        )
         hit = self._memo.get("pair_means")
         if hit is None or any(a is not b for a, b in zip(hit[0], key, strict=True)):
-            hit = key, kernels.pair_means(
-                self.trust, self.conflict, self.confidence, self.act, self.recip,
-                v["pack"][kernels.P_LIVE], self.edge_collab, self.edge_mem, self.st.src,
-                self.N, self.M + 1, self.C + 1, self._alone_members)
+            hit = (
+                key,
+                kernels.pair_means(
+                    self.trust,
+                    self.conflict,
+                    self.confidence,
+                    self.act,
+                    self.recip,
+                    v["pack"][kernels.P_LIVE],
+                    self.edge_collab,
+                    self.edge_mem,
+                    self.st.src,
+                    self.N,
+                    self.M + 1,
+                    self.C + 1,
+                    self._alone_members,
+                ),
+            )
             self._memo["pair_means"] = hit
         return hit[1]
 

@@ -28,13 +28,18 @@ from typing import Any
 
 #: Public names, and the module of this package that defines each.
 _LAZY = {
-    "load_scenario": "scenarios", "Scenario": "scenarios",
-    "run_scenario": "runs", "replicate_seeds": "provenance",
+    "load_scenario": "scenarios",
+    "Scenario": "scenarios",
+    "run_scenario": "runs",
+    "replicate_seeds": "provenance",
     "simulate": "replicates",
-    "load_experiment": "spec", "Experiment": "spec",
+    "load_experiment": "spec",
+    "Experiment": "spec",
     "run_experiment": "execution",
-    "load_results": "results", "ExperimentResults": "results",
-    "analyse": "sensitivity", "selftest": "pipeline_check",
+    "load_results": "results",
+    "ExperimentResults": "results",
+    "analyse": "sensitivity",
+    "selftest": "pipeline_check",
 }
 
 __all__ = sorted(_LAZY)

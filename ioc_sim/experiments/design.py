@@ -54,9 +54,14 @@ class Design:
     X: np.ndarray | None = None
 
 
-def make_design(method: str, options: dict[str, Any], factors: Sequence[Factor], root_seed: int,
-                labels: Sequence[str] = (), compare_overrides: Sequence[dict[str, Any]] = ()
-                ) -> Design:
+def make_design(
+    method: str,
+    options: dict[str, Any],
+    factors: Sequence[Factor],
+    root_seed: int,
+    labels: Sequence[str] = (),
+    compare_overrides: Sequence[dict[str, Any]] = (),
+) -> Design:
     """Sample or enumerate the design rows of an experiment.
 
     Args:
@@ -71,8 +76,12 @@ def make_design(method: str, options: dict[str, Any], factors: Sequence[Factor],
 
     opt = options
     if method == "compare":
-        return Design([Row(name, k, dict(ov)) for k, (name, ov)
-                       in enumerate(zip(labels, compare_overrides, strict=True))])
+        return Design(
+            [
+                Row(name, k, dict(ov))
+                for k, (name, ov) in enumerate(zip(labels, compare_overrides, strict=True))
+            ]
+        )
     names = [f.name for f in factors]
     if method == "grid":
         axes = [f.grid_values(opt["levels"]) for f in factors]
@@ -86,8 +95,9 @@ def make_design(method: str, options: dict[str, Any], factors: Sequence[Factor],
     # draw from unrelated streams.
     seed = int(np.random.SeedSequence(root_seed, spawn_key=(2**31,)).generate_state(1)[0])
     if method == "sobol":
-        X = sobol.sample(problem, opt["n"], calc_second_order=opt["second_order"],
-                         scramble=True, seed=seed)
+        X = sobol.sample(
+            problem, opt["n"], calc_second_order=opt["second_order"], scramble=True, seed=seed
+        )
     elif method == "morris":
         X = morris.sample(problem, opt["trajectories"], num_levels=opt["levels"], seed=seed)
     elif method == "fast":
@@ -103,12 +113,10 @@ def make_design(method: str, options: dict[str, Any], factors: Sequence[Factor],
 
 def row_label(ov: dict[str, Any]) -> str:
     """A row's label: its parameter values, numbers to four significant digits."""
-    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                     for k, v in ov.items())
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in ov.items())
 
 
-def design_size(method: str, opt: dict[str, Any], factors: Sequence[Factor],
-                n_compare: int) -> int:
+def design_size(method: str, opt: dict[str, Any], factors: Sequence[Factor], n_compare: int) -> int:
     """Number of design rows, computed without sampling."""
     d = len(factors)
     if method == "compare":
@@ -138,27 +146,33 @@ def parse_options(method: str, design: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError("design.n", "missing; allowed: a power of two, such as 1024")
         n = whole(design["n"], "design.n", 2, 2**24, "a power of two")
         if n & (n - 1):
-            raise ConfigError("design.n", f"got {n}; allowed: a power of two from 2 to 2**24 "
-                              "(Sobol' sequences lose their balance otherwise)")
+            raise ConfigError(
+                "design.n",
+                f"got {n}; allowed: a power of two from 2 to 2**24 "
+                "(Sobol' sequences lose their balance otherwise)",
+            )
         so = design.get("second_order", False)
         if not isinstance(so, bool):
             raise ConfigError("design.second_order", f"got {so!r}; allowed: true or false")
         opt.update(n=n, second_order=so)
     elif method == "morris":
-        opt["trajectories"] = whole(design.get("trajectories", 20), "design.trajectories", 2,
-                                     100000)
+        opt["trajectories"] = whole(
+            design.get("trajectories", 20), "design.trajectories", 2, 100000
+        )
         levels = whole(design.get("levels", 4), "design.levels", 2, 100, "an even number")
         if levels % 2:
-            raise ConfigError("design.levels", f"got {levels}; allowed: an even number from 2 "
-                              "to 100")
+            raise ConfigError(
+                "design.levels", f"got {levels}; allowed: an even number from 2 to 100"
+            )
         opt["levels"] = levels
     elif method == "fast":
         opt["m"] = whole(design.get("m", 4), "design.m", 1, 20)
         low = 4 * opt["m"] ** 2 + 1
         if "n" not in design:
             raise ConfigError("design.n", f"missing; allowed: a whole number above {low - 1}")
-        opt["n"] = whole(design["n"], "design.n", low, 2**24,
-                          f"a whole number (above 4 * m**2 = {low - 1})")
+        opt["n"] = whole(
+            design["n"], "design.n", low, 2**24, f"a whole number (above 4 * m**2 = {low - 1})"
+        )
     elif method == "latin":
         if "n" not in design:
             raise ConfigError("design.n", "missing; allowed: a whole number of rows")

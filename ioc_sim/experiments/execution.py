@@ -26,10 +26,17 @@ def default_out_dir(exp: Experiment) -> Path:
     return Path("results") / exp.name
 
 
-def run_experiment(exp: Experiment, out: Path | None = None, *, workers: int = 1,
-                   scheduler: str | None = None, show_progress: bool = True,
-                   chunk: int | None = None, retry_failed: bool = False,
-                   flush_seconds: float = 2.0) -> dict[str, Any]:
+def run_experiment(
+    exp: Experiment,
+    out: Path | None = None,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    show_progress: bool = True,
+    chunk: int | None = None,
+    retry_failed: bool = False,
+    flush_seconds: float = 2.0,
+) -> dict[str, Any]:
     """Run every run of an experiment not yet recorded in ``out``, streaming results to disk.
 
     Args:
@@ -50,13 +57,25 @@ def run_experiment(exp: Experiment, out: Path | None = None, *, workers: int = 1
     from tqdm import tqdm
 
     out = default_out_dir(exp) if out is None else Path(out)
-    where = f"dask {scheduler}" if scheduler else (
-        "in-process" if workers <= 1 else f"process pool of {workers}")
-    writer = ResultsWriter(out, exp, executor=where, retry_failed=retry_failed,
-                           flush_seconds=flush_seconds)
+    where = (
+        f"dask {scheduler}"
+        if scheduler
+        else ("in-process" if workers <= 1 else f"process pool of {workers}")
+    )
+    writer = ResultsWriter(
+        out, exp, executor=where, retry_failed=retry_failed, flush_seconds=flush_seconds
+    )
     todo = exp.n_runs - len(writer.skip)
-    bar = tqdm(total=exp.n_runs, initial=len(writer.skip), unit="run", desc=exp.name,
-               disable=not show_progress, file=sys.stderr, smoothing=0.1, dynamic_ncols=True)
+    bar = tqdm(
+        total=exp.n_runs,
+        initial=len(writer.skip),
+        unit="run",
+        desc=exp.name,
+        disable=not show_progress,
+        file=sys.stderr,
+        smoothing=0.1,
+        dynamic_ncols=True,
+    )
     n_workers = 1 if workers <= 1 and not scheduler else max(workers, 2)
     if scheduler and scheduler.startswith("local:"):
         n_workers = int(scheduler.split(":", 1)[1])
@@ -68,9 +87,13 @@ def run_experiment(exp: Experiment, out: Path | None = None, *, workers: int = 1
     try:
         if todo:
             with stop_on_interrupt() as stop, open_executor(workers, scheduler) as executor:
-                execute(make_tasks(exp, writer.skip, chunk), executor, on_result,
-                        in_flight=4 * n_workers if scheduler is None else 8 * n_workers,
-                        stop=stop)
+                execute(
+                    make_tasks(exp, writer.skip, chunk),
+                    executor,
+                    on_result,
+                    in_flight=4 * n_workers if scheduler is None else 8 * n_workers,
+                    stop=stop,
+                )
     except KeyboardInterrupt:
         bar.close()
         writer.close("interrupted")

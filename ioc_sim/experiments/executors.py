@@ -75,8 +75,10 @@ def _sigint_blocked() -> Iterator[None]:
     still importing cannot kill it with a traceback; here the signal is only
     delayed (not lost) and reaches :class:`StopRequest` when ``submit`` returns.
     """
-    if not hasattr(signal, "pthread_sigmask") or \
-            threading.current_thread() is not threading.main_thread():
+    if (
+        not hasattr(signal, "pthread_sigmask")
+        or threading.current_thread() is not threading.main_thread()
+    ):
         yield
         return
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -109,8 +111,13 @@ def open_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Ex
             # Ctrl-C then reaches only this process, which stops the experiment cleanly
             # instead of every worker printing a traceback.
             with _sigint_ignored():
-                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                cluster = LocalCluster(
+                    n_workers=n,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
             client = Client(cluster)
         else:
             client = Client(scheduler)
@@ -126,9 +133,12 @@ def open_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Ex
         import multiprocessing
 
         # "spawn" avoids forking a process that has threads (the progress bar's monitor).
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                   initargs=(os.getpid(),),
-                                   mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
+            mp_context=multiprocessing.get_context("spawn"),
+        )
         clean = False
         try:
             yield pool
@@ -160,8 +170,10 @@ class StopRequest:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        print("\nioc-sim: stopping after the runs in progress (Ctrl-C again to stop now)",
-              file=sys.stderr)
+        print(
+            "\nioc-sim: stopping after the runs in progress (Ctrl-C again to stop now)",
+            file=sys.stderr,
+        )
 
 
 @contextmanager
@@ -178,9 +190,14 @@ def stop_on_interrupt() -> Iterator[StopRequest | None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def execute(tasks: Iterable[Task], executor: Executor, on_result: Callable[[TaskResult], None],
-            in_flight: int = 8, stop: StopRequest | None = None,
-            drain_seconds: float = 60.0) -> None:
+def execute(
+    tasks: Iterable[Task],
+    executor: Executor,
+    on_result: Callable[[TaskResult], None],
+    in_flight: int = 8,
+    stop: StopRequest | None = None,
+    drain_seconds: float = 60.0,
+) -> None:
     """Submit tasks, keeping at most ``in_flight`` pending, and pass results on as they finish.
 
     Memory stays bounded however large the design is. A model error comes

@@ -104,8 +104,11 @@ def factor_from_param(p: Param, spec: Any, fld: str, method: str) -> Factor:
         ConfigError: Naming ``fld`` for anything outside the declaration.
     """
     if not isinstance(spec, dict):
-        raise ConfigError(fld, f"got {spec!r}; allowed: a table such as {{}} (declared "
-                          "bounds), {low = .., high = ..}, {choices = [..]} or {values = [..]}")
+        raise ConfigError(
+            fld,
+            f"got {spec!r}; allowed: a table such as {{}} (declared "
+            "bounds), {low = .., high = ..}, {choices = [..]} or {values = [..]}",
+        )
     allowed = ("values",) if method == "grid" else ()
     allowed += ("choices",) if p.kind == "choice" else ("low", "high")
     check_keys(spec, allowed, fld, f"key for a {p.kind} factor")
@@ -113,8 +116,10 @@ def factor_from_param(p: Param, spec: Any, fld: str, method: str) -> Factor:
     if "values" in spec:
         vals = spec["values"]
         if not isinstance(vals, list) or not vals:
-            raise ConfigError(f"{fld}.values", f"got {vals!r}; allowed: a non-empty list of "
-                              f"values, each {p.allowed()}")
+            raise ConfigError(
+                f"{fld}.values",
+                f"got {vals!r}; allowed: a non-empty list of values, each {p.allowed()}",
+            )
         if len(spec) > 1:
             raise ConfigError(fld, "give either values or a range, not both")
         checked = []
@@ -129,8 +134,11 @@ def factor_from_param(p: Param, spec: Any, fld: str, method: str) -> Factor:
     if p.kind == "choice":
         choices = spec.get("choices", list(p.choices))
         if not isinstance(choices, list) or len(choices) < 2:
-            raise ConfigError(f"{fld}.choices", f"got {choices!r}; allowed: a list of two or "
-                              f"more of {p.allowed()[len('one of '):]}")
+            raise ConfigError(
+                f"{fld}.choices",
+                f"got {choices!r}; allowed: a list of two or "
+                f"more of {p.allowed()[len('one of ') :]}",
+            )
         for k, c in enumerate(choices):
             try:
                 p.validate(c)
@@ -145,14 +153,20 @@ def factor_from_param(p: Param, spec: Any, fld: str, method: str) -> Factor:
         try:
             p.validate(v)
         except ConfigError:
-            raise ConfigError(f"{fld}.{key}", f"got {v!r}; allowed: {p.allowed()} "
-                              "(the declared bounds)") from None
+            raise ConfigError(
+                f"{fld}.{key}", f"got {v!r}; allowed: {p.allowed()} (the declared bounds)"
+            ) from None
     if p.kind == "int":
         low, high = int(low), int(high)
     if not low < high:
         raise ConfigError(fld, f"low {low!r} must be below high {high!r}")
-    return Factor(p.name, p.kind, float(low) if p.kind == "float" else low,
-                  float(high) if p.kind == "float" else high, values=values)
+    return Factor(
+        p.name,
+        p.kind,
+        float(low) if p.kind == "float" else low,
+        float(high) if p.kind == "float" else high,
+        values=values,
+    )
 
 
 # ----------------------------------------------------------------- outcomes
@@ -191,13 +205,16 @@ class Outcome:
         if self.reduce == "auc":
             return f"area under {self.metric} over months {self.start}-{self.end}"
         if self.reduce == "time_to":
-            return (f"first month from {self.start} with {self.metric} {self.direction} "
-                    f"{self.threshold:g} ({self.never:g} if never)")
+            return (
+                f"first month from {self.start} with {self.metric} {self.direction} "
+                f"{self.threshold:g} ({self.never:g} if never)"
+            )
         return f"share of collaborations dissolved by month {self.end}"
 
 
-def parse_outcome(name: str, spec: Any, months: int, fld: str,
-                  metric_names: Collection[str]) -> Outcome:
+def parse_outcome(
+    name: str, spec: Any, months: int, fld: str, metric_names: Collection[str]
+) -> Outcome:
     """Validate one ``[outcomes]`` entry.
 
     Raises:
@@ -207,22 +224,31 @@ def parse_outcome(name: str, spec: Any, months: int, fld: str,
         raise ConfigError(fld, f"got {spec!r}; allowed: a table {{metric = .., reduce = ..}}")
     reduce = spec.get("reduce")
     if reduce not in REDUCTIONS:
-        raise ConfigError(f"{fld}.reduce", f"got {reduce!r}; allowed: one of "
-                          + ", ".join(repr(r) for r in REDUCTIONS))
+        raise ConfigError(
+            f"{fld}.reduce",
+            f"got {reduce!r}; allowed: one of " + ", ".join(repr(r) for r in REDUCTIONS),
+        )
     check_keys(spec, OUTCOME_KEYS[reduce], fld, f"key for reduce = {reduce!r}")
     metric = None
     if reduce != "dissolved_share":
         metric = spec.get("metric")
         if metric is None:
-            raise ConfigError(f"{fld}.metric", "missing; allowed: a metric name (see "
-                              "ioc_sim.model.metrics.METRICS)")
+            raise ConfigError(
+                f"{fld}.metric",
+                "missing; allowed: a metric name (see ioc_sim.model.metrics.METRICS)",
+            )
         if metric not in metric_names:
-            raise unknown_name_error(str(metric), list(metric_names),
-                                     "metric").with_prefix(fld)
+            raise unknown_name_error(str(metric), list(metric_names), "metric").with_prefix(fld)
 
     def month(key: str, default: int) -> int:
-        return whole(spec.get(key, default), f"{fld}.{key}", 0, months, "a whole month",
-                     " (the experiment's months)")
+        return whole(
+            spec.get(key, default),
+            f"{fld}.{key}",
+            0,
+            months,
+            "a whole month",
+            " (the experiment's months)",
+        )
 
     if reduce in ("final", "dissolved_share"):
         end = month("month", months)
@@ -230,8 +256,9 @@ def parse_outcome(name: str, spec: Any, months: int, fld: str,
     if reduce in ("mean", "auc"):
         start, end = month("from", 0), month("to", months)
         if start > end or (reduce == "auc" and start == end):
-            raise ConfigError(f"{fld}.from", f"got from = {start}, to = {end}; allowed: from "
-                              "before to")
+            raise ConfigError(
+                f"{fld}.from", f"got from = {start}, to = {end}; allowed: from before to"
+            )
         return Outcome(name, reduce, metric, start=start, end=end)
     threshold = spec.get("threshold")
     if isinstance(threshold, bool) or not isinstance(threshold, int | float):
@@ -242,5 +269,13 @@ def parse_outcome(name: str, spec: Any, months: int, fld: str,
     never = spec.get("never", months + 1)
     if isinstance(never, bool) or not isinstance(never, int | float) or math.isnan(never):
         raise ConfigError(f"{fld}.never", f"got {never!r}; allowed: a number")
-    return Outcome(name, reduce, metric, start=month("from", 0), end=months,
-                   threshold=float(threshold), direction=direction, never=float(never))
+    return Outcome(
+        name,
+        reduce,
+        metric,
+        start=month("from", 0),
+        end=months,
+        threshold=float(threshold),
+        direction=direction,
+        never=float(never),
+    )

@@ -16,8 +16,7 @@ import pandas as pd
 from ioc_sim.experiments.results import ExperimentResults
 
 
-def bar_figure(table: pd.DataFrame, outcome: str, cols: list[str], path: Path,
-               title: str) -> Path:
+def bar_figure(table: pd.DataFrame, outcome: str, cols: list[str], path: Path, title: str) -> Path:
     """Indices of one outcome as horizontal bars (with their confidence intervals)."""
     from ioc_sim.experiments.plotting import plt  # the files-only backend, set in one place
 
@@ -27,8 +26,7 @@ def bar_figure(table: pd.DataFrame, outcome: str, cols: list[str], path: Path,
     h = 0.8 / len(cols)
     for k, c in enumerate(cols):
         err = t.get(f"{c}_conf")
-        ax.barh(y + k * h, t[c], height=h, xerr=None if err is None else err, label=c,
-                capsize=2)
+        ax.barh(y + k * h, t[c], height=h, xerr=None if err is None else err, label=c, capsize=2)
     ax.set_yticks(y + h * (len(cols) - 1) / 2, t["factor"])
     ax.axvline(0, color="grey", lw=0.5)
     ax.set_title(title, fontsize=10)
@@ -69,8 +67,9 @@ def compare_figure(table: pd.DataFrame, outcome: str, path: Path) -> Path:
     left.invert_yaxis()  # the first scenario on top, as listed in the experiment
     left.set_title(f"{outcome}: mean, 95% CI", fontsize=10)
     # Common random numbers make replicate-by-replicate differences the sharper comparison.
-    right.barh(y, t["diff_from_first"], xerr=t["diff_ci95"].fillna(0), capsize=3,
-               color="tab:orange")
+    right.barh(
+        y, t["diff_from_first"], xerr=t["diff_ci95"].fillna(0), capsize=3, color="tab:orange"
+    )
     right.axvline(0, color="grey", lw=0.5)
     right.set_title(f"paired difference from {t['scenario'].iloc[0]}, 95% CI", fontsize=10)
     fig.tight_layout()
@@ -93,11 +92,12 @@ def trajectories_figure(res: ExperimentResults, path: Path) -> Path:
     for ax, metric in zip(axes.ravel(), metrics, strict=False):
         ax.set_prop_cycle(color=plt.cm.tab20.colors)  # up to 20 distinguishable rows
         for row, grp in means[metric].groupby(level="row"):
-            ax.plot(grp.index.get_level_values("month"), grp.to_numpy(), lw=1.2,
-                    label=str(labels[row]))
+            ax.plot(
+                grp.index.get_level_values("month"), grp.to_numpy(), lw=1.2, label=str(labels[row])
+            )
         ax.set_title(metric, fontsize=10)
         ax.set_xlabel("month")
-    for ax in axes.ravel()[len(metrics):]:
+    for ax in axes.ravel()[len(metrics) :]:
         ax.axis("off")
     handles, names = axes.ravel()[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="center right", fontsize=8, frameon=False)

@@ -28,28 +28,46 @@ ST = (0.5576, 0.4424, 0.2437)
 S13 = 0.2437
 
 
-def ishigami_experiment(n: int = 4096, replicates: int = 2, seed: int = 20231,
-                        second_order: bool = True) -> Experiment:
+def ishigami_experiment(
+    n: int = 4096, replicates: int = 2, seed: int = 20231, second_order: bool = True
+) -> Experiment:
     """The self-test experiment: Sobol' design of the Ishigami function on [-pi, pi]^3."""
     factors = [Factor(f"x{i}", "float", -math.pi, math.pi) for i in (1, 2, 3)]
     return Experiment(
-        name="ishigami", question="Does the pipeline recover the analytic Ishigami indices?",
-        path=None, method="sobol", options={"n": n, "second_order": second_order},
-        scenarios=[], factors=factors, outcomes=[Outcome("y", "final", "y")],
-        replicates=replicates, root_seed=seed, months=0, model=KIND,
-        raw={"selftest": "ishigami", "n": n, "second_order": second_order})
+        name="ishigami",
+        question="Does the pipeline recover the analytic Ishigami indices?",
+        path=None,
+        method="sobol",
+        options={"n": n, "second_order": second_order},
+        scenarios=[],
+        factors=factors,
+        outcomes=[Outcome("y", "final", "y")],
+        replicates=replicates,
+        root_seed=seed,
+        months=0,
+        model=KIND,
+        raw={"selftest": "ishigami", "n": n, "second_order": second_order},
+    )
 
 
 def from_manifest(manifest: Mapping[str, Any]) -> Experiment:
     """The self-test experiment as a results folder's manifest records it."""
     raw = manifest["experiment_contents"]
-    return ishigami_experiment(n=raw["n"], replicates=manifest["replicates"],
-                               seed=manifest["root_seed"], second_order=raw["second_order"])
+    return ishigami_experiment(
+        n=raw["n"],
+        replicates=manifest["replicates"],
+        seed=manifest["root_seed"],
+        second_order=raw["second_order"],
+    )
 
 
-def evaluate(kwargs: Mapping[str, Any], seeds: Sequence[int], months: int,
-             outcomes: Sequence[Outcome], keep: Sequence[str] = ()
-             ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def evaluate(
+    kwargs: Mapping[str, Any],
+    seeds: Sequence[int],
+    months: int,
+    outcomes: Sequence[Outcome],
+    keep: Sequence[str] = (),
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The Ishigami function at the row's inputs, plus seeded noise per replicate.
 
     Takes the arguments of :func:`ioc_sim.experiments.reductions.reduce_runs`;

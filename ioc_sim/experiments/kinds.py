@@ -40,8 +40,7 @@ class Kind:
 
 def _model_experiment(manifest: Mapping[str, Any]) -> Experiment:
     path = Path(manifest["experiment_file"]) if manifest.get("experiment_file") else None
-    return parse_experiment(manifest["experiment_contents"], name=manifest["experiment"],
-                            path=path)
+    return parse_experiment(manifest["experiment_contents"], name=manifest["experiment"], path=path)
 
 
 KINDS: dict[str, Kind] = {
@@ -57,6 +56,7 @@ def kind(name: str) -> Kind:
         ConfigError: For a kind this version does not know.
     """
     if name not in KINDS:
-        raise ConfigError("model", f"got {name!r}; allowed: one of "
-                          + ", ".join(repr(k) for k in KINDS))
+        raise ConfigError(
+            "model", f"got {name!r}; allowed: one of " + ", ".join(repr(k) for k in KINDS)
+        )
     return KINDS[name]

@@ -33,8 +33,7 @@ def _band(ax, ts: pd.DataFrame, col: str, colour: str, label: str | None = None)
     ax.plot(mean.index, mean.to_numpy(), color=colour, lw=1.8, label=label)
     if ts["replicate"].nunique() > 1:
         lo, hi = g.quantile(0.1), g.quantile(0.9)
-        ax.fill_between(mean.index, lo.to_numpy(), hi.to_numpy(), color=colour, alpha=0.2,
-                        lw=0)
+        ax.fill_between(mean.index, lo.to_numpy(), hi.to_numpy(), color=colour, alpha=0.2, lw=0)
 
 
 def _maturity_panel(ax, ts: pd.DataFrame) -> None:
@@ -44,16 +43,25 @@ def _maturity_panel(ax, ts: pd.DataFrame) -> None:
     edges = [level.lower for level in LEVELS] + [100.0]
     for k, level in enumerate(LEVELS):
         ax.axhspan(edges[k], edges[k + 1], color="0.5", alpha=0.04 + 0.05 * k, lw=0)
-        ax.text(0.99, (edges[k] + edges[k + 1]) / 2, level.name, transform=ax.get_yaxis_transform(),
-                ha="right", va="center", fontsize=7, color="0.35")
+        ax.text(
+            0.99,
+            (edges[k] + edges[k + 1]) / 2,
+            level.name,
+            transform=ax.get_yaxis_transform(),
+            ha="right",
+            va="center",
+            fontsize=7,
+            color="0.35",
+        )
     _band(ax, ts, "maturity_index", "black")
     ax.set_ylim(0, 100)
     ax.set_title("Collaboration maturity index", fontsize=11)
     ax.grid(alpha=0.3)
 
 
-def plot_trajectories(ts: pd.DataFrame, path: str | Path, title: str = "",
-                      subtitle: str = "") -> Path:
+def plot_trajectories(
+    ts: pd.DataFrame, path: str | Path, title: str = "", subtitle: str = ""
+) -> Path:
     """Draw the main trajectories (mean, and 10-90% band across replicates).
 
     Args:

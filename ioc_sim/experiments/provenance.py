@@ -21,8 +21,9 @@ def replicate_seeds(root: int, n: int, row: int = 0) -> list[int]:
     design rows can share replicate seeds (common random numbers) by using
     the same ``row``.
     """
-    return [int(np.random.SeedSequence(root, spawn_key=(row, r)).generate_state(1)[0])
-            for r in range(n)]
+    return [
+        int(np.random.SeedSequence(root, spawn_key=(row, r)).generate_state(1)[0]) for r in range(n)
+    ]
 
 
 def _installed(names: tuple[str, ...]) -> dict[str, str]:
@@ -37,8 +38,10 @@ def _installed(names: tuple[str, ...]) -> dict[str, str]:
 
 def package_versions() -> dict[str, str]:
     """Versions of Python and of the packages a result depends on."""
-    return {"python": platform.python_version(),
-            **_installed(("ioc_sim", "mesa", "numpy", "scipy", "pandas", "matplotlib", "SALib"))}
+    return {
+        "python": platform.python_version(),
+        **_installed(("ioc_sim", "mesa", "numpy", "scipy", "pandas", "matplotlib", "SALib")),
+    }
 
 
 def versions() -> dict[str, str]:
@@ -50,10 +53,20 @@ def git_commit() -> str | None:
     """The commit of the source tree the package runs from, if it is a git checkout."""
     here = Path(__file__).resolve().parents[1]  # the package folder
     try:
-        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5, check=False)
-        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--", "."],
-                               capture_output=True, text=True, timeout=5, check=False)
+        out = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+        dirty = subprocess.run(
+            ["git", "-C", str(here), "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:

@@ -71,9 +71,13 @@ def _label(o: Outcome) -> str:
     return _DISSOLVED if o.reduce == "dissolved_share" else str(o.metric)
 
 
-def reduce_runs(kwargs: Mapping[str, Any], seeds: Sequence[int], months: int,
-                outcomes: Sequence[Outcome], keep: Sequence[str] = ()
-                ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def reduce_runs(
+    kwargs: Mapping[str, Any],
+    seeds: Sequence[int],
+    months: int,
+    outcomes: Sequence[Outcome],
+    keep: Sequence[str] = (),
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Run replicates of one system and reduce their series to outcomes.
 
     Args:

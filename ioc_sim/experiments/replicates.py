@@ -103,22 +103,33 @@ def _row_major_state(sim: Simulation) -> None:
     for v in attrs.values():
         counts[id(v)] = counts.get(id(v), 0) + 1
     for name, v in list(attrs.items()):
-        if (isinstance(v, np.ndarray) and v.ndim >= 2 and v.shape[0] == sim.R
-                and v.base is None and not v.flags["C_CONTIGUOUS"] and counts[id(v)] == 1):
+        if (
+            isinstance(v, np.ndarray)
+            and v.ndim >= 2
+            and v.shape[0] == sim.R
+            and v.base is None
+            and not v.flags["C_CONTIGUOUS"]
+            and counts[id(v)] == 1
+        ):
             attrs[name] = np.ascontiguousarray(v)
 
 
-def _schedule(metrics: Sequence[str] | Mapping[str, Reader],
-              at: Iterable[int] | Mapping[str, Iterable[int]] | None,
-              first: int, last: int) -> tuple[dict[str, Reader], dict[int, list[str]]]:
+def _schedule(
+    metrics: Sequence[str] | Mapping[str, Reader],
+    at: Iterable[int] | Mapping[str, Iterable[int]] | None,
+    first: int,
+    last: int,
+) -> tuple[dict[str, Reader], dict[int, list[str]]]:
     """Readers by label, and the labels read at each month, in the order given."""
     readers = dict(metrics) if isinstance(metrics, Mapping) else {m: m for m in metrics}
     for label, reader in readers.items():
         if isinstance(reader, str) and reader not in METRICS:
             raise KeyError(f"{label}: no metric named {reader!r}")
     every = range(first, last + 1)
-    months = {label: set(every if at is None else
-                         at[label] if isinstance(at, Mapping) else at) for label in readers}
+    months = {
+        label: set(every if at is None else at[label] if isinstance(at, Mapping) else at)
+        for label in readers
+    }
     plan: dict[int, list[str]] = {}
     for month in every:
         labels = [label for label in readers if month in months[label]]
@@ -127,10 +138,14 @@ def _schedule(metrics: Sequence[str] | Mapping[str, Reader],
     return readers, plan
 
 
-def advance(sim: Simulation, months: int,
-            metrics: Sequence[str] | Mapping[str, Reader] = (), *,
-            at: Iterable[int] | Mapping[str, Iterable[int]] | None = None,
-            progress: Any = None) -> dict[str, np.ndarray]:
+def advance(
+    sim: Simulation,
+    months: int,
+    metrics: Sequence[str] | Mapping[str, Reader] = (),
+    *,
+    at: Iterable[int] | Mapping[str, Iterable[int]] | None = None,
+    progress: Any = None,
+) -> dict[str, np.ndarray]:
     """Advance ``sim`` by ``months`` months, reading metrics on the way.
 
     Args:
@@ -161,8 +176,11 @@ def advance(sim: Simulation, months: int,
         for k in labels:
             reader = readers[k]
             # Copied when read: the state a function returns moves on with the next month.
-            x = (np.asarray(values[reader], float) if isinstance(reader, str)
-                 else np.array(reader(sim), copy=True))
+            x = (
+                np.asarray(values[reader], float)
+                if isinstance(reader, str)
+                else np.array(reader(sim), copy=True)
+            )
             read.setdefault(k, []).append(x)
 
     observe()
@@ -174,10 +192,15 @@ def advance(sim: Simulation, months: int,
     return {k: np.stack(v, axis=1) for k, v in read.items()}
 
 
-def simulate(kwargs: Mapping[str, Any], seeds: Sequence[int], months: int,
-             metrics: Sequence[str] | Mapping[str, Reader], *,
-             at: Iterable[int] | Mapping[str, Iterable[int]] | None = None,
-             progress: Any = None) -> dict[str, np.ndarray]:
+def simulate(
+    kwargs: Mapping[str, Any],
+    seeds: Sequence[int],
+    months: int,
+    metrics: Sequence[str] | Mapping[str, Reader],
+    *,
+    at: Iterable[int] | Mapping[str, Iterable[int]] | None = None,
+    progress: Any = None,
+) -> dict[str, np.ndarray]:
     """Build a system once, advance these replicates together, read these metrics.
 
     Args:
@@ -208,10 +231,14 @@ def collaboration_table(sim: Simulation, replicate: int = 0) -> pd.DataFrame:
     """
     rows = []
     for c, spec in enumerate(sim.st.collabs):
-        row = {"name": spec.name, "form": spec.form,
-               "members": ", ".join(sim.pop.ids[i] for i in spec.members),
-               "status": status_name(int(sim.status[replicate, c])),
-               "age": int(sim.age[replicate, c]), "start": spec.start}
+        row = {
+            "name": spec.name,
+            "form": spec.form,
+            "members": ", ".join(sim.pop.ids[i] for i in spec.members),
+            "status": status_name(int(sim.status[replicate, c])),
+            "age": int(sim.age[replicate, c]),
+            "start": spec.start,
+        }
         row.update({f: float(sim.ctx[f][replicate, c]) for f in CONTEXT_FIELDS})
         rows.append(row)
     return pd.DataFrame(rows)

@@ -79,8 +79,16 @@ class ResultsWriter:
         ConfigError: If ``out`` holds the results of a different experiment.
     """
 
-    def __init__(self, out: Path, exp: Experiment, *, flush_runs: int = 500,
-                 flush_seconds: float = 2.0, executor: str = "", retry_failed: bool = False):
+    def __init__(
+        self,
+        out: Path,
+        exp: Experiment,
+        *,
+        flush_runs: int = 500,
+        flush_seconds: float = 2.0,
+        executor: str = "",
+        retry_failed: bool = False,
+    ):
         self.out = Path(out)
         self.exp = exp
         self.flush_runs = flush_runs
@@ -98,10 +106,13 @@ class ResultsWriter:
         if manifest_path.exists():
             old = json.loads(manifest_path.read_text(encoding="utf-8"))
             if old.get("fingerprint") != fingerprint:
-                raise ConfigError("--out", f"{self.out} holds results of a different experiment "
-                                  f"({old.get('experiment')!r}, fingerprint "
-                                  f"{old.get('fingerprint')}); allowed: a new or empty folder, "
-                                  "or the same experiment to resume it")
+                raise ConfigError(
+                    "--out",
+                    f"{self.out} holds results of a different experiment "
+                    f"({old.get('experiment')!r}, fingerprint "
+                    f"{old.get('fingerprint')}); allowed: a new or empty folder, "
+                    "or the same experiment to resume it",
+                )
             self.manifest = old
         else:
             self.manifest = self._new_manifest(fingerprint)
@@ -111,11 +122,16 @@ class ResultsWriter:
             # The last record of a run wins (a failed run retried later).
             for rid, status in zip(records["run_id"], records["status"], strict=True):
                 self.recorded[int(rid)] = str(status)
-        self.skip = {rid for rid, st in self.recorded.items()
-                     if st == "ok" or not retry_failed}
-        session = {"started": _now(), "executor": executor,
-                   "already_finished": len(self.skip), "versions": versions(),
-                   "git_commit": git_commit(), "host": platform.node(), "pid": os.getpid()}
+        self.skip = {rid for rid, st in self.recorded.items() if st == "ok" or not retry_failed}
+        session = {
+            "started": _now(),
+            "executor": executor,
+            "already_finished": len(self.skip),
+            "versions": versions(),
+            "git_commit": git_commit(),
+            "host": platform.node(),
+            "pid": os.getpid(),
+        }
         self.manifest.setdefault("sessions", []).append(session)
         self.manifest.update(status="running", ended=None)
         self._update_counts()
@@ -137,32 +153,44 @@ class ResultsWriter:
             # Absolute, so that the runs can be replayed from any working directory.
             "experiment_file": str(exp.path.resolve()) if exp.path else None,
             "experiment_contents": exp.raw,
-            "scenarios": [{"name": s.name, "file": str(s.path.resolve()) if s.path else None,
-                           "contents": s.raw} for s in exp.scenarios],
+            "scenarios": [
+                {
+                    "name": s.name,
+                    "file": str(s.path.resolve()) if s.path else None,
+                    "contents": s.raw,
+                }
+                for s in exp.scenarios
+            ],
             "model": exp.model,
             "method": exp.method,
             "options": exp.options,
             "factors": [f.describe() for f in exp.factors],
-            "outcomes": [{"name": o.name, "reduce": o.reduce, "metric": o.metric,
-                          "meaning": o.describe()} for o in exp.outcomes],
+            "outcomes": [
+                {"name": o.name, "reduce": o.reduce, "metric": o.metric, "meaning": o.describe()}
+                for o in exp.outcomes
+            ],
             "keep_timeseries": list(exp.keep_timeseries),
             "root_seed": exp.root_seed,
             "replicates": exp.replicates,
             "replicate_seeds": exp.seeds,
             "seed_derivation": "numpy.random.SeedSequence(root_seed, spawn_key=(0, replicate))"
-                               ".generate_state(1)[0], the same for every design row (common "
-                               "random numbers); run_id = row * replicates + replicate; replay "
-                               "one with Experiment.replay(run_id) or CollaborationModel("
-                               "rng=seed, **row keywords)",
+            ".generate_state(1)[0], the same for every design row (common "
+            "random numbers); run_id = row * replicates + replicate; replay "
+            "one with Experiment.replay(run_id) or CollaborationModel("
+            "rng=seed, **row keywords)",
             "months": exp.months,
             "design_rows": exp.n_rows,
             "total_runs": exp.n_runs,
             "fingerprint": fingerprint,
             "versions": versions(),
             "git_commit": git_commit(),
-            "platform": {"system": platform.platform(), "machine": platform.machine(),
-                         "processor": platform.processor(), "python": sys.version,
-                         "cpus": os.cpu_count()},
+            "platform": {
+                "system": platform.platform(),
+                "machine": platform.machine(),
+                "processor": platform.processor(),
+                "python": sys.version,
+                "cpus": os.cpu_count(),
+            },
             "started": _now(),
         }
 
@@ -177,13 +205,17 @@ class ResultsWriter:
         self._buffer.extend(result.records)
         if result.series:
             months = next(iter(result.series.values())).shape[1]
-            frame = {"run_id": np.repeat(result.series_ids, months),
-                     "month": np.tile(np.arange(months), len(result.series_ids))}
+            frame = {
+                "run_id": np.repeat(result.series_ids, months),
+                "month": np.tile(np.arange(months), len(result.series_ids)),
+            }
             for name, arr in result.series.items():
                 frame[name] = arr.ravel()
             self._series.append(pd.DataFrame(frame))
-        if (len(self._buffer) >= self.flush_runs
-                or time.monotonic() - self._last >= self.flush_seconds):
+        if (
+            len(self._buffer) >= self.flush_runs
+            or time.monotonic() - self._last >= self.flush_seconds
+        ):
             self.flush()
 
     def flush(self) -> None:
@@ -196,8 +228,9 @@ class ResultsWriter:
             # Series first: a run is "recorded" only once its record exists, so a kill
             # between the two writes at worst leaves series that a re-run rewrites.
             self.ts_dir.mkdir(exist_ok=True)
-            _write_parquet(pd.concat(self._series, ignore_index=True),
-                           self.ts_dir / f"part-{n:06d}.parquet")
+            _write_parquet(
+                pd.concat(self._series, ignore_index=True), self.ts_dir / f"part-{n:06d}.parquet"
+            )
         df = pd.DataFrame(self._buffer)
         df["seed"] = df["seed"].astype(np.uint64)
         df["error"] = df["error"].astype(object)
@@ -281,8 +314,12 @@ class ExperimentResults:
         status = str(self.manifest.get("status"))
         sessions = self.manifest.get("sessions") or [{}]
         last = sessions[-1]
-        if (status != "running" or last.get("host") != platform.node()
-                or not isinstance(last.get("pid"), int) or _process_exists(last["pid"])):
+        if (
+            status != "running"
+            or last.get("host") != platform.node()
+            or not isinstance(last.get("pid"), int)
+            or _process_exists(last["pid"])
+        ):
             return status
         return f"stopped (runner gone; last write at {last.get('last_write') or last['started']})"
 
@@ -327,9 +364,12 @@ class ExperimentResults:
         except ConfigError as err:
             raise err.with_source(str(self.path / "manifest.json")) from None
         if exp.fingerprint() != m["fingerprint"]:
-            raise ConfigError("fingerprint", "the experiment's scenario files have changed since "
-                              "these results were made; its runs cannot be replayed exactly",
-                              str(self.path / "manifest.json"))
+            raise ConfigError(
+                "fingerprint",
+                "the experiment's scenario files have changed since "
+                "these results were made; its runs cannot be replayed exactly",
+                str(self.path / "manifest.json"),
+            )
         return exp
 
     def replay(self, run_id: int):
@@ -350,8 +390,10 @@ class ExperimentResults:
         seen = []
         for s in self.manifest.get("sessions", []):
             v = s.get("versions", {})
-            key = (f"git {s.get('git_commit')}, ioc_sim {v.get('ioc_sim')}, numpy "
-                   f"{v.get('numpy')}, mesa {v.get('mesa')}")
+            key = (
+                f"git {s.get('git_commit')}, ioc_sim {v.get('ioc_sim')}, numpy "
+                f"{v.get('numpy')}, mesa {v.get('mesa')}"
+            )
             if key not in seen:
                 seen.append(key)
         return seen
@@ -360,8 +402,7 @@ class ExperimentResults:
         """Design rows with fewer successful replicates than the design asks for."""
         reps = int(self.manifest["replicates"])
         counts = self.ok.groupby("row").size()
-        return [r for r in range(int(self.manifest["design_rows"]))
-                if counts.get(r, 0) < reps]
+        return [r for r in range(int(self.manifest["design_rows"])) if counts.get(r, 0) < reps]
 
 
 def load_results(path: str | Path) -> ExperimentResults:
@@ -375,8 +416,11 @@ def load_results(path: str | Path) -> ExperimentResults:
     if not manifest_path.is_file():
         raise ConfigError("", "not an experiment results folder (no manifest.json)", str(path))
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    design = pd.read_parquet(p / "design.parquet") if (p / "design.parquet").exists() \
+    design = (
+        pd.read_parquet(p / "design.parquet")
+        if (p / "design.parquet").exists()
         else pd.DataFrame({"row": []})
+    )
     runs = _read_parts(p / "runs")
     if runs is None:
         cols = ["run_id", "row", "replicate", "seed", "status", "error", "seconds"]

@@ -53,9 +53,13 @@ class ReplicateResult:
     collaborations: pd.DataFrame
 
 
-def iter_replicates(scenario: Scenario, seeds: list[int], months: int,
-                    progress: Any = None,
-                    model_options: dict[str, Any] | None = None) -> Iterator[ReplicateResult]:
+def iter_replicates(
+    scenario: Scenario,
+    seeds: list[int],
+    months: int,
+    progress: Any = None,
+    model_options: dict[str, Any] | None = None,
+) -> Iterator[ReplicateResult]:
     """Run the replicates one by one, yielding each as it finishes.
 
     ``model_options`` are further model keywords (for example ``initial_relations``
@@ -67,8 +71,9 @@ def iter_replicates(scenario: Scenario, seeds: list[int], months: int,
         # One replicate at a time, so that an interrupted run keeps those it finished.
         sim = start(kwargs, [seed])
         series = advance(sim, months, names, progress=progress)
-        ts = pd.DataFrame({"month": np.arange(months + 1),
-                           **{name: series[name][0] for name in names}})
+        ts = pd.DataFrame(
+            {"month": np.arange(months + 1), **{name: series[name][0] for name in names}}
+        )
         ts.insert(0, "seed", seed)
         ts.insert(0, "replicate", r)
         collabs = collaboration_table(sim)
@@ -84,9 +89,17 @@ def summarise(ts: pd.DataFrame, months: int) -> pd.DataFrame:
         at = ts[ts["month"] == month]
         for col in metric_cols:
             v = at[col].to_numpy(dtype=float)
-            rows.append({"metric": col, "month": month, "mean": v.mean(),
-                         "sd": v.std(ddof=1) if len(v) > 1 else 0.0,
-                         "min": v.min(), "max": v.max(), "replicates": len(v)})
+            rows.append(
+                {
+                    "metric": col,
+                    "month": month,
+                    "mean": v.mean(),
+                    "sd": v.std(ddof=1) if len(v) > 1 else 0.0,
+                    "min": v.min(),
+                    "max": v.max(),
+                    "replicates": len(v),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -142,14 +155,18 @@ def run_scenario(
         "replicates": n,
         "replicate_seeds": seeds,
         "seed_derivation": "numpy.random.SeedSequence(root_seed, spawn_key=(0, replicate))"
-                           ".generate_state(1)[0]; replay one with "
-                           "CollaborationModel(rng=seed, **scenario params)",
+        ".generate_state(1)[0]; replay one with "
+        "CollaborationModel(rng=seed, **scenario params)",
         "months": months,
         "parameters": resolved,
         "versions": package_versions(),
         "git_commit": git_commit(),
-        "platform": {"system": platform.platform(), "machine": platform.machine(),
-                     "processor": platform.processor(), "python": sys.version},
+        "platform": {
+            "system": platform.platform(),
+            "machine": platform.machine(),
+            "processor": platform.processor(),
+            "python": sys.version,
+        },
         "started": datetime.now(UTC).isoformat(),
         "status": "running",
         "finished_replicates": 0,
@@ -163,17 +180,23 @@ def run_scenario(
         p.unlink(missing_ok=True)
     frames, collabs = [], []
     t0 = time.perf_counter()
-    bar = tqdm(total=n * months, unit="month", desc=scenario.name, delay=1.0,
-               disable=not show_progress, file=sys.stderr)
+    bar = tqdm(
+        total=n * months,
+        unit="month",
+        desc=scenario.name,
+        delay=1.0,
+        disable=not show_progress,
+        file=sys.stderr,
+    )
     try:
         for res in iter_replicates(scenario, seeds, months, bar, model_options):
             frames.append(res.timeseries)
             collabs.append(res.collaborations)
             first = res.replicate == 0
-            res.timeseries.to_csv(ts_path, mode="w" if first else "a", header=first,
-                                  index=False)
-            res.collaborations.to_csv(co_path, mode="w" if first else "a", header=first,
-                                      index=False)
+            res.timeseries.to_csv(ts_path, mode="w" if first else "a", header=first, index=False)
+            res.collaborations.to_csv(
+                co_path, mode="w" if first else "a", header=first, index=False
+            )
             manifest["finished_replicates"] = res.replicate + 1
             _write_manifest(out, manifest)
     except KeyboardInterrupt:
@@ -189,11 +212,17 @@ def run_scenario(
     if figure:
         from ioc_sim.experiments.plotting import plot_trajectories
 
-        plot_trajectories(ts, out / "trajectories.png",
-                          title=f"{scenario.name}: {n} replicate(s), seed {root}",
-                          subtitle=scenario.question)
-    manifest.update(status="complete", ended=datetime.now(UTC).isoformat(),
-                    seconds=round(time.perf_counter() - t0, 3))
+        plot_trajectories(
+            ts,
+            out / "trajectories.png",
+            title=f"{scenario.name}: {n} replicate(s), seed {root}",
+            subtitle=scenario.question,
+        )
+    manifest.update(
+        status="complete",
+        ended=datetime.now(UTC).isoformat(),
+        seconds=round(time.perf_counter() - t0, 3),
+    )
     _write_manifest(out, manifest)
     return out, ts, summary
 

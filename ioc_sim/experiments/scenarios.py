@@ -42,8 +42,7 @@ TABLE_GROUPS = {
     "contexts": ("collaboration",),
 }
 SCENARIO_KEYS = ("name", "question", "description", "months", "seed", "replicates")
-TOP_LEVEL = ("scenario", *TABLE_GROUPS, "organisations", "collaborations", "events",
-             "real_system")
+TOP_LEVEL = ("scenario", *TABLE_GROUPS, "organisations", "collaborations", "events", "real_system")
 
 
 @dataclass
@@ -94,12 +93,14 @@ class Scenario:
         """Build a model of this scenario."""
         from ioc_sim.model.model import CollaborationModel
 
-        return CollaborationModel(rng=self.seed if seed is None else seed,
-                                  **self.model_kwargs(**overrides))
+        return CollaborationModel(
+            rng=self.seed if seed is None else seed, **self.model_kwargs(**overrides)
+        )
 
 
-def parse_scenario(data: dict[str, Any], name: str = "scenario",
-                   path: Path | None = None) -> Scenario:
+def parse_scenario(
+    data: dict[str, Any], name: str = "scenario", path: Path | None = None
+) -> Scenario:
     """Validate parsed TOML data and return a :class:`Scenario`.
 
     Raises:
@@ -116,8 +117,12 @@ def parse_scenario(data: dict[str, Any], name: str = "scenario",
             raise ConfigError(f"scenario.{key}", f"got {head[key]!r}; allowed: text")
     params: dict[str, Any] = {}
     if "months" in head:
-        params["months"] = whole(head["months"], "scenario.months",
-                                int(PARAMETERS["months"].low), int(PARAMETERS["months"].high))
+        params["months"] = whole(
+            head["months"],
+            "scenario.months",
+            int(PARAMETERS["months"].low),
+            int(PARAMETERS["months"].high),
+        )
     seed = whole(head.get("seed", 0), "scenario.seed", 0, 2**63 - 1)
     replicates = whole(head.get("replicates", 1), "scenario.replicates", 1, 100000)
     for table, groups in TABLE_GROUPS.items():
@@ -150,11 +155,15 @@ def parse_scenario(data: dict[str, Any], name: str = "scenario",
         from ioc_sim.nhs.scenario import apply_real_system
 
         if "n_organisations" in params:
-            raise ConfigError("system.n_organisations", "not used with a real system; add "
-                              "synthetic partners with real_system.add_primary_care or "
-                              "add_social_care")
+            raise ConfigError(
+                "system.n_organisations",
+                "not used with a real system; add "
+                "synthetic partners with real_system.add_primary_care or "
+                "add_social_care",
+            )
         real, lists["organisations"], lists["collaborations"] = apply_real_system(
-            real_spec, lists["organisations"], lists["collaborations"], params)
+            real_spec, lists["organisations"], lists["collaborations"], params
+        )
     sc = Scenario(
         name=head.get("name", name),
         question=head.get("question", ""),
@@ -184,8 +193,9 @@ def _real_system_spec(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     if not isinstance(short, str | list):
         return data, data.get("real_system")
     if "real_system" in data:
-        raise ConfigError("system", "name the real system once: either system = ... or a "
-                          "[real_system] table")
+        raise ConfigError(
+            "system", "name the real system once: either system = ... or a [real_system] table"
+        )
     rest = {k: v for k, v in data.items() if k != "system"}
     rest["real_system"] = {"icb": short} if isinstance(short, str) else {"ods": short}
     return rest, rest["real_system"]
@@ -197,12 +207,18 @@ def _check_timing(sc: Scenario) -> None:
     for k, ev in enumerate(sc.events):
         for key in ("month", "until"):
             if key in ev and ev[key] > months:
-                raise ConfigError(f"events[{k}].{key}", f"got {ev[key]}; allowed: a whole month "
-                                  f"from 0 to {months} (the scenario's months)")
+                raise ConfigError(
+                    f"events[{k}].{key}",
+                    f"got {ev[key]}; allowed: a whole month "
+                    f"from 0 to {months} (the scenario's months)",
+                )
     for k, c in enumerate(sc.collaborations or []):
         if c.get("start", 0) > months:
-            raise ConfigError(f"collaborations[{k}].start", f"got {c['start']}; allowed: a whole "
-                              f"month from 0 to {months} (the scenario's months)")
+            raise ConfigError(
+                f"collaborations[{k}].start",
+                f"got {c['start']}; allowed: a whole "
+                f"month from 0 to {months} (the scenario's months)",
+            )
 
 
 def _home_of(key: str) -> str | None:
@@ -227,8 +243,12 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     p = resolve_scenario_path(path)
     source = str(path)
-    data = read_toml(p, source, "no such scenario file; bundled scenarios: "
-                     + ", ".join(s.stem for s in bundled_scenarios()))
+    data = read_toml(
+        p,
+        source,
+        "no such scenario file; bundled scenarios: "
+        + ", ".join(s.stem for s in bundled_scenarios()),
+    )
     try:
         return parse_scenario(data, name=p.stem, path=p)
     except ConfigError as err:

@@ -71,8 +71,11 @@ class Analysis:
 def problem_from_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     """The SALib problem of a stored experiment."""
     factors = manifest["factors"]
-    return {"num_vars": len(factors), "names": [f["name"] for f in factors],
-            "bounds": [f["sample_bounds"] for f in factors]}
+    return {
+        "num_vars": len(factors),
+        "names": [f["name"] for f in factors],
+        "bounds": [f["sample_bounds"] for f in factors],
+    }
 
 
 def noise_table(res: ExperimentResults) -> pd.DataFrame:
@@ -101,22 +104,28 @@ def noise_table(res: ExperimentResults) -> pd.DataFrame:
         ss_total = float(((y - y.mean()) ** 2).sum())
         ss_within = float(((y - row_mean) ** 2).sum())
         entry: dict[str, Any] = {
-            "outcome": name, "runs": len(y), "rows": ok["row"].nunique(),
+            "outcome": name,
+            "runs": len(y),
+            "rows": ok["row"].nunique(),
             "variance_runs": float(np.var(y, ddof=1)) if len(y) > 1 else math.nan,
             "noise_share": ss_within / ss_total if ss_total > 0 else math.nan,
-            "common_luck_share": math.nan, "noise_share_of_means": math.nan}
+            "common_luck_share": math.nan,
+            "noise_share_of_means": math.nan,
+        }
         wide = ok.pivot(index="row", columns="replicate", values=name).dropna()
         if reps > 1 and wide.shape[0] > 1 and wide.shape[1] == reps and ss_total > 0:
             w = wide.to_numpy(dtype=float)
             g = w.mean()
             m, c = w.mean(axis=1, keepdims=True), w.mean(axis=0, keepdims=True)
             total_w = float(((w - g) ** 2).sum())
-            entry["common_luck_share"] = (float(((c - g) ** 2).sum()) * w.shape[0] / total_w
-                                          if total_w > 0 else math.nan)
+            entry["common_luck_share"] = (
+                float(((c - g) ** 2).sum()) * w.shape[0] / total_w if total_w > 0 else math.nan
+            )
             ms_resid = float(((w - m - c + g) ** 2).sum()) / ((w.shape[0] - 1) * (reps - 1))
             var_means = float(np.var(m, ddof=1))
-            entry["noise_share_of_means"] = (min(1.0, ms_resid / reps / var_means)
-                                             if var_means > 0 else math.nan)
+            entry["noise_share_of_means"] = (
+                min(1.0, ms_resid / reps / var_means) if var_means > 0 else math.nan
+            )
         rows.append(entry)
     return pd.DataFrame(rows)
 
@@ -131,10 +140,12 @@ def missing_rows_message(res: ExperimentResults) -> str | None:
     failed_rows = set(res.failed["row"].astype(int))
     n_failed = sum(r in failed_rows for r in absent)
     shown = ", ".join(str(r) for r in absent[:20]) + (" ..." if len(absent) > 20 else "")
-    return (f"{len(absent)} of {res.manifest['design_rows']} design rows have no successful "
-            f"run ({n_failed} with failed runs, {len(absent) - n_failed} not yet run): rows "
-            f"{shown}; re-run the experiment to finish them (add --retry-failed to run failed "
-            "runs again)")
+    return (
+        f"{len(absent)} of {res.manifest['design_rows']} design rows have no successful "
+        f"run ({n_failed} with failed runs, {len(absent) - n_failed} not yet run): rows "
+        f"{shown}; re-run the experiment to finish them (add --retry-failed to run failed "
+        "runs again)"
+    )
 
 
 def _y(res: ExperimentResults, name: str) -> np.ndarray:
@@ -150,8 +161,9 @@ def _nan_rows(name: str, factors: list[str], cols: list[str]) -> list[dict[str, 
     return [{"outcome": name, "factor": f, **dict.fromkeys(cols, math.nan)} for f in factors]
 
 
-def sobol_indices(res: ExperimentResults, second_order: bool | None = None,
-                  seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def sobol_indices(
+    res: ExperimentResults, second_order: bool | None = None, seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """S1 and ST (and S2 when the design has it) with 95% confidence intervals.
 
     Raises:
@@ -162,8 +174,9 @@ def sobol_indices(res: ExperimentResults, second_order: bool | None = None,
     problem = problem_from_manifest(res.manifest)
     has_s2 = bool(res.manifest["options"]["second_order"])
     if second_order and not has_s2:
-        raise AnalysisError("second-order indices need a design sampled with "
-                            "design.second_order = true")
+        raise AnalysisError(
+            "second-order indices need a design sampled with design.second_order = true"
+        )
     calc = has_s2  # SALib reads the sample's layout from this; it must match the design
     rows, s2_rows = [], []
     names = problem["names"]
@@ -174,15 +187,28 @@ def sobol_indices(res: ExperimentResults, second_order: bool | None = None,
             continue
         si = sobol.analyze(problem, _y(res, name), calc_second_order=calc, seed=seed)
         for j, f in enumerate(names):
-            rows.append({"outcome": name, "factor": f, "S1": si["S1"][j],
-                         "S1_conf": si["S1_conf"][j], "ST": si["ST"][j],
-                         "ST_conf": si["ST_conf"][j]})
+            rows.append(
+                {
+                    "outcome": name,
+                    "factor": f,
+                    "S1": si["S1"][j],
+                    "S1_conf": si["S1_conf"][j],
+                    "ST": si["ST"][j],
+                    "ST_conf": si["ST_conf"][j],
+                }
+            )
         if calc and second_order is not False:
             for a in range(len(names)):
                 for b in range(a + 1, len(names)):
-                    s2_rows.append({"outcome": name, "factor_a": names[a],
-                                    "factor_b": names[b], "S2": si["S2"][a, b],
-                                    "S2_conf": si["S2_conf"][a, b]})
+                    s2_rows.append(
+                        {
+                            "outcome": name,
+                            "factor_a": names[a],
+                            "factor_b": names[b],
+                            "S2": si["S2"][a, b],
+                            "S2_conf": si["S2_conf"][a, b],
+                        }
+                    )
     return pd.DataFrame(rows), (pd.DataFrame(s2_rows) if s2_rows else None)
 
 
@@ -209,11 +235,19 @@ def sobol_convergence(res: ExperimentResults, seed: int = 0) -> pd.DataFrame:
         whole = sobol.analyze(problem, y, calc_second_order=calc, seed=seed)
         part = sobol.analyze(problem, y[:half], calc_second_order=calc, seed=seed)
         for j, f in enumerate(names):
-            rows.append({"outcome": name, "factor": f,
-                         "S1_half": part["S1"][j], "S1": whole["S1"][j],
-                         "ST_half": part["ST"][j], "ST": whole["ST"][j],
-                         "ST_change": abs(whole["ST"][j] - part["ST"][j]),
-                         "ST_conf_half": part["ST_conf"][j], "ST_conf": whole["ST_conf"][j]})
+            rows.append(
+                {
+                    "outcome": name,
+                    "factor": f,
+                    "S1_half": part["S1"][j],
+                    "S1": whole["S1"][j],
+                    "ST_half": part["ST"][j],
+                    "ST": whole["ST"][j],
+                    "ST_change": abs(whole["ST"][j] - part["ST"][j]),
+                    "ST_conf_half": part["ST_conf"][j],
+                    "ST_conf": whole["ST_conf"][j],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -226,12 +260,20 @@ def morris_indices(res: ExperimentResults, seed: int = 0) -> pd.DataFrame:
     rows = []
     for name in res.outcomes:
         # Morris needs no variance: a constant outcome simply has zero effects.
-        si = morris.analyze(problem, X, _y(res, name),
-                            num_levels=res.manifest["options"]["levels"], seed=seed)
+        si = morris.analyze(
+            problem, X, _y(res, name), num_levels=res.manifest["options"]["levels"], seed=seed
+        )
         for j, f in enumerate(problem["names"]):
-            rows.append({"outcome": name, "factor": f, "mu": si["mu"][j],
-                         "mu_star": si["mu_star"][j], "mu_star_conf": si["mu_star_conf"][j],
-                         "sigma": si["sigma"][j]})
+            rows.append(
+                {
+                    "outcome": name,
+                    "factor": f,
+                    "mu": si["mu"][j],
+                    "mu_star": si["mu_star"][j],
+                    "mu_star_conf": si["mu_star_conf"][j],
+                    "sigma": si["sigma"][j],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -251,12 +293,18 @@ def fast_indices(res: ExperimentResults, seed: int = 0) -> pd.DataFrame:
         with warnings.catch_warnings():
             # SALib warns that eFAST bootstrap CIs are indicative; the summary says so.
             warnings.filterwarnings("ignore", message="FAST confidence intervals")
-            si = fast.analyze(problem, _y(res, name), M=res.manifest["options"]["m"],
-                              seed=seed)
+            si = fast.analyze(problem, _y(res, name), M=res.manifest["options"]["m"], seed=seed)
         for j, f in enumerate(problem["names"]):
-            rows.append({"outcome": name, "factor": f, "S1": si["S1"][j],
-                         "S1_conf": si["S1_conf"][j], "ST": si["ST"][j],
-                         "ST_conf": si["ST_conf"][j]})
+            rows.append(
+                {
+                    "outcome": name,
+                    "factor": f,
+                    "S1": si["S1"][j],
+                    "S1_conf": si["S1_conf"][j],
+                    "ST": si["ST"][j],
+                    "ST_conf": si["ST_conf"][j],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -276,8 +324,9 @@ def latin_indices(res: ExperimentResults, seed: int = 0) -> pd.DataFrame:
             # A bootstrap resample of a small design can be constant: its CI is then NaN.
             si = rbd_fast.analyze(problem, X, _y(res, name), seed=seed)
         for j, f in enumerate(problem["names"]):
-            rows.append({"outcome": name, "factor": f, "S1": si["S1"][j],
-                         "S1_conf": si["S1_conf"][j]})
+            rows.append(
+                {"outcome": name, "factor": f, "S1": si["S1"][j], "S1_conf": si["S1_conf"][j]}
+            )
     return pd.DataFrame(rows)
 
 
@@ -287,8 +336,15 @@ def grid_main_effects(res: ExperimentResults, by_row: pd.DataFrame) -> pd.DataFr
     for f in res.factors:
         for level, grp in by_row.groupby(f, sort=True):
             for name in res.outcomes:
-                rows.append({"factor": f, "level": level, "outcome": name,
-                             "mean": grp[f"{name}_mean"].mean(), "rows": len(grp)})
+                rows.append(
+                    {
+                        "factor": f,
+                        "level": level,
+                        "outcome": name,
+                        "mean": grp[f"{name}_mean"].mean(),
+                        "rows": len(grp),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -314,17 +370,24 @@ def compare_table(res: ExperimentResults) -> pd.DataFrame:
             td = stats.t.ppf(0.975, nd - 1) if nd > 1 else math.nan
             sd = v.std(ddof=1) if n > 1 else math.nan
             sdd = d.std(ddof=1) if nd > 1 else math.nan
-            rows.append({"outcome": name, "row": row, "scenario": labels[row],
-                         "replicates": n, "mean": v.mean() if n else math.nan, "sd": sd,
-                         "ci95": t * sd / math.sqrt(n) if n > 1 else math.nan,
-                         "diff_from_first": d.mean() if nd else math.nan,
-                         "diff_ci95": td * sdd / math.sqrt(nd) if nd > 1 else math.nan})
+            rows.append(
+                {
+                    "outcome": name,
+                    "row": row,
+                    "scenario": labels[row],
+                    "replicates": n,
+                    "mean": v.mean() if n else math.nan,
+                    "sd": sd,
+                    "ci95": t * sd / math.sqrt(n) if n > 1 else math.nan,
+                    "diff_from_first": d.mean() if nd else math.nan,
+                    "diff_ci95": td * sdd / math.sqrt(nd) if nd > 1 else math.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 # ----------------------------------------------------------------- analyse
-def analyse(path: str | Path, second_order: bool | None = None,
-            figures: bool = True) -> Analysis:
+def analyse(path: str | Path, second_order: bool | None = None, figures: bool = True) -> Analysis:
     """Write tables, figures and a summary for a results folder.
 
     Args:
@@ -363,12 +426,15 @@ def analyse(path: str | Path, second_order: bool | None = None,
         put("failed_runs", res.failed[["run_id", "row", "replicate", "seed", "error"]])
 
     missing = missing_rows_message(res)
-    short = by_row.loc[(by_row["n_ok"] > 0) & (by_row["n_ok"] < int(res.manifest["replicates"])),
-                       "row"].tolist()
+    short = by_row.loc[
+        (by_row["n_ok"] > 0) & (by_row["n_ok"] < int(res.manifest["replicates"])), "row"
+    ].tolist()
     if short:
         shown = ", ".join(str(r) for r in short[:20]) + (" ..." if len(short) > 20 else "")
-        an.notes.append(f"{len(short)} design row(s) are averaged over fewer replicates than "
-                        f"the design asks for (failed or missing runs): rows {shown}")
+        an.notes.append(
+            f"{len(short)} design row(s) are averaged over fewer replicates than "
+            f"the design asks for (failed or missing runs): rows {shown}"
+        )
     if method in ("sobol", "morris", "fast", "latin"):
         if missing:
             an.problems.append(f"{method} indices not computed: {missing}")
@@ -409,7 +475,8 @@ def _indices(res, method, second_order, an, put, figures) -> None:
                     f"Convergence: the largest change in a total-order index from N/2 to N "
                     f"is {worst['ST_change']:.3f} ({worst['outcome']}, {worst['factor']}); the "
                     f"widest 95% interval of ST at N is {conv['ST_conf'].max():.3f} "
-                    "(sobol_convergence.csv)")
+                    "(sobol_convergence.csv)"
+                )
         if s2 is not None:
             put("sobol_s2", s2)
         key, cols = "ST", ["S1", "ST"]
@@ -433,8 +500,7 @@ def _indices(res, method, second_order, an, put, figures) -> None:
             if method == "morris":
                 an.figures.append(morris_figure(table, name, p))
             else:
-                an.figures.append(bar_figure(table, name, cols, p,
-                                              f"{method} indices: {name}"))
+                an.figures.append(bar_figure(table, name, cols, p, f"{method} indices: {name}"))
 
 
 def summary_markdown(res: ExperimentResults, an: Analysis) -> str:
@@ -443,11 +509,14 @@ def summary_markdown(res: ExperimentResults, an: Analysis) -> str:
     lines = [f"# {m['experiment']}", ""]
     if m.get("question"):
         lines += [m["question"], ""]
-    lines += [f"Design: {m['method']} {m['options']}, {m['design_rows']} rows x "
-              f"{m['replicates']} replicates = {m['total_runs']} runs "
-              f"({m.get('finished', 0)} finished, {m.get('failed', 0)} failed, "
-              f"{m.get('missing', 0)} not run). Root seed {m['root_seed']}; "
-              "replicates share seeds across rows (common random numbers).", ""]
+    lines += [
+        f"Design: {m['method']} {m['options']}, {m['design_rows']} rows x "
+        f"{m['replicates']} replicates = {m['total_runs']} runs "
+        f"({m.get('finished', 0)} finished, {m.get('failed', 0)} failed, "
+        f"{m.get('missing', 0)} not run). Root seed {m['root_seed']}; "
+        "replicates share seeds across rows (common random numbers).",
+        "",
+    ]
     for p in an.problems:
         lines += [f"**Not computed.** {p}", ""]
     for n in an.notes:
@@ -476,13 +545,17 @@ def summary_markdown(res: ExperimentResults, an: Analysis) -> str:
             if not math.isnan(row["noise_share"]):
                 line += f". Run-to-run noise: {row['noise_share']:.1%} of the variance of runs"
                 if not math.isnan(row["common_luck_share"]):
-                    line += (f" ({row['common_luck_share']:.1%} shared by all rows through "
-                             f"common random numbers); {row['noise_share_of_means']:.1%} of "
-                             "the variance of the row means analysed")
+                    line += (
+                        f" ({row['common_luck_share']:.1%} shared by all rows through "
+                        f"common random numbers); {row['noise_share_of_means']:.1%} of "
+                        "the variance of the row means analysed"
+                    )
         lines.append(line + ".")
     if method == "fast":
-        lines += ["", "eFAST confidence intervals come from a bootstrap that SALib marks as "
-                  "indicative only."]
+        lines += [
+            "",
+            "eFAST confidence intervals come from a bootstrap that SALib marks as indicative only.",
+        ]
     lines += ["", "Tables: " + ", ".join(f"`{k}.csv`" for k in an.tables) + "."]
     if an.figures:
         lines.append("Figures: " + ", ".join(f"`{p.name}`" for p in an.figures) + ".")

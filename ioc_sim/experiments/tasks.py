@@ -69,8 +69,9 @@ class TaskResult:
     series_ids: list[int] = field(default_factory=list)
 
 
-def make_tasks(exp: Experiment, skip: Iterable[int] = (), chunk: int | None = None
-               ) -> Iterator[Task]:
+def make_tasks(
+    exp: Experiment, skip: Iterable[int] = (), chunk: int | None = None
+) -> Iterator[Task]:
     """Tasks for every run not in ``skip``, one or more per design row.
 
     Args:
@@ -82,16 +83,27 @@ def make_tasks(exp: Experiment, skip: Iterable[int] = (), chunk: int | None = No
     chunk = chunk or exp.replicates
     keep = exp.keep_timeseries
     for row in range(exp.n_rows):
-        todo = [(exp.run_id(row, r), r, s) for r, s in enumerate(exp.seeds)
-                if exp.run_id(row, r) not in done]
+        todo = [
+            (exp.run_id(row, r), r, s)
+            for r, s in enumerate(exp.seeds)
+            if exp.run_id(row, r) not in done
+        ]
         if not todo:
             continue
         kwargs = exp.row_kwargs(row)
         for k in range(0, len(todo), chunk):
-            part = todo[k:k + chunk]
-            yield Task(row, tuple(p[0] for p in part), tuple(p[1] for p in part),
-                       tuple(p[2] for p in part), kwargs, exp.months, tuple(exp.outcomes),
-                       keep, exp.model)
+            part = todo[k : k + chunk]
+            yield Task(
+                row,
+                tuple(p[0] for p in part),
+                tuple(p[1] for p in part),
+                tuple(p[2] for p in part),
+                kwargs,
+                exp.months,
+                tuple(exp.outcomes),
+                keep,
+                exp.model,
+            )
 
 
 def run_task(task: Task) -> TaskResult:
@@ -106,13 +118,22 @@ def run_task(task: Task) -> TaskResult:
         values, series = _run_batch(task, task.seeds)
     except Exception:  # noqa: BLE001 - any model error is data, recorded per run
         if len(task.seeds) == 1:
-            return TaskResult([_failed(task, 0, traceback.format_exc(limit=-3),
-                                       time.perf_counter() - t0)])
+            return TaskResult(
+                [_failed(task, 0, traceback.format_exc(limit=-3), time.perf_counter() - t0)]
+            )
         records, kept, kept_ids = [], {}, []
         for i in range(len(task.seeds)):
-            sub = Task(task.row, task.run_ids[i:i + 1], task.replicates[i:i + 1],
-                       task.seeds[i:i + 1], task.kwargs, task.months, task.outcomes, task.keep,
-                       task.model)
+            sub = Task(
+                task.row,
+                task.run_ids[i : i + 1],
+                task.replicates[i : i + 1],
+                task.seeds[i : i + 1],
+                task.kwargs,
+                task.months,
+                task.outcomes,
+                task.keep,
+                task.model,
+            )
             res = run_task(sub)
             records += res.records
             for k, v in res.series.items():
@@ -131,8 +152,13 @@ def run_task(task: Task) -> TaskResult:
 
 
 def _base_record(task: Task, i: int, seconds: float) -> dict[str, Any]:
-    return {"run_id": task.run_ids[i], "row": task.row, "replicate": task.replicates[i],
-            "seed": task.seeds[i], "seconds": seconds}
+    return {
+        "run_id": task.run_ids[i],
+        "row": task.row,
+        "replicate": task.replicates[i],
+        "seed": task.seeds[i],
+        "seconds": seconds,
+    }
 
 
 def _failed(task: Task, i: int, error: str, seconds: float) -> dict[str, Any]:
@@ -143,6 +169,7 @@ def _failed(task: Task, i: int, error: str, seconds: float) -> dict[str, Any]:
     return rec
 
 
-def _run_batch(task: Task, seeds: tuple[int, ...]
-               ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _run_batch(
+    task: Task, seeds: tuple[int, ...]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     return kind(task.model).run(task.kwargs, seeds, task.months, task.outcomes, task.keep)

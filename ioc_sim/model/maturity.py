@@ -36,17 +36,30 @@ from typing import Any
 import numpy as np
 
 #: The ten constructs, in report order.
-CONSTRUCTS = ("trust", "confidence", "faith", "risk_tolerance", "conflict",
-              "conflict_resolution", "perceived_progress", "cultural_efficacy",
-              "organisational_efficiency", "technological_effectiveness")
+CONSTRUCTS = (
+    "trust",
+    "confidence",
+    "faith",
+    "risk_tolerance",
+    "conflict",
+    "conflict_resolution",
+    "perceived_progress",
+    "cultural_efficacy",
+    "organisational_efficiency",
+    "technological_effectiveness",
+)
 #: Constructs where more means less mature.
 REVERSED = frozenset({"conflict"})
 #: Domains and the constructs averaged in each.
 DOMAINS: dict[str, tuple[str, ...]] = {
     "relational_foundation": ("trust", "confidence", "faith", "risk_tolerance"),
     "handling_difference": ("conflict", "conflict_resolution"),
-    "delivery": ("perceived_progress", "cultural_efficacy", "organisational_efficiency",
-                 "technological_effectiveness"),
+    "delivery": (
+        "perceived_progress",
+        "cultural_efficacy",
+        "organisational_efficiency",
+        "technological_effectiveness",
+    ),
 }
 
 
@@ -62,16 +75,34 @@ class Level:
 #: Levels from lowest to highest. The bands start at the survey's answer anchors on the
 #: 0-100 scale: "disagree" = 25, neutral = 50, "agree" = 75, and the midpoints between.
 LEVELS = (
-    Level("fragmented", 0.0, "partners typically disagree that the foundations are there; "
-                             "collaboration is nominal or stalled"),
-    Level("emerging", 37.5, "more doubt than agreement; joint work depends on a few "
-                            "relationships and is easily knocked back"),
-    Level("developing", 50.0, "neutral to mildly positive; the basics are in place but "
-                              "unproven and uneven"),
-    Level("established", 62.5, "partners lean toward agreement in every domain; joint work "
-                               "is routine and survives setbacks"),
-    Level("embedded", 75.0, "partners agree across all three domains; collaboration is how "
-                            "the system works"),
+    Level(
+        "fragmented",
+        0.0,
+        "partners typically disagree that the foundations are there; "
+        "collaboration is nominal or stalled",
+    ),
+    Level(
+        "emerging",
+        37.5,
+        "more doubt than agreement; joint work depends on a few "
+        "relationships and is easily knocked back",
+    ),
+    Level(
+        "developing",
+        50.0,
+        "neutral to mildly positive; the basics are in place but unproven and uneven",
+    ),
+    Level(
+        "established",
+        62.5,
+        "partners lean toward agreement in every domain; joint work "
+        "is routine and survives setbacks",
+    ),
+    Level(
+        "embedded",
+        75.0,
+        "partners agree across all three domains; collaboration is how the system works",
+    ),
 )
 LEVEL_NAMES = tuple(level.name for level in LEVELS)
 
@@ -100,8 +131,9 @@ class Maturity:
 def _check(constructs: Mapping[str, Any]) -> None:
     unknown = sorted(set(constructs) - set(CONSTRUCTS))
     if unknown:
-        raise ValueError(f"unknown construct(s) {', '.join(unknown)}; allowed: "
-                         + ", ".join(CONSTRUCTS))
+        raise ValueError(
+            f"unknown construct(s) {', '.join(unknown)}; allowed: " + ", ".join(CONSTRUCTS)
+        )
     for name, value in constructs.items():
         v = np.asarray(value, dtype=float)
         if np.isnan(v).any() or (v < 0).any() or (v > 1).any():
@@ -118,11 +150,15 @@ def domain_scores(constructs: Mapping[str, Any]) -> dict[str, Any]:
     _check(constructs)
     out = {}
     for domain, names in DOMAINS.items():
-        parts = [1.0 - np.asarray(constructs[n], dtype=float) if n in REVERSED
-                 else np.asarray(constructs[n], dtype=float) for n in names if n in constructs]
+        parts = [
+            1.0 - np.asarray(constructs[n], dtype=float)
+            if n in REVERSED
+            else np.asarray(constructs[n], dtype=float)
+            for n in names
+            if n in constructs
+        ]
         if not parts:
-            raise ValueError(f"domain {domain} has none of its constructs: "
-                             + ", ".join(names))
+            raise ValueError(f"domain {domain} has none of its constructs: " + ", ".join(names))
         mean = sum(parts) / len(parts)
         out[domain] = float(mean) if np.ndim(mean) == 0 else mean
     return out
@@ -180,8 +216,9 @@ def assess(constructs: Mapping[str, float]) -> Maturity:
     weakest = min(domains, key=lambda d: domains[d])
     level, capped = level_of(score, domains[weakest])
     missing = tuple(c for c in CONSTRUCTS if c not in constructs)
-    return Maturity(score, level, {d: float(v) for d, v in domains.items()}, weakest, capped,
-                    missing)
+    return Maturity(
+        score, level, {d: float(v) for d, v in domains.items()}, weakest, capped, missing
+    )
 
 
 def maturity(constructs: Mapping[str, float]) -> tuple[float, str]:

@@ -54,8 +54,9 @@ def _org_mean(attr: str) -> Callable[[Simulation], np.ndarray]:
     return f
 
 
-def _live_collab_mean(values: Callable[[Simulation], np.ndarray]) -> Callable[[Simulation],
-                                                                             np.ndarray]:
+def _live_collab_mean(
+    values: Callable[[Simulation], np.ndarray],
+) -> Callable[[Simulation], np.ndarray]:
     def f(sim: Simulation) -> np.ndarray:
         live = sim.live_collaborations()
         x = values(sim)[:, :-1]
@@ -79,6 +80,8 @@ def _maturity(sim: Simulation) -> np.ndarray:
     return maturity_from_simulation(sim)
 
 
+# fmt: off
+# The registry of metrics, one entry per line: kept compact so it reads as a table.
 _LIST = [
     Metric("trust", _edge_mean("trust"), "Mean trust of an organisation in a partner."),
     Metric("confidence", _edge_mean("confidence"),
@@ -130,22 +133,50 @@ _LIST = [
            "index 0-100"),
     Metric("shock", lambda s: np.full(s.R, s.shock_level()), "Level of exogenous shock."),
 ]
+# fmt: on
 METRICS: dict[str, Metric] = {m.name: m for m in _LIST}
 
 #: The trajectories the run figure shows, in panel order.
-MAIN_TRAJECTORIES = ("trust", "faith", "confidence", "risk_threshold",
-                     "collaborative_behaviour", "collaborative_performance",
-                     "organisational_performance")
+MAIN_TRAJECTORIES = (
+    "trust",
+    "faith",
+    "confidence",
+    "risk_threshold",
+    "collaborative_behaviour",
+    "collaborative_performance",
+    "organisational_performance",
+)
 
 
 #: Metrics computed together by :func:`_all_at_once`, in the order of its rows.
-_TOGETHER = ("trust", "confidence", "risk_threshold", "conflict", "faith", "perceived_progress",
-             "collaborative_behaviour", "quality", "efficiency", "access",
-             "emergency_admissions", "organisational_performance", "collaboration_cost",
-             "distressed_share", "cultural_efficacy", "organisational_efficiency",
-             "technological_effectiveness", "collaborative_performance", "effectiveness",
-             *COMPONENTS, "live_collaborations", "deepening_collaborations",
-             "dissolved_collaborations", "collaborative_inertia", "shock", "maturity_index")
+_TOGETHER = (
+    "trust",
+    "confidence",
+    "risk_threshold",
+    "conflict",
+    "faith",
+    "perceived_progress",
+    "collaborative_behaviour",
+    "quality",
+    "efficiency",
+    "access",
+    "emergency_admissions",
+    "organisational_performance",
+    "collaboration_cost",
+    "distressed_share",
+    "cultural_efficacy",
+    "organisational_efficiency",
+    "technological_effectiveness",
+    "collaborative_performance",
+    "effectiveness",
+    *COMPONENTS,
+    "live_collaborations",
+    "deepening_collaborations",
+    "dissolved_collaborations",
+    "collaborative_inertia",
+    "shock",
+    "maturity_index",
+)
 
 
 def _all_at_once(sim: Simulation) -> np.ndarray:
@@ -158,36 +189,68 @@ def _all_at_once(sim: Simulation) -> np.ndarray:
     """
     r = sim.R
     out = np.empty((len(_TOGETHER), r))
-    kernels.metric_rows(sim.trust, sim.confidence, sim.risk, sim.conflict, sim.faith,
-                        sim.progress, sim.behaviour, sim.quality, sim.efficiency, sim.access,
-                        sim.admissions, sim.performance, sim.cost, sim.distressed, sim.mech,
-                        sim.output, sim.eff, sim.status, out)
+    kernels.metric_rows(
+        sim.trust,
+        sim.confidence,
+        sim.risk,
+        sim.conflict,
+        sim.faith,
+        sim.progress,
+        sim.behaviour,
+        sim.quality,
+        sim.efficiency,
+        sim.access,
+        sim.admissions,
+        sim.performance,
+        sim.cost,
+        sim.distressed,
+        sim.mech,
+        sim.output,
+        sim.eff,
+        sim.status,
+        out,
+    )
     out[-2] = sim.shock_level()
     # The maturity index from the construct means just computed (docs/maturity.md), as
     # maturity.index_of_simulated computes it: 100 * cbrt(product of the domain means).
     prod = np.empty(r)
-    kernels.domain_product(out, _MATURITY_SOURCES, _MATURITY_REVERSED, _MATURITY_DOMAIN,
-                           len(DOMAINS), _resolution(sim), prod)
+    kernels.domain_product(
+        out,
+        _MATURITY_SOURCES,
+        _MATURITY_REVERSED,
+        _MATURITY_DOMAIN,
+        len(DOMAINS),
+        _resolution(sim),
+        prod,
+    )
     out[-1] = 100.0 * np.cbrt(prod)
     return out
 
 
 #: Maturity constructs read from rows of :func:`_all_at_once` (conflict resolution, -1,
 #: from the organisations' styles), domain by domain.
-_CONSTRUCT_METRICS = {"trust": "trust", "confidence": "confidence", "faith": "faith",
-                      "risk_tolerance": "risk_threshold", "conflict": "conflict",
-                      "perceived_progress": "perceived_progress",
-                      "cultural_efficacy": "cultural_efficacy",
-                      "organisational_efficiency": "organisational_efficiency",
-                      "technological_effectiveness": "technological_effectiveness"}
+_CONSTRUCT_METRICS = {
+    "trust": "trust",
+    "confidence": "confidence",
+    "faith": "faith",
+    "risk_tolerance": "risk_threshold",
+    "conflict": "conflict",
+    "perceived_progress": "perceived_progress",
+    "cultural_efficacy": "cultural_efficacy",
+    "organisational_efficiency": "organisational_efficiency",
+    "technological_effectiveness": "technological_effectiveness",
+}
 _MATURITY_CONSTRUCTS = [(d, name) for d, names in enumerate(DOMAINS.values()) for name in names]
-_MATURITY_SOURCES = np.array([_TOGETHER.index(_CONSTRUCT_METRICS[name])
-                              if name in _CONSTRUCT_METRICS else -1
-                              for _, name in _MATURITY_CONSTRUCTS], dtype=np.int64)
+_MATURITY_SOURCES = np.array(
+    [
+        _TOGETHER.index(_CONSTRUCT_METRICS[name]) if name in _CONSTRUCT_METRICS else -1
+        for _, name in _MATURITY_CONSTRUCTS
+    ],
+    dtype=np.int64,
+)
 _MATURITY_REVERSED = np.array([name in REVERSED for _, name in _MATURITY_CONSTRUCTS])
 _MATURITY_DOMAIN = np.array([d for d, _ in _MATURITY_CONSTRUCTS], dtype=np.int64)
-assert {name for _, name in _MATURITY_CONSTRUCTS} == {*_CONSTRUCT_METRICS,
-                                                       "conflict_resolution"}
+assert {name for _, name in _MATURITY_CONSTRUCTS} == {*_CONSTRUCT_METRICS, "conflict_resolution"}
 
 
 def _resolution(sim: Simulation) -> float:
@@ -218,8 +281,7 @@ def snapshot(sim: Simulation) -> dict[str, float]:
     on ``sim`` for the reporters (see :func:`model_reporters`)."""
     floats = dict(zip(_TOGETHER, _all_at_once(sim)[:, 0].tolist(), strict=True))
     if len(floats) != len(METRICS):  # a metric defined only by its own function
-        floats.update({n: float(m.func(sim)[0]) for n, m in METRICS.items()
-                       if n not in floats})
+        floats.update({n: float(m.func(sim)[0]) for n, m in METRICS.items() if n not in floats})
     # Every month replaces the trust array, so (trust object, month) marks the state.
     sim.__dict__["_metric_snapshot"] = (sim.trust, sim.month, floats)
     return floats

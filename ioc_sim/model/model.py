@@ -106,16 +106,19 @@ class CollaborationModel(mesa.Model):
         # Every model-level metric in one vectorised pass; the reporters read its floats.
         floats = metrics.snapshot(self.sim)
         dc = self.datacollector
-        if (dc.agent_reporters or dc.agenttype_reporters or dc.tables
-                or not dc.model_vars.keys() <= floats.keys()):
+        if (
+            dc.agent_reporters
+            or dc.agenttype_reporters
+            or dc.tables
+            or not dc.model_vars.keys() <= floats.keys()
+        ):
             dc.collect(self)
         else:  # what collect would store, without its per-metric calls and deep copies
             for name, values in dc.model_vars.items():
                 values.append(floats[name])
         if self.collect_pairs:
             s = self.sim
-            self._pairs.append(np.stack([s.trust[0], s.confidence[0], s.risk[0],
-                                         s.conflict[0]]))
+            self._pairs.append(np.stack([s.trust[0], s.confidence[0], s.risk[0], s.conflict[0]]))
 
     def step(self) -> None:
         """Run one month: scheduled changes, lifecycle review, acts, outcomes, updates of
@@ -152,39 +155,50 @@ class CollaborationModel(mesa.Model):
     def organisation_dataframe(self) -> pd.DataFrame:
         """Organisation-level variables per month (needs ``collect_organisations=True``)."""
         if not self.datacollector.agent_reporters:
-            raise ConfigError("collect_organisations", "organisation data were not collected; "
-                              "create the model with collect_organisations=True")
+            raise ConfigError(
+                "collect_organisations",
+                "organisation data were not collected; "
+                "create the model with collect_organisations=True",
+            )
         df = self.datacollector.get_agent_vars_dataframe().reset_index()
         return df.rename(columns={"Step": "month", "AgentID": "agent_id"})
 
     def pair_dataframe(self) -> pd.DataFrame:
         """Pair-level state per month (needs ``collect_pairs=True``)."""
         if not self.collect_pairs:
-            raise ConfigError("collect_pairs", "pair data were not collected; create the "
-                              "model with collect_pairs=True")
+            raise ConfigError(
+                "collect_pairs",
+                "pair data were not collected; create the model with collect_pairs=True",
+            )
         s = self.sim
         ids = np.array(s.pop.ids)
         months = len(self._pairs)
         data = np.stack(self._pairs)  # (T, 4, E)
-        return pd.DataFrame({
-            "month": np.repeat(np.arange(months), s.E),
-            "source": np.tile(ids[s.st.src], months),
-            "target": np.tile(ids[s.st.dst], months),
-            "trust": data[:, 0].ravel(),
-            "confidence": data[:, 1].ravel(),
-            "risk_threshold": data[:, 2].ravel(),
-            "conflict": data[:, 3].ravel(),
-        })
+        return pd.DataFrame(
+            {
+                "month": np.repeat(np.arange(months), s.E),
+                "source": np.tile(ids[s.st.src], months),
+                "target": np.tile(ids[s.st.dst], months),
+                "trust": data[:, 0].ravel(),
+                "confidence": data[:, 1].ravel(),
+                "risk_threshold": data[:, 2].ravel(),
+                "conflict": data[:, 3].ravel(),
+            }
+        )
 
     def collaborations(self) -> pd.DataFrame:
         """One row per collaboration: form, members, status, age and current contexts."""
         s = self.sim
         rows = []
         for c, spec in enumerate(s.st.collabs):
-            row = {"name": spec.name, "form": spec.form,
-                   "members": ", ".join(s.pop.ids[i] for i in spec.members),
-                   "status": status_name(int(s.status[0, c])), "age": int(s.age[0, c]),
-                   "start": spec.start}
+            row = {
+                "name": spec.name,
+                "form": spec.form,
+                "members": ", ".join(s.pop.ids[i] for i in spec.members),
+                "status": status_name(int(s.status[0, c])),
+                "age": int(s.age[0, c]),
+                "start": spec.start,
+            }
             row.update({f: float(s.ctx[f][0, c]) for f in CONTEXT_FIELDS})
             rows.append(row)
         return pd.DataFrame(rows)

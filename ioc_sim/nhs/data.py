@@ -17,8 +17,7 @@ import pandas as pd
 from ioc_sim.spec.files import package_data
 
 #: Open Government Licence attribution that must travel with the data.
-ATTRIBUTION = ("Contains public sector information licensed under the Open Government "
-               "Licence v3.0.")
+ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0."
 
 
 def _read(name: str, **kwargs: Any) -> pd.DataFrame:
@@ -29,8 +28,10 @@ def _read(name: str, **kwargs: Any) -> pd.DataFrame:
 @lru_cache(maxsize=1)
 def trust_table() -> pd.DataFrame:
     """Every trust, indexed by ODS code (the shared cached table)."""
-    df = _read("nhs_trusts_england.csv", dtype={"ods_code": str, "icb_code_2025": str,
-                                                "icb_code_2026": str, "postcode": str})
+    df = _read(
+        "nhs_trusts_england.csv",
+        dtype={"ods_code": str, "icb_code_2025": str, "icb_code_2026": str, "postcode": str},
+    )
     # T-coded trusts added from a supplementary list have no snapshot flag; they are open
     # (icbs.csv counts them), so a blank flag means open, never "closed".
     for col in ("open_in_2025_snapshot", "open_in_2026_snapshot"):

@@ -52,8 +52,10 @@ def flow_vector(code: str) -> pd.Series | None:
     parts = [code]
     s = succession_table()
     parts += [old for old in s.loc[s["new_code"] == code, "old_code"] if old in set(f["ods_code"])]
-    vectors = [f[f["ods_code"] == c].set_index("icb_code")["share_of_trust_admissions_from_icb"]
-               for c in parts]
+    vectors = [
+        f[f["ods_code"] == c].set_index("icb_code")["share_of_trust_admissions_from_icb"]
+        for c in parts
+    ]
     vectors = [v for v in vectors if len(v)]
     if not vectors:
         return None

@@ -38,7 +38,7 @@ TYPE_MAP = {
 #: Data types the model cannot represent, and why they are left out.
 EXCLUDED_TYPES = {
     "other_online": "a national online trust with no headquarters position or local "
-                    "population, so it cannot be placed among local partners",
+    "population, so it cannot be placed among local partners",
 }
 
 #: Lowest and highest baseline performance an indicator can give (the declared range
@@ -83,18 +83,34 @@ class Indicator:
 
 
 INDICATORS = (
-    Indicator("ae_4h_pct_all", "A&E 4h", 0.50, 0.95, ("acute", "acute_specialist"),
-              reason="share seen within 4 hours, July 2024 to June 2025; standard 95%; used "
-                     "for acute trusts only, because other trusts' attendances are at minor "
-                     "injury units where nearly everyone is seen within 4 hours"),
-    Indicator("rtt_pct_within_18w_apr2026", "RTT 18w", 0.40, 0.92,
-              volume=("rtt_incomplete_apr2026", 1000.0),
-              reason="share of waiting patients within 18 weeks, April 2026; standard 92%; "
-                     "used when the waiting list has at least 1,000 pathways"),
-    Indicator("ga_occupancy_sep24_aug25", "occupancy", 1.00, 0.85,
-              ("acute", "acute_specialist"),
-              reason="general and acute bed occupancy, September 2024 to August 2025; lower "
-                     "is better; 85% is the level usually called safe, 100% is full"),
+    Indicator(
+        "ae_4h_pct_all",
+        "A&E 4h",
+        0.50,
+        0.95,
+        ("acute", "acute_specialist"),
+        reason="share seen within 4 hours, July 2024 to June 2025; standard 95%; used "
+        "for acute trusts only, because other trusts' attendances are at minor "
+        "injury units where nearly everyone is seen within 4 hours",
+    ),
+    Indicator(
+        "rtt_pct_within_18w_apr2026",
+        "RTT 18w",
+        0.40,
+        0.92,
+        volume=("rtt_incomplete_apr2026", 1000.0),
+        reason="share of waiting patients within 18 weeks, April 2026; standard 92%; "
+        "used when the waiting list has at least 1,000 pathways",
+    ),
+    Indicator(
+        "ga_occupancy_sep24_aug25",
+        "occupancy",
+        1.00,
+        0.85,
+        ("acute", "acute_specialist"),
+        reason="general and acute bed occupancy, September 2024 to August 2025; lower "
+        "is better; 85% is the level usually called safe, 100% is full",
+    ),
 )
 
 
@@ -132,9 +148,13 @@ def predecessors(code: str) -> list[str]:
     return sorted(s.loc[s["new_code"] == code, "old_code"].tolist())
 
 
-def pair_history(codes: Sequence[str], *, history_shared_icb: float = 0.1,
-                 history_group: float = 0.3,
-                 history_shared_predecessor: float = -0.1) -> pd.DataFrame:
+def pair_history(
+    codes: Sequence[str],
+    *,
+    history_shared_icb: float = 0.1,
+    history_group: float = 0.3,
+    history_shared_predecessor: float = -0.1,
+) -> pd.DataFrame:
     """Known relational history of each pair of trusts, with the reasons.
 
     Args:
@@ -164,7 +184,7 @@ def pair_history(codes: Sequence[str], *, history_shared_icb: float = 0.1,
             split_from.setdefault(old, set()).add(new)
     rows = []
     for i, a in enumerate(codes):
-        for b in codes[i + 1:]:
+        for b in codes[i + 1 :]:
             value, reasons = 0.0, []
             ia, ib = t.at[a, "icb_code_2025"], t.at[b, "icb_code_2025"]
             if isinstance(ia, str) and ia == ib and history_shared_icb:
@@ -179,6 +199,12 @@ def pair_history(codes: Sequence[str], *, history_shared_icb: float = 0.1,
                 value += history_shared_predecessor
                 reasons.append("both took over part of " + ", ".join(shared))
             if reasons:
-                rows.append({"a": a, "b": b, "history": float(np.clip(value, -1.0, 1.0)),
-                             "reasons": "; ".join(reasons)})
+                rows.append(
+                    {
+                        "a": a,
+                        "b": b,
+                        "history": float(np.clip(value, -1.0, 1.0)),
+                        "reasons": "; ".join(reasons),
+                    }
+                )
     return pd.DataFrame(rows, columns=["a", "b", "history", "reasons"])

@@ -81,10 +81,15 @@ class RealSystem:
         n = len(members)
         if n < 2:
             return 0.0
-        lookup = {frozenset((a, b)): h for a, b, h in
-                  zip(self.pairs["a"], self.pairs["b"], self.pairs["history"], strict=True)}
-        total = sum(lookup.get(frozenset((a, b)), 0.0)
-                    for i, a in enumerate(members) for b in members[i + 1:])
+        lookup = {
+            frozenset((a, b)): h
+            for a, b, h in zip(self.pairs["a"], self.pairs["b"], self.pairs["history"], strict=True)
+        }
+        total = sum(
+            lookup.get(frozenset((a, b)), 0.0)
+            for i, a in enumerate(members)
+            for b in members[i + 1 :]
+        )
         return float(total / (n * (n - 1) / 2))
 
     def arrangement_collaborations(self) -> list[dict[str, Any]]:
@@ -92,8 +97,13 @@ class RealSystem:
         out = []
         for arr in self.arrangements:
             if len(arr["members"]) >= 2:
-                out.append({"name": f"arrangement_{arr['id']}", "form": arr["form"],
-                            "members": list(arr["members"])})
+                out.append(
+                    {
+                        "name": f"arrangement_{arr['id']}",
+                        "form": arr["form"],
+                        "members": list(arr["members"]),
+                    }
+                )
         return out
 
 
@@ -146,9 +156,10 @@ def build_real_system(
     notes: list[str] = []
     for k, code in enumerate(exclude):
         if code not in set(rows.index):
-            raise ConfigError(f"real_system.exclude[{k}]",
-                              f"{code!r} is not a trust of this system; allowed: "
-                              + ", ".join(rows.index))
+            raise ConfigError(
+                f"real_system.exclude[{k}]",
+                f"{code!r} is not a trust of this system; allowed: " + ", ".join(rows.index),
+            )
     if exclude:
         rows = rows.drop(index=list(exclude))
         notes.append("Excluded by the scenario: " + ", ".join(exclude) + ".")
@@ -161,13 +172,15 @@ def build_real_system(
         keep = rows["org_type"].map(TYPE_MAP).isin(list(types))
         dropped = list(rows.index[~keep])
         if dropped:
-            notes.append("Left out by types = " + ", ".join(types) + ": " + ", ".join(dropped)
-                         + ".")
+            notes.append(
+                "Left out by types = " + ", ".join(types) + ": " + ", ".join(dropped) + "."
+            )
         rows = rows[keep]
     for k, code in enumerate(distressed):
         if code not in set(rows.index):
-            raise ConfigError(f"real_system.distressed[{k}]", f"{code!r} is not a trust of this "
-                                                              "system")
+            raise ConfigError(
+                f"real_system.distressed[{k}]", f"{code!r} is not a trust of this system"
+            )
     if len(rows) == 0:
         raise ConfigError("real_system", f"{label}: no trusts left to model")
     codes = list(rows.index)
@@ -196,68 +209,108 @@ def build_real_system(
         elif not pd.isna(beds):
             # Beds relative to the median acute trust's beds, so the unit stays the same.
             t = trust_table()
-            size = float(beds) / float(t.loc[t["org_type"] == "acute",
-                                             "ga_beds_avg_sep24_aug25"].median())
+            size = float(beds) / float(
+                t.loc[t["org_type"] == "acute", "ga_beds_avg_sep24_aug25"].median()
+            )
             size_basis = "beds / acute median (no staff figure)"
             notes.append(f"{code}: no staff figure; size from beds.")
         else:
             size, size_basis = ORG_TYPES[mtype]["size"], "type default (no staff or beds)"
-            notes.append(f"{code}: no staff or bed figure; size is the {mtype} default "
-                         f"{size:g}.")
+            notes.append(f"{code}: no staff or bed figure; size is the {mtype} default {size:g}.")
         perf, parts = baseline_performance(row)
         if perf is None:
             perf, basis = float(impute_performance), "imputed (no indicator reported)"
-            notes.append(f"{code} ({pretty_name(row['name'])}) reports no performance "
-                         f"indicator; baseline performance imputed as {perf:g}.")
+            notes.append(
+                f"{code} ({pretty_name(row['name'])}) reports no performance "
+                f"indicator; baseline performance imputed as {perf:g}."
+            )
         else:
             basis = ", ".join(parts)
-        org = {"id": code, "name": pretty_name(row["name"]), "type": mtype,
-               "size": round(size, 4), "baseline_performance": round(perf, 4),
-               "x": round(float(xy[k, 0]), 3), "y": round(float(xy[k, 1]), 3),
-               "distressed": code in set(distressed)}
+        org = {
+            "id": code,
+            "name": pretty_name(row["name"]),
+            "type": mtype,
+            "size": round(size, 4),
+            "baseline_performance": round(perf, 4),
+            "x": round(float(xy[k, 0]), 3),
+            "y": round(float(xy[k, 1]), 3),
+            "distressed": code in set(distressed),
+        }
         orgs.append(org)
-        table.append({
-            "id": code, "name": org["name"], "type": mtype, "data_type": row["org_type"],
-            "staff_fte_2018": None if pd.isna(fte) else int(fte),
-            "beds": None if pd.isna(beds) else int(beds),
-            "size": org["size"], "size_basis": size_basis,
-            **{ind.label: (None if pd.isna(row[ind.column]) else float(row[ind.column]))
-               for ind in INDICATORS},
-            "baseline_performance": org["baseline_performance"], "performance_basis": basis,
-            "lat": None if missing[k] else float(lat[k]),
-            "lon": None if missing[k] else float(lon[k]),
-            "east_km": round(float(geo[k, 0] - geo[:, 0].mean()), 1),
-            "north_km": round(float(geo[k, 1] - geo[:, 1].mean()), 1),
-            "x": org["x"], "y": org["y"],
-            "predecessors": ", ".join(predecessors(code)),
-            "distressed": org["distressed"],
-        })
+        table.append(
+            {
+                "id": code,
+                "name": org["name"],
+                "type": mtype,
+                "data_type": row["org_type"],
+                "staff_fte_2018": None if pd.isna(fte) else int(fte),
+                "beds": None if pd.isna(beds) else int(beds),
+                "size": org["size"],
+                "size_basis": size_basis,
+                **{
+                    ind.label: (None if pd.isna(row[ind.column]) else float(row[ind.column]))
+                    for ind in INDICATORS
+                },
+                "baseline_performance": org["baseline_performance"],
+                "performance_basis": basis,
+                "lat": None if missing[k] else float(lat[k]),
+                "lon": None if missing[k] else float(lon[k]),
+                "east_km": round(float(geo[k, 0] - geo[:, 0].mean()), 1),
+                "north_km": round(float(geo[k, 1] - geo[:, 1].mean()), 1),
+                "x": org["x"],
+                "y": org["y"],
+                "predecessors": ", ".join(predecessors(code)),
+                "distressed": org["distressed"],
+            }
+        )
 
-    pairs = pair_history(codes, history_shared_icb=history_shared_icb,
-                         history_group=history_group,
-                         history_shared_predecessor=history_shared_predecessor)
+    pairs = pair_history(
+        codes,
+        history_shared_icb=history_shared_icb,
+        history_group=history_group,
+        history_shared_predecessor=history_shared_predecessor,
+    )
     arrs = []
     for _, g in arrangement_table().iterrows():
         members = [c for c in g["ods_codes"].split(";") if c in set(codes)]
         if len(members) >= 2:
-            arrs.append({"id": g["arrangement_id"], "type": g["arrangement_type"],
-                         "form": _arrangement_form(g["arrangement_type"]), "members": members,
-                         "status": g["status_as_described"]})
+            arrs.append(
+                {
+                    "id": g["arrangement_id"],
+                    "type": g["arrangement_type"],
+                    "form": _arrangement_form(g["arrangement_type"]),
+                    "members": members,
+                    "status": g["status_as_described"],
+                }
+            )
     if placement == "shared_patients" and overlap.notna().to_numpy().sum() > len(codes):
-        notes.append("Positions: headquarters distances divided by shared-patient overlap "
-                      "(trusts without flow data take the system's median overlap).")
+        notes.append(
+            "Positions: headquarters distances divided by shared-patient overlap "
+            "(trusts without flow data take the system's median overlap)."
+        )
 
     synth = _synthetic(orgs, add_primary_care, add_social_care, notes)
-    table += [{"id": o["id"], "name": o["name"], "type": o["type"], "data_type": "synthetic",
-               "size_basis": "drawn by the model", "performance_basis": "drawn by the model",
-               "x": o["x"], "y": o["y"], "distressed": False} for o in synth]
+    table += [
+        {
+            "id": o["id"],
+            "name": o["name"],
+            "type": o["type"],
+            "data_type": "synthetic",
+            "size_basis": "drawn by the model",
+            "performance_basis": "drawn by the model",
+            "x": o["x"],
+            "y": o["y"],
+            "distressed": False,
+        }
+        for o in synth
+    ]
     orgs += synth
-    return RealSystem(label, icb_code, year, orgs, pd.DataFrame(table), pairs, overlap, arrs,
-                      notes)
+    return RealSystem(label, icb_code, year, orgs, pd.DataFrame(table), pairs, overlap, arrs, notes)
 
 
-def _synthetic(trusts_: list[dict[str, Any]], n_pcn: int, n_sc: int,
-               notes: list[str]) -> list[dict[str, Any]]:
+def _synthetic(
+    trusts_: list[dict[str, Any]], n_pcn: int, n_sc: int, notes: list[str]
+) -> list[dict[str, Any]]:
     """Synthetic primary care networks and social care providers near the trusts.
 
     Each is attached to a host trust (acute trusts if there are any), hosts
@@ -268,9 +321,10 @@ def _synthetic(trusts_: list[dict[str, Any]], n_pcn: int, n_sc: int,
     out: list[dict[str, Any]] = []
     hosts = [o for o in trusts_ if o["type"] == "acute"] or list(trusts_)
     sizes = np.array([o["size"] for o in hosts], dtype=float)
-    for mtype, n, prefix, word in (("primary_care_network", n_pcn, "PCN",
-                                    "primary care network"),
-                                   ("social_care", n_sc, "SC", "social care provider")):
+    for mtype, n, prefix, word in (
+        ("primary_care_network", n_pcn, "PCN", "primary care network"),
+        ("social_care", n_sc, "SC", "social care provider"),
+    ):
         if n <= 0:
             continue
         quota = sizes / sizes.sum() * n
@@ -286,18 +340,22 @@ def _synthetic(trusts_: list[dict[str, Any]], n_pcn: int, n_sc: int,
                 # does not sit on top of a network.
                 turn = (j + (0.5 if mtype == "social_care" else 0.0)) / max(c, 1)
                 angle = 2 * math.pi * turn
-                out.append({
-                    "id": f"{prefix}{number:02d}",
-                    "name": f"Synthetic {word} {number} (near {host['id']})",
-                    "type": mtype,
-                    "x": round(host["x"] + radius * math.cos(angle), 3),
-                    "y": round(host["y"] + radius * math.sin(angle), 3),
-                    "distressed": False,
-                })
-        notes.append(f"Added {n} synthetic {word}s (not in the data): attached to "
-                     f"{'acute trusts' if hosts[0]['type'] == 'acute' else 'trusts'} in "
-                     f"proportion to size, placed {radius:g} km from their host; every other "
-                     "attribute is drawn from the [system] population settings.")
+                out.append(
+                    {
+                        "id": f"{prefix}{number:02d}",
+                        "name": f"Synthetic {word} {number} (near {host['id']})",
+                        "type": mtype,
+                        "x": round(host["x"] + radius * math.cos(angle), 3),
+                        "y": round(host["y"] + radius * math.sin(angle), 3),
+                        "distressed": False,
+                    }
+                )
+        notes.append(
+            f"Added {n} synthetic {word}s (not in the data): attached to "
+            f"{'acute trusts' if hosts[0]['type'] == 'acute' else 'trusts'} in "
+            f"proportion to size, placed {radius:g} km from their host; every other "
+            "attribute is drawn from the [system] population settings."
+        )
     return out
 
 
@@ -323,8 +381,11 @@ def system_from_code(code: str, map_: Any = None) -> RealSystem:
             known = [*icb_table().index, *trust_table().index]
             close = difflib.get_close_matches(codes[0], known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError("", f"not an ICB code or an ODS trust code{hint}; "
-                                  "`ioc-sim systems` lists the ICB codes")
+            raise ConfigError(
+                "",
+                f"not an ICB code or an ODS trust code{hint}; "
+                "`ioc-sim systems` lists the ICB codes",
+            )
         return build_real_system(ods=codes)
     except ConfigError as err:
         raise ConfigError(code, err.message) from None

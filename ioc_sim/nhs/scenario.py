@@ -21,9 +21,19 @@ from ioc_sim.spec.parameters import PARAMETERS
 from ioc_sim.spec.schema import check_keys, choice_list, either, number, one_of, text_list, whole
 
 #: Keys of a scenario's [real_system] table.
-REAL_SYSTEM_KEYS = ("icb", "ods", "map", "types", "exclude", "add_primary_care",
-                    "add_social_care", "distressed", "placement", "arrangements",
-                    *HISTORY_DEFAULTS)
+REAL_SYSTEM_KEYS = (
+    "icb",
+    "ods",
+    "map",
+    "types",
+    "exclude",
+    "add_primary_care",
+    "add_social_care",
+    "distressed",
+    "placement",
+    "arrangements",
+    *HISTORY_DEFAULTS,
+)
 ARRANGEMENT_CHOICES = ("history", "collaborations", "ignore")
 
 
@@ -50,13 +60,15 @@ def parse_real_system(table: Any) -> dict[str, Any]:
         if key in table:
             kw[key] = whole(table[key], f"real_system.{key}", 0, 500)
     if "placement" in table:
-        kw["placement"] = either(table["placement"], "real_system.placement",
-                                 "shared_patients", "geography")
+        kw["placement"] = either(
+            table["placement"], "real_system.placement", "shared_patients", "geography"
+        )
     for key in HISTORY_DEFAULTS:
         if key in table:
             kw[key] = number(table[key], f"real_system.{key}", -1, 1)
-    kw["arrangements"] = one_of(table.get("arrangements", "history"), "real_system.arrangements",
-                                ARRANGEMENT_CHOICES)
+    kw["arrangements"] = one_of(
+        table.get("arrangements", "history"), "real_system.arrangements", ARRANGEMENT_CHOICES
+    )
     return kw
 
 
@@ -72,17 +84,19 @@ def _resolve_members(spec: Any, ids: list[str], types: list[str]) -> list[str] |
     return None
 
 
-def _merge_organisations(real: list[dict[str, Any]],
-                         given: list[Any] | None) -> list[dict[str, Any]]:
+def _merge_organisations(
+    real: list[dict[str, Any]], given: list[Any] | None
+) -> list[dict[str, Any]]:
     """Scenario ``[[organisations]]`` entries override a real trust's fields by id, or add
     an organisation. Each entry is checked here so an error names its own index."""
     merged = [dict(o) for o in real]
     where = {o["id"]: k for k, o in enumerate(merged)}
     for k, entry in enumerate(given or []):
         if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str):
-            raise ConfigError(f"organisations[{k}].id", "missing; allowed: the ODS code of a "
-                                                        "trust to override, or a new id with "
-                                                        "its type")
+            raise ConfigError(
+                f"organisations[{k}].id",
+                "missing; allowed: the ODS code of a trust to override, or a new id with its type",
+            )
         base = merged[where[entry["id"]]] if entry["id"] in where else {}
         candidate = {**base, **entry}
         other = {"id": "\0other", "type": "acute"}
@@ -125,14 +139,18 @@ def apply_real_system(
     arrangements_mode = kw.pop("arrangements")
     if arrangements_mode == "ignore":
         kw["history_group"] = 0.0
-    impute = params.get("baseline_performance_mean",
-                        PARAMETERS["baseline_performance_mean"].default)
+    impute = params.get(
+        "baseline_performance_mean", PARAMETERS["baseline_performance_mean"].default
+    )
     real = build_real_system(**kw, impute_performance=float(impute))
     orgs = _merge_organisations(real.organisations, organisations)
     if len(orgs) < 2:
-        raise ConfigError("real_system", f"{real.label} has {len(orgs)} organisation; a "
-                                         "collaboration needs two: add partners with "
-                                         "add_primary_care, add_social_care or [[organisations]]")
+        raise ConfigError(
+            "real_system",
+            f"{real.label} has {len(orgs)} organisation; a "
+            "collaboration needs two: add partners with "
+            "add_primary_care, add_social_care or [[organisations]]",
+        )
     ids = [o["id"] for o in orgs]
     types = [o.get("type", "") for o in orgs]
     collabs = [dict(c) if isinstance(c, Mapping) else c for c in (collaborations or [])]

@@ -39,8 +39,11 @@ def map_year(value: Any, fld: str) -> str:
     """The data year of a map as a user writes it ("2022", "2025" or "2026")."""
     key = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else None
     if key not in MAPS:
-        raise ConfigError(fld, f"got {value!r}; allowed: \"2022\" (the 2022-2026 map, also "
-                               "written \"2025\") or \"2026\" (the April 2026 map)")
+        raise ConfigError(
+            fld,
+            f'got {value!r}; allowed: "2022" (the 2022-2026 map, also '
+            'written "2025") or "2026" (the April 2026 map)',
+        )
     return MAPS[key]
 
 
@@ -51,7 +54,7 @@ def resolve_map(code: str, map_: Any = None, fld: str = "real_system.map") -> st
         return maps[-1]
     year = map_year(map_, fld)
     if year not in maps:
-        only = "the 2022-2026 map (\"2022\")" if maps == ("2025",) else "the April 2026 map"
+        only = 'the 2022-2026 map ("2022")' if maps == ("2025",) else "the April 2026 map"
         raise ConfigError(fld, f"got {map_!r}, but {code} exists only on {only}")
     return year
 
@@ -83,17 +86,28 @@ def list_systems(map_: Any = None) -> pd.DataFrame:
         used = year or maps[-1]
         counts = {y: (len(members_of(code, y)) if y in maps else None) for y in ("2025", "2026")}
         types = members_of(code, used)["org_type"].value_counts()
-        rows.append({
-            "icb": code,
-            "name": icb["icb_name"].removeprefix("NHS ").removesuffix(" Integrated Care Board"),
-            "region": icb["region_name"],
-            "maps": "+".join("2022-26" if y == "2025" else "2026" for y in maps),
-            "trusts_2022": counts["2025"] if counts["2025"] is not None else pd.NA,
-            "trusts_2026": counts["2026"] if counts["2026"] is not None else pd.NA,
-            "map_used": used,
-            **{t: int(types.get(t, 0)) for t in ("acute", "acute_specialist", "mental_health",
-                                                  "community", "ambulance", "other_online")},
-        })
+        rows.append(
+            {
+                "icb": code,
+                "name": icb["icb_name"].removeprefix("NHS ").removesuffix(" Integrated Care Board"),
+                "region": icb["region_name"],
+                "maps": "+".join("2022-26" if y == "2025" else "2026" for y in maps),
+                "trusts_2022": counts["2025"] if counts["2025"] is not None else pd.NA,
+                "trusts_2026": counts["2026"] if counts["2026"] is not None else pd.NA,
+                "map_used": used,
+                **{
+                    t: int(types.get(t, 0))
+                    for t in (
+                        "acute",
+                        "acute_specialist",
+                        "mental_health",
+                        "community",
+                        "ambulance",
+                        "other_online",
+                    )
+                },
+            }
+        )
     out = pd.DataFrame(rows)
     return out.astype({"trusts_2022": "Int64", "trusts_2026": "Int64"})
 
@@ -105,12 +119,18 @@ def unknown_code_error(code: str, fld: str) -> ConfigError:
     if len(closed):
         row = closed.iloc[-1]
         after = row["new_code"] if isinstance(row["new_code"], str) else "no recorded successor"
-        return ConfigError(fld, f"{code} closed on {row['effective_date']} (services passed to "
-                                f"{after}); allowed: a trust open in 2025 or 2026")
+        return ConfigError(
+            fld,
+            f"{code} closed on {row['effective_date']} (services passed to "
+            f"{after}); allowed: a trust open in 2025 or 2026",
+        )
     close = difflib.get_close_matches(code, list(trust_table().index), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return ConfigError(fld, f"unknown ODS code {code!r}{hint}; see `ioc-sim systems show ICB` "
-                            "for the codes of a system")
+    return ConfigError(
+        fld,
+        f"unknown ODS code {code!r}{hint}; see `ioc-sim systems show ICB` "
+        "for the codes of a system",
+    )
 
 
 def unknown_icb_error(code: Any, fld: str) -> ConfigError:
@@ -118,12 +138,16 @@ def unknown_icb_error(code: Any, fld: str) -> ConfigError:
     codes = list(icb_table().index)
     close = difflib.get_close_matches(str(code), codes, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return ConfigError(fld, f"unknown ICB code {code!r}{hint}; `ioc-sim systems` lists the "
-                            f"{len(codes)} ICB codes")
+    return ConfigError(
+        fld, f"unknown ICB code {code!r}{hint}; `ioc-sim systems` lists the {len(codes)} ICB codes"
+    )
 
 
-def select_trusts(icb: str | None, ods: Sequence[str] | None, map_: Any,
-                  ) -> tuple[pd.DataFrame, str, str | None, str | None]:
+def select_trusts(
+    icb: str | None,
+    ods: Sequence[str] | None,
+    map_: Any,
+) -> tuple[pd.DataFrame, str, str | None, str | None]:
     """The trusts of an ICB (on the map asked for, else the newest) or of a list of codes.
 
     Returns:
@@ -135,7 +159,7 @@ def select_trusts(icb: str | None, ods: Sequence[str] | None, map_: Any,
     """
     t = trust_table()
     if (icb is None) == (ods is None):
-        raise ConfigError("real_system", "give exactly one of icb = \"CODE\" or ods = [codes]")
+        raise ConfigError("real_system", 'give exactly one of icb = "CODE" or ods = [codes]')
     if icb is not None:
         if not isinstance(icb, str) or icb not in icb_table().index:
             raise unknown_icb_error(icb, "real_system.icb")
@@ -145,12 +169,15 @@ def select_trusts(icb: str | None, ods: Sequence[str] | None, map_: Any,
         label = f"{icb} {row['icb_name']} ({MAP_LABELS[year]})"
         return rows, label, icb, year
     if map_ is not None:
-        raise ConfigError("real_system.map", "applies only with icb = \"CODE\"; an ods list "
-                                             "names its trusts directly")
-    if (not isinstance(ods, list) or not ods
-            or any(not isinstance(c, str) for c in ods)):
-        raise ConfigError("real_system.ods", f"got {ods!r}; allowed: a list of ODS codes, "
-                                             "for example [\"RXW\", \"R1D\"]")
+        raise ConfigError(
+            "real_system.map",
+            'applies only with icb = "CODE"; an ods list names its trusts directly',
+        )
+    if not isinstance(ods, list) or not ods or any(not isinstance(c, str) for c in ods):
+        raise ConfigError(
+            "real_system.ods",
+            f'got {ods!r}; allowed: a list of ODS codes, for example ["RXW", "R1D"]',
+        )
     for k, code in enumerate(ods):
         if code not in t.index:
             raise unknown_code_error(code, f"real_system.ods[{k}]")

@@ -62,16 +62,18 @@ def normalise_organisations(orgs: Sequence[Mapping[str, Any]]) -> list[dict[str,
         seen.add(org["id"])
         otype = org.get("type")
         if otype not in ORG_TYPES:
-            raise ConfigError(f"{where}.type", f"got {otype!r}; allowed: one of "
-                              + ", ".join(TYPE_NAMES))
+            raise ConfigError(
+                f"{where}.type", f"got {otype!r}; allowed: one of " + ", ".join(TYPE_NAMES)
+            )
         clean = {"id": org["id"], "type": otype, "name": str(org.get("name", org["id"]))}
         for key, value in org.items():
             if key in ("id", "type", "name"):
                 continue
             if key == "distressed":
                 if not isinstance(value, bool):
-                    raise ConfigError(f"{where}.distressed",
-                                      f"got {value!r}; allowed: true or false")
+                    raise ConfigError(
+                        f"{where}.distressed", f"got {value!r}; allowed: true or false"
+                    )
                 clean[key] = value
                 continue
             low, high = _ORG_RANGES.get(key, (0.0, 1.0))
@@ -104,7 +106,7 @@ def _members(spec: Any, where: str, ids: list[str], types: list[str]) -> list[in
         if len(set(out)) != len(out):
             raise ConfigError(where, "lists an organisation twice")
         return out
-    raise ConfigError(where, "allowed: \"all\", a list of organisation ids, or {types = [...]}")
+    raise ConfigError(where, 'allowed: "all", a list of organisation ids, or {types = [...]}')
 
 
 def resolve_contexts(form: str, overrides: Mapping[str, Any], where: str) -> dict[str, float]:
@@ -161,12 +163,14 @@ def normalise_collaborations(
         names.add(name)
         form = c.get("form", default_form)
         if form not in FORMS:
-            raise ConfigError(f"{where}.form", f"unknown form {form!r}; allowed: "
-                              + ", ".join(FORMS))
+            raise ConfigError(
+                f"{where}.form", f"unknown form {form!r}; allowed: " + ", ".join(FORMS)
+            )
         members = _members(c.get("members", "all"), f"{where}.members", ids, types)
         if len(members) < 2:
-            raise ConfigError(f"{where}.members", f"selects {len(members)} organisation(s); "
-                              "allowed: at least 2")
+            raise ConfigError(
+                f"{where}.members", f"selects {len(members)} organisation(s); allowed: at least 2"
+            )
         start = month(c.get("start", 0), f"{where}.start", months)
         own = {key: v for key, v in c.items() if key in CONTEXT_FIELDS}
         ctx = resolve_contexts(form, own, where)
@@ -176,5 +180,3 @@ def normalise_collaborations(
         ctx.update(extra)
         out.append(CollaborationSpec(name, form, members, start, ctx))
     return out
-
-

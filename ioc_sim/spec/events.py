@@ -17,18 +17,31 @@ from ioc_sim.spec.schema import month, number
 
 #: Event kinds and the fields each accepts (besides ``month`` and ``kind``).
 EVENT_FIELDS: dict[str, dict[str, str]] = {
-    "set": {"target": "'system', a collaboration name or an organisation id",
-            "field": "a context field", "value": "a number in the field's range"},
+    "set": {
+        "target": "'system', a collaboration name or an organisation id",
+        "field": "a context field",
+        "value": "a number in the field's range",
+    },
     "regime_switch": {"competition": "a number from 0 to 1"},
-    "shock": {"magnitude": "a number from 0 to 1", "half_life": "months, from 0.5 to 120",
-              "pressure": "a number from 0 to 1"},
-    "support": {"collaboration": "a collaboration name", "level": "a number from 0 to 1",
-                "until": "a month after the start"},
-    "leadership_turnover": {"organisation": "an organisation id",
-                            "vulnerability": "a number from 0 to 1",
-                            "persuasiveness": "a number from 0 to 1"},
-    "merger": {"organisations": "two organisation ids: [acquirer, acquired]",
-               "name": "a name for the merged organisation's collaboration"},
+    "shock": {
+        "magnitude": "a number from 0 to 1",
+        "half_life": "months, from 0.5 to 120",
+        "pressure": "a number from 0 to 1",
+    },
+    "support": {
+        "collaboration": "a collaboration name",
+        "level": "a number from 0 to 1",
+        "until": "a month after the start",
+    },
+    "leadership_turnover": {
+        "organisation": "an organisation id",
+        "vulnerability": "a number from 0 to 1",
+        "persuasiveness": "a number from 0 to 1",
+    },
+    "merger": {
+        "organisations": "two organisation ids: [acquirer, acquired]",
+        "name": "a name for the merged organisation's collaboration",
+    },
 }
 EVENT_REQUIRED: dict[str, tuple[str, ...]] = {
     "set": ("target", "field", "value"),
@@ -62,20 +75,26 @@ def normalise_events(
             raise ConfigError(where, "must be a table with month and kind")
         kind = ev.get("kind")
         if kind not in EVENT_FIELDS:
-            raise ConfigError(f"{where}.kind", f"got {kind!r}; allowed: one of "
-                              + ", ".join(EVENT_FIELDS))
+            raise ConfigError(
+                f"{where}.kind", f"got {kind!r}; allowed: one of " + ", ".join(EVENT_FIELDS)
+            )
         allowed = ("month", "kind", *EVENT_FIELDS[kind])
         for key in ev:
             if key not in allowed:
-                raise ConfigError(f"{where}.{key}", f"not a field of a {kind!r} event; allowed: "
-                                  + ", ".join(allowed))
+                raise ConfigError(
+                    f"{where}.{key}",
+                    f"not a field of a {kind!r} event; allowed: " + ", ".join(allowed),
+                )
         for key in EVENT_REQUIRED[kind]:
             if key not in ev:
-                raise ConfigError(f"{where}.{key}", f"missing; a {kind!r} event needs "
-                                  + ", ".join(EVENT_REQUIRED[kind]))
+                raise ConfigError(
+                    f"{where}.{key}",
+                    f"missing; a {kind!r} event needs " + ", ".join(EVENT_REQUIRED[kind]),
+                )
         if "month" not in ev:
-            raise ConfigError(f"{where}.month",
-                              f"missing; allowed: a whole month from 0 to {months}")
+            raise ConfigError(
+                f"{where}.month", f"missing; allowed: a whole month from 0 to {months}"
+            )
         e: dict[str, Any] = {"kind": kind, "month": month(ev["month"], f"{where}.month", months)}
         if kind == "set":
             target, fld = ev["target"], ev["field"]
@@ -84,13 +103,24 @@ def normalise_events(
             elif target in collab_names:
                 valid = CONTEXT_FIELDS
             elif target in index:
-                valid = ("capacity", "finances", "workforce_stability", "flexibility",
-                         "digital_maturity", "intra_conflict", "vulnerability", "persuasiveness",
-                         "resolution_style")
+                valid = (
+                    "capacity",
+                    "finances",
+                    "workforce_stability",
+                    "flexibility",
+                    "digital_maturity",
+                    "intra_conflict",
+                    "vulnerability",
+                    "persuasiveness",
+                    "resolution_style",
+                )
                 target = index[target]
             else:
-                raise ConfigError(f"{where}.target", f"unknown target {target!r}; allowed: "
-                                  "'system', a collaboration name or an organisation id")
+                raise ConfigError(
+                    f"{where}.target",
+                    f"unknown target {target!r}; allowed: "
+                    "'system', a collaboration name or an organisation id",
+                )
             if fld not in valid:
                 raise ConfigError(f"{where}.field", f"got {fld!r}; allowed: " + ", ".join(valid))
             if fld in PARAMETERS:
@@ -110,15 +140,19 @@ def normalise_events(
             e["pressure"] = number(ev.get("pressure", 0.3), f"{where}.pressure", 0, 1)
         elif kind == "support":
             if ev["collaboration"] not in collab_names:
-                raise ConfigError(f"{where}.collaboration", f"unknown collaboration "
-                                  f"{ev['collaboration']!r}; known: " + ", ".join(collab_names))
+                raise ConfigError(
+                    f"{where}.collaboration",
+                    f"unknown collaboration "
+                    f"{ev['collaboration']!r}; known: " + ", ".join(collab_names),
+                )
             e["collaboration"] = ev["collaboration"]
             e["level"] = number(ev["level"], f"{where}.level", 0, 1)
             if "until" in ev:
                 e["until"] = month(ev["until"], f"{where}.until", months)
                 if e["until"] <= e["month"]:
-                    raise ConfigError(f"{where}.until", f"got {e['until']}; allowed: a month "
-                                      f"after {e['month']}")
+                    raise ConfigError(
+                        f"{where}.until", f"got {e['until']}; allowed: a month after {e['month']}"
+                    )
         elif kind == "leadership_turnover":
             org = ev["organisation"]
             if org not in index:
@@ -129,10 +163,17 @@ def normalise_events(
                     e[key] = number(ev[key], f"{where}.{key}", 0, 1)
         elif kind == "merger":
             pair = ev["organisations"]
-            if (not isinstance(pair, list) or len(pair) != 2 or pair[0] == pair[1]
-                    or any(p not in index for p in pair)):
-                raise ConfigError(f"{where}.organisations", f"got {pair!r}; allowed: two "
-                                  "different known organisation ids [acquirer, acquired]")
+            if (
+                not isinstance(pair, list)
+                or len(pair) != 2
+                or pair[0] == pair[1]
+                or any(p not in index for p in pair)
+            ):
+                raise ConfigError(
+                    f"{where}.organisations",
+                    f"got {pair!r}; allowed: two "
+                    "different known organisation ids [acquirer, acquired]",
+                )
             e["organisations"] = [index[pair[0]], index[pair[1]]]
             e["name"] = str(ev.get("name", f"merger_{pair[0]}_{pair[1]}"))
             if e["name"] in collab_names:

@@ -11,6 +11,8 @@ from __future__ import annotations
 #: Organisation types, with the relative size and spare-capacity shift that
 #: the synthetic population uses for each. Sizes are relative (an acute trust
 #: is the unit); these are assumptions, documented in docs/ODD.md.
+# fmt: off
+# Tables of presets, kept compact so they read as tables.
 ORG_TYPES: dict[str, dict[str, float]] = {
     "acute": {"size": 1.0, "capacity": -0.05, "share": 0.30},
     "mental_health": {"size": 0.5, "capacity": -0.05, "share": 0.15},
@@ -51,17 +53,44 @@ FORMS: dict[str, dict[str, float]] = {
                    power_asymmetry=0.6, accountability=0.8, role_clarity=0.7, pace=0.6),
 }
 
+# fmt: on
 #: Stages of a collaboration's lifecycle, in order; a stage's code is its position.
 STAGES = ("planned", "forming", "active", "deepening", "dissolving", "dissolved")
 STAGE = {name: i for i, name in enumerate(STAGES)}
 
 #: System fields an event may set.
-SYSTEM_FIELDS = ("competition", "regulator_trust", "data_sharing", "resource_pressure",
-                 "demand_growth", "regulatory_blocking")
+SYSTEM_FIELDS = (
+    "competition",
+    "regulator_trust",
+    "data_sharing",
+    "resource_pressure",
+    "demand_growth",
+    "regulatory_blocking",
+)
 
-ORG_FIELDS = ("id", "name", "type", "size", "capacity", "finances", "workforce_stability",
-              "flexibility", "digital_maturity", "culture", "resolution_style",
-              "vulnerability", "persuasiveness", "intra_conflict", "baseline_performance",
-              "distressed", "x", "y")
-_ORG_RANGES = {"size": (0.001, 1000.0), "resolution_style": (-1.0, 1.0), "x": (-1e6, 1e6),
-               "y": (-1e6, 1e6)}
+ORG_FIELDS = (
+    "id",
+    "name",
+    "type",
+    "size",
+    "capacity",
+    "finances",
+    "workforce_stability",
+    "flexibility",
+    "digital_maturity",
+    "culture",
+    "resolution_style",
+    "vulnerability",
+    "persuasiveness",
+    "intra_conflict",
+    "baseline_performance",
+    "distressed",
+    "x",
+    "y",
+)
+_ORG_RANGES = {
+    "size": (0.001, 1000.0),
+    "resolution_style": (-1.0, 1.0),
+    "x": (-1e6, 1e6),
+    "y": (-1e6, 1e6),
+}

@@ -123,6 +123,8 @@ def _add(name, default, low, high, unit, construct, meaning, group, status="assu
     _P.append(Param(name, default, low, high, unit, construct, meaning, group, status, **kw))
 
 
+# fmt: off
+# A table of declarations, one call per setting: kept compact so it reads as a table.
 # --- run and structure -----------------------------------------------------
 _add("n_organisations", 12, 2, 5000, "organisations", "system",
      "Size of a synthetic system when no organisations are listed.", "run", "structural",
@@ -382,6 +384,7 @@ _add("performance_form", "multiplicative", None, None, "name", "collaborative pe
      "How the three performance mechanisms combine.", "specification", kind="choice",
      choices=("multiplicative", "additive"))
 
+# fmt: on
 PARAMETERS: dict[str, Param] = {p.name: p for p in _P}
 assert len(PARAMETERS) == len(_P), "duplicate parameter names"
 

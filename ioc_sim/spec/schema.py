@@ -51,13 +51,15 @@ def sign(value: Any, fld: str, allow_zero: bool = False) -> int:
     naming ``fld``."""
     allowed = ("+", "-", "0") if allow_zero else ("+", "-")
     if value not in allowed:
-        raise ConfigError(fld, f"got {value!r}; allowed: one of "
-                          + ", ".join(repr(a) for a in allowed))
+        raise ConfigError(
+            fld, f"got {value!r}; allowed: one of " + ", ".join(repr(a) for a in allowed)
+        )
     return _SIGNS.get(value, 0)
 
 
-def whole(value: Any, fld: str, low: int, high: int, what: str = "a whole number",
-          note: str = "") -> int:
+def whole(
+    value: Any, fld: str, low: int, high: int, what: str = "a whole number", note: str = ""
+) -> int:
     """``value`` as a whole number from ``low`` to ``high``; otherwise an error naming ``fld``.
 
     Args:
@@ -76,8 +78,9 @@ def whole(value: Any, fld: str, low: int, high: int, what: str = "a whole number
 def one_of(value: Any, fld: str, choices: Sequence[Any]) -> Any:
     """``value`` if it is one of ``choices``; otherwise an error listing them quoted."""
     if value not in choices:
-        raise ConfigError(fld, f"got {value!r}; allowed: one of "
-                               + ", ".join(repr(c) for c in choices))
+        raise ConfigError(
+            fld, f"got {value!r}; allowed: one of " + ", ".join(repr(c) for c in choices)
+        )
     return value
 
 
@@ -117,8 +120,9 @@ def check_keys(table: Mapping[str, Any], allowed: Sequence[str], fld: str, what:
             raise err.with_prefix(fld) if fld else err
 
 
-def declared_name(value: Any, declared: dict[str, Any] | list[str], fld: str, what: str,
-                  table: str) -> str:
+def declared_name(
+    value: Any, declared: dict[str, Any] | list[str], fld: str, what: str, table: str
+) -> str:
     """``value`` if it names an entry declared elsewhere in the file; otherwise an error.
 
     Args:
@@ -131,6 +135,7 @@ def declared_name(value: Any, declared: dict[str, Any] | list[str], fld: str, wh
     if not isinstance(value, str):
         raise ConfigError(fld, f"got {value!r}; allowed: a {what} name")
     if value not in declared:
-        raise unknown_name_error(value, list(declared), f"{what} (declare it under {table})"
-                                 ).with_prefix(fld)
+        raise unknown_name_error(
+            value, list(declared), f"{what} (declare it under {table})"
+        ).with_prefix(fld)
     return value

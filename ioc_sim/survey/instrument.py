@@ -73,14 +73,25 @@ def load_instrument() -> Instrument:
     text = package_data("survey.toml").read_text("utf-8")
     data = tomllib.loads(text)
     head = data["instrument"]
-    constructs = tuple(SurveyConstruct(c["key"], c["name"], c["abbreviation"], c["meaning"],
-                                       c.get("state")) for c in data["constructs"])
-    items = tuple(Item(i["id"], i["construct"], i["text"], bool(i.get("reversed", False)))
-                  for i in data["items"])
+    constructs = tuple(
+        SurveyConstruct(c["key"], c["name"], c["abbreviation"], c["meaning"], c.get("state"))
+        for c in data["constructs"]
+    )
+    items = tuple(
+        Item(i["id"], i["construct"], i["text"], bool(i.get("reversed", False)))
+        for i in data["items"]
+    )
     keys = [c.key for c in constructs]
     # The instrument and the index must speak of the same ten constructs.
     assert tuple(keys) == mat.CONSTRUCTS, "survey constructs differ from maturity.CONSTRUCTS"
     assert len({i.id for i in items}) == len(items), "duplicate item id"
     assert all(i.construct in keys for i in items), "item of an unknown construct"
-    return Instrument(head["title"], str(head["version"]), head["audience"],
-                      head["intro"].strip(), tuple(head["scale"]), constructs, items)
+    return Instrument(
+        head["title"],
+        str(head["version"]),
+        head["audience"],
+        head["intro"].strip(),
+        tuple(head["scale"]),
+        constructs,
+        items,
+    )

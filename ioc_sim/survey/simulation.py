@@ -34,25 +34,37 @@ LEVERS: tuple[tuple[str, str, float], ...] = (
 )
 
 
-def _final(model_kwargs: dict[str, Any], seeds: Sequence[int], months: int,
-           ) -> tuple[np.ndarray, np.ndarray]:
+def _final(
+    model_kwargs: dict[str, Any],
+    seeds: Sequence[int],
+    months: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Final maturity index and collaborative performance of each seed."""
-    read = simulate(model_kwargs, seeds, months,
-                    {"index": maturity_from_simulation,
-                     "performance": "collaborative_performance"}, at=[months])
+    read = simulate(
+        model_kwargs,
+        seeds,
+        months,
+        {"index": maturity_from_simulation, "performance": "collaborative_performance"},
+        at=[months],
+    )
     return read["index"][:, -1], read["performance"][:, -1]
 
 
-def maturity_paths(scenario: Any, seeds: Sequence[int], months: int,
-                   extra: Mapping[str, Any] | None = None) -> np.ndarray:
+def maturity_paths(
+    scenario: Any, seeds: Sequence[int], months: int, extra: Mapping[str, Any] | None = None
+) -> np.ndarray:
     """Simulated maturity index for each seed (rows) and month 0..months (columns)."""
     kw = {**scenario.model_kwargs(months=months), **(extra or {})}
     return simulate(kw, seeds, months, {"index": maturity_from_simulation})["index"]
 
 
-def lever_effects(scenario: Any, seeds: Sequence[int], months: int,
-                  extra: Mapping[str, Any] | None = None,
-                  levers: Sequence[tuple[str, str, float]] = LEVERS) -> pd.DataFrame:
+def lever_effects(
+    scenario: Any,
+    seeds: Sequence[int],
+    months: int,
+    extra: Mapping[str, Any] | None = None,
+    levers: Sequence[tuple[str, str, float]] = LEVERS,
+) -> pd.DataFrame:
     """Which levers move the simulated collaboration: one-at-a-time changes.
 
     Each lever is changed by its step from the scenario's own value (clipped
@@ -75,8 +87,9 @@ def lever_effects(scenario: Any, seeds: Sequence[int], months: int,
     base_kw = {**scenario.model_kwargs(months=months), **(extra or {})}
     params = validate_kwargs(base_kw)
     contexts = collaboration_table(start(base_kw, [0])).set_index("name")
-    targets = [c["name"] for c in (scenario.collaborations or []) if isinstance(c, Mapping)] \
-        or ["main"]
+    targets = [c["name"] for c in (scenario.collaborations or []) if isinstance(c, Mapping)] or [
+        "main"
+    ]
     base_index, base_perf = _final(base_kw, seeds, months)
     rows = []
     for name, kind, step in levers:
@@ -87,8 +100,9 @@ def lever_effects(scenario: Any, seeds: Sequence[int], months: int,
             for target in targets:
                 old = float(contexts.at[target, name])
                 new = float(np.clip(old + step, p.low, p.high))
-                events.append({"month": 0, "kind": "set", "target": target, "field": name,
-                               "value": new})
+                events.append(
+                    {"month": 0, "kind": "set", "target": target, "field": name, "value": new}
+                )
             kw["events"] = events
             change = f"{step:+g} in every collaboration"
         else:
@@ -97,9 +111,14 @@ def lever_effects(scenario: Any, seeds: Sequence[int], months: int,
             kw[name] = new
             change = f"{old:g} -> {new:g}"
         index, perf = _final(kw, seeds, months)
-        rows.append({"lever": name, "change": change,
-                     "maturity_change": float((index - base_index).mean()),
-                     "performance_change": float((perf - base_perf).mean())})
+        rows.append(
+            {
+                "lever": name,
+                "change": change,
+                "maturity_change": float((index - base_index).mean()),
+                "performance_change": float((perf - base_perf).mean()),
+            }
+        )
     out = pd.DataFrame(rows)
     out.attrs["base_maturity"] = float(base_index.mean())
     return out.reindex(out["maturity_change"].abs().sort_values(ascending=False).index)

@@ -18,13 +18,19 @@ from ioc_sim.survey.scoring import SurveyScores
 
 #: Keys of the dict the model's ``initial_relations`` keyword takes, and the construct each
 #: is read from.
-RELATION_KEYS = {"trust": "trust", "confidence": "confidence", "risk_threshold": "risk_tolerance",
-                 "conflict": "conflict", "faith": "faith",
-                 "perceived_progress": "perceived_progress"}
+RELATION_KEYS = {
+    "trust": "trust",
+    "confidence": "confidence",
+    "risk_threshold": "risk_tolerance",
+    "conflict": "conflict",
+    "faith": "faith",
+    "perceived_progress": "perceived_progress",
+}
 
 
-def _table(scores: SurveyScores | pd.DataFrame | Mapping[str, Mapping[str, float]],
-           ) -> pd.DataFrame:
+def _table(
+    scores: SurveyScores | pd.DataFrame | Mapping[str, Mapping[str, float]],
+) -> pd.DataFrame:
     if isinstance(scores, SurveyScores):
         return scores.organisations
     if isinstance(scores, pd.DataFrame):
@@ -61,8 +67,11 @@ def initial_relations_from_scores(
     for key, construct in RELATION_KEYS.items():
         if construct not in table.columns:
             continue
-        values = {str(org): float(v) for org, v in table[construct].items()
-                  if not pd.isna(v) and (keep is None or org in keep)}
+        values = {
+            str(org): float(v)
+            for org, v in table[construct].items()
+            if not pd.isna(v) and (keep is None or org in keep)
+        }
         if values:
             out[key] = values
     return out
@@ -85,8 +94,7 @@ def organisation_overrides_from_scores(
         attrs = {}
         if "conflict_resolution" in row and not pd.isna(row["conflict_resolution"]):
             attrs["resolution_style"] = round(2.0 * float(row["conflict_resolution"]) - 1.0, 6)
-        if ("technological_effectiveness" in row
-                and not pd.isna(row["technological_effectiveness"])):
+        if "technological_effectiveness" in row and not pd.isna(row["technological_effectiveness"]):
             attrs["digital_maturity"] = round(float(row["technological_effectiveness"]), 6)
         if attrs:
             out[str(org)] = attrs
@@ -104,8 +112,10 @@ def scenario_organisations(scenario: Any) -> list[dict[str, Any]]:
         return [dict(o) for o in scenario.organisations]
     model = scenario.build(seed=0, months=1)
     pop = model.sim.pop
-    return [{"id": i, "name": n, "type": t}
-            for i, n, t in zip(pop.ids, pop.names, pop.types, strict=True)]
+    return [
+        {"id": i, "name": n, "type": t}
+        for i, n, t in zip(pop.ids, pop.names, pop.types, strict=True)
+    ]
 
 
 def apply_survey(scenario: Any, scores: SurveyScores) -> tuple[Any, dict[str, Any]]:
@@ -123,6 +133,9 @@ def apply_survey(scenario: Any, scores: SurveyScores) -> tuple[Any, dict[str, An
         o.update(overrides.get(o["id"], {}))
     relations = initial_relations_from_scores(scores, ids)
     raw = dict(scenario.raw)
-    raw["survey"] = {"source": scores.source, "organisation_overrides": overrides,
-                     "initial_relations": relations}
+    raw["survey"] = {
+        "source": scores.source,
+        "organisation_overrides": overrides,
+        "initial_relations": relations,
+    }
     return replace(scenario, organisations=orgs, raw=raw), {"initial_relations": relations}

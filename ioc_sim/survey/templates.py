@@ -18,8 +18,7 @@ from ioc_sim.survey.instrument import Instrument, load_instrument
 META_COLUMNS = ("organisation", "respondent", "role", "comment")
 
 
-def render_markdown(inst: Instrument | None = None, collaboration: str = "",
-                    level: int = 1) -> str:
+def render_markdown(inst: Instrument | None = None, collaboration: str = "", level: int = 1) -> str:
     """The questionnaire as Markdown, with a scoring key for whoever scores it.
 
     Args:
@@ -44,8 +43,7 @@ def render_markdown(inst: Instrument | None = None, collaboration: str = "",
         "",
         f"{h2} How to answer",
         "",
-        f"For each statement, mark one answer: {scale}. Leave it blank if you cannot "
-        "judge.",
+        f"For each statement, mark one answer: {scale}. Leave it blank if you cannot judge.",
         "",
         f"{h2} Statements",
         "",
@@ -53,11 +51,17 @@ def render_markdown(inst: Instrument | None = None, collaboration: str = "",
         "|---|---|:-:|:-:|:-:|:-:|:-:|",
     ]
     lines += [f"| {it.id} | {it.text} | ( ) | ( ) | ( ) | ( ) | ( ) |" for it in inst.items]
-    lines += ["", f"{h2} Scoring key", "",
-              "For the person who scores the answers (`ioc-sim survey score`). An answer a "
-              "scores (a - 1) / 4; a reversed item scores (5 - a) / 4, so every score runs "
-              "from 0 to 1 with 0.5 neutral.", "",
-              "| construct | what it means | items (R = reversed) |", "|---|---|---|"]
+    lines += [
+        "",
+        f"{h2} Scoring key",
+        "",
+        "For the person who scores the answers (`ioc-sim survey score`). An answer a "
+        "scores (a - 1) / 4; a reversed item scores (5 - a) / 4, so every score runs "
+        "from 0 to 1 with 0.5 neutral.",
+        "",
+        "| construct | what it means | items (R = reversed) |",
+        "|---|---|---|",
+    ]
     for c in inst.constructs:
         ids = ", ".join(i.id + (" (R)" if i.reversed else "") for i in inst.items_of(c.key))
         lines.append(f"| {c.name} | {c.meaning} | {ids} |")
@@ -68,14 +72,19 @@ def render_html(inst: Instrument | None = None, collaboration: str = "") -> str:
     """The questionnaire as a self-contained, printable HTML page."""
     inst = inst or load_instrument()
     e = html.escape
-    head = "".join(f"<th>{k}<br><small>{e(label)}</small></th>"
-                   for k, label in enumerate(inst.scale, start=1))
+    head = "".join(
+        f"<th>{k}<br><small>{e(label)}</small></th>" for k, label in enumerate(inst.scale, start=1)
+    )
     rows = []
     for it in inst.items:
-        cells = "".join(f'<td><input type="radio" name="{e(it.id)}" value="{k}" '
-                        f'aria-label="{e(it.id)} {k}"></td>' for k in range(1, 6))
-        rows.append(f"<tr><th scope=\"row\">{e(it.id)}</th><td class=\"s\">{e(it.text)}</td>"
-                    f"{cells}</tr>")
+        cells = "".join(
+            f'<td><input type="radio" name="{e(it.id)}" value="{k}" '
+            f'aria-label="{e(it.id)} {k}"></td>'
+            for k in range(1, 6)
+        )
+        rows.append(
+            f'<tr><th scope="row">{e(it.id)}</th><td class="s">{e(it.text)}</td>{cells}</tr>'
+        )
     key_rows = []
     for c in inst.constructs:
         ids = ", ".join(i.id + (" (R)" if i.reversed else "") for i in inst.items_of(c.key))
@@ -121,8 +130,9 @@ def template_columns(inst: Instrument | None = None) -> list[str]:
     return [*META_COLUMNS, *inst.item_ids]
 
 
-def template_rows(organisations: Sequence[str] = (), respondents: int = 1,
-                  inst: Instrument | None = None) -> str:
+def template_rows(
+    organisations: Sequence[str] = (), respondents: int = 1, inst: Instrument | None = None
+) -> str:
     """A CSV answer template: the header, and one blank row per respondent to be.
 
     Args:

@@ -38,8 +38,13 @@ class Box:
     trajectory: list[tuple[float, float]]
 
 
-def prim_box(X: np.ndarray, y: np.ndarray, alpha: float = 0.05,
-             min_support: float = 0.05, min_gain: float = 0.05) -> Box:
+def prim_box(
+    X: np.ndarray,
+    y: np.ndarray,
+    alpha: float = 0.05,
+    min_support: float = 0.05,
+    min_gain: float = 0.05,
+) -> Box:
     """Find one box of high mean ``y`` by PRIM top-down peeling.
 
     Friedman and Fisher (1999), "Bump hunting in high-dimensional data",
@@ -109,8 +114,9 @@ def prim_box(X: np.ndarray, y: np.ndarray, alpha: float = 0.05,
     return Box(lim, float(mean), float(ins.mean()), cov, restricted, traj)
 
 
-def describe_box(box: Box, names: list[str], labels: dict[str, str],
-                 bounds: dict[str, tuple[float, float]]) -> str:
+def describe_box(
+    box: Box, names: list[str], labels: dict[str, str], bounds: dict[str, tuple[float, float]]
+) -> str:
     """The box in the theory's words: "low data sharing (<= 0.25) and high financial
     pressure (>= 0.7)"."""
     parts = []

@@ -18,8 +18,9 @@ from ioc_sim.theory.spec import Theory, load_theory
 from ioc_sim.theory.writing import write_scorecard
 
 
-def score_theory(theory: Theory, results: str | Path, out: str | Path,
-                 figures: bool = True) -> Scorecard:
+def score_theory(
+    theory: Theory, results: str | Path, out: str | Path, figures: bool = True
+) -> Scorecard:
     """Score a theory against an experiment's results and write the scorecard.
 
     Args:
@@ -39,10 +40,16 @@ def score_theory(theory: Theory, results: str | Path, out: str | Path,
     return card
 
 
-def run_theory_test(theory_path: str | Path | None = None, *,
-                    experiment: str | Path | None = None, results: str | Path | None = None,
-                    out: str | Path | None = None, workers: int = 1,
-                    show_progress: bool = True, figures: bool = True) -> Scorecard:
+def run_theory_test(
+    theory_path: str | Path | None = None,
+    *,
+    experiment: str | Path | None = None,
+    results: str | Path | None = None,
+    out: str | Path | None = None,
+    workers: int = 1,
+    show_progress: bool = True,
+    figures: bool = True,
+) -> Scorecard:
     """Run (or reuse) the theory's experiment and write the scorecard.
 
     Args:
@@ -66,9 +73,12 @@ def run_theory_test(theory_path: str | Path | None = None, *,
     if results is None:
         ref = experiment if experiment is not None else theory.experiment
         if ref is None:
-            raise ConfigError("theory.experiment", "missing; allowed: an experiment file or "
-                              "bundled name (or pass --experiment / --results)",
-                              str(theory.path))
+            raise ConfigError(
+                "theory.experiment",
+                "missing; allowed: an experiment file or "
+                "bundled name (or pass --experiment / --results)",
+                str(theory.path),
+            )
         exp = load_experiment(ref)
         results = out / "experiment"
         run_experiment(exp, results, workers=workers, show_progress=show_progress)

@@ -114,14 +114,32 @@ def read_design(res: ExperimentResults) -> Design:
             names.append(f["name"])
             bounds[f["name"]] = (float(f["low"]), float(f["high"]))
     frame = means.join(design[names], on="row")
-    X = np.column_stack([(frame[n].astype(float) - lo) / ((hi - lo) or 1.0)
-                         for n, (lo, hi) in ((n, bounds[n]) for n in names)]) \
-        if names else np.empty((len(frame), 0))
+    X = (
+        np.column_stack(
+            [
+                (frame[n].astype(float) - lo) / ((hi - lo) or 1.0)
+                for n, (lo, hi) in ((n, bounds[n]) for n in names)
+            ]
+        )
+        if names
+        else np.empty((len(frame), 0))
+    )
     method = res.manifest.get("method", "")
-    text = (f"{method} design, {len(frame)} rows x {res.manifest.get('replicates')} "
-            f"replicates (row means)")
-    return Design(res, frame, X, names, bounds, set(res.outcomes), method, text,
-                  int(res.manifest.get("root_seed", 0)) % (2**32))
+    text = (
+        f"{method} design, {len(frame)} rows x {res.manifest.get('replicates')} "
+        f"replicates (row means)"
+    )
+    return Design(
+        res,
+        frame,
+        X,
+        names,
+        bounds,
+        set(res.outcomes),
+        method,
+        text,
+        int(res.manifest.get("root_seed", 0)) % (2**32),
+    )
 
 
 # ----------------------------------------------------------------- hypotheses
@@ -136,24 +154,27 @@ def _context_mask(h: Hypothesis, d: Design) -> tuple[np.ndarray, str]:
     return mask, ""
 
 
-def _hypothesis_effect(h: Hypothesis, theory: Theory, d: Design, mask: np.ndarray,
-                       y: np.ndarray) -> tuple[Effect | None, str]:
+def _hypothesis_effect(
+    h: Hypothesis, theory: Theory, d: Design, mask: np.ndarray, y: np.ndarray
+) -> tuple[Effect | None, str]:
     """The hypothesis's effect and how it was estimated (or why it was not)."""
     cause, effect = theory.constructs[h.cause], theory.constructs[h.effect]
     instrument = next((p for p in cause.parameters if p in d.names), None)
     if instrument is not None:
         if mask.sum() <= d.X.shape[1] + 2:
             return None, "too few design rows in the context"
-        eff = regression_effect(d.X[mask], y[mask], d.names.index(instrument), h.sign,
-                                theory.alpha)
+        eff = regression_effect(d.X[mask], y[mask], d.names.index(instrument), h.sign, theory.alpha)
         how = f"regression on {instrument} ({d.text}"
         how += f"; {mask.sum()} rows in context)" if h.context else ")"
         return eff, how
     if cause.outcome is not None and cause.outcome in d.outcomes:
-        eff = association_effect(d.frame[cause.outcome].to_numpy(float)[mask], y[mask],
-                                 h.sign, theory.alpha)
-        return eff, (f"rank association of {cause.outcome} with {effect.outcome} (not an "
-                     f"intervention; {d.text})")
+        eff = association_effect(
+            d.frame[cause.outcome].to_numpy(float)[mask], y[mask], h.sign, theory.alpha
+        )
+        return eff, (
+            f"rank association of {cause.outcome} with {effect.outcome} (not an "
+            f"intervention; {d.text})"
+        )
     return None, f"no parameter of {h.cause} is varied by the design"
 
 
@@ -161,17 +182,37 @@ def _hypothesis_row(h: Hypothesis, theory: Theory, d: Design) -> dict[str, Any]:
     y = d.frame[theory.constructs[h.effect].outcome].to_numpy(float)
     mask, reason = _context_mask(h, d)
     eff, how = (None, reason) if reason else _hypothesis_effect(h, theory, d, mask, y)
-    row = {"id": h.id, "statement": h.statement, "cause": h.cause, "effect": h.effect,
-           "expected_sign": "+" if h.sign > 0 else "-",
-           "context": "; ".join(f"{k} in [{lo:g}, {hi:g}]" for k, (lo, hi) in h.context.items()),
-           "status": h.status, "source": h.source,
-           "outcome_sd": float(np.std(y[mask], ddof=1)) if mask.sum() > 1 else math.nan}
+    row = {
+        "id": h.id,
+        "statement": h.statement,
+        "cause": h.cause,
+        "effect": h.effect,
+        "expected_sign": "+" if h.sign > 0 else "-",
+        "context": "; ".join(f"{k} in [{lo:g}, {hi:g}]" for k, (lo, hi) in h.context.items()),
+        "status": h.status,
+        "source": h.source,
+        "outcome_sd": float(np.std(y[mask], ddof=1)) if mask.sum() > 1 else math.nan,
+    }
     if eff is None:
-        row.update(estimate=math.nan, ci_low=math.nan, ci_high=math.nan, standardised=math.nan,
-                   n=0, verdict="not tested", design=how)
+        row.update(
+            estimate=math.nan,
+            ci_low=math.nan,
+            ci_high=math.nan,
+            standardised=math.nan,
+            n=0,
+            verdict="not tested",
+            design=how,
+        )
     else:
-        row.update(estimate=eff.estimate, ci_low=eff.low, ci_high=eff.high,
-                   standardised=eff.standardised, n=eff.n, verdict=eff.verdict, design=how)
+        row.update(
+            estimate=eff.estimate,
+            ci_low=eff.low,
+            ci_high=eff.high,
+            standardised=eff.standardised,
+            n=eff.n,
+            verdict=eff.verdict,
+            design=how,
+        )
     return row
 
 
@@ -181,15 +222,21 @@ def directional_agreement(hyp: pd.DataFrame, alpha: float) -> dict[str, Any]:
     k = int((tested["verdict"] == "supported").sum())
     lo, hi = wilson_interval(k, len(tested), 1 - alpha)
     return {
-        "supported": k, "tested": int(len(tested)),
+        "supported": k,
+        "tested": int(len(tested)),
         "contradicted": int((tested["verdict"] == "contradicted").sum()),
         "no_effect": int((tested["verdict"] == "no detectable effect").sum()),
         "share": k / len(tested) if len(tested) else math.nan,
-        "wilson_low": lo, "wilson_high": hi,
-        "by_status": {s: {"supported": int((tested[tested.status == s].verdict
-                                            == "supported").sum()),
-                          "tested": int((tested.status == s).sum())}
-                      for s in HYPOTHESIS_STATUSES}}
+        "wilson_low": lo,
+        "wilson_high": hi,
+        "by_status": {
+            s: {
+                "supported": int((tested[tested.status == s].verdict == "supported").sum()),
+                "tested": int((tested.status == s).sum()),
+            }
+            for s in HYPOTHESIS_STATUSES
+        },
+    }
 
 
 def score_hypotheses(card: Scorecard, theory: Theory, d: Design) -> None:
@@ -200,8 +247,9 @@ def score_hypotheses(card: Scorecard, theory: Theory, d: Design) -> None:
 
 
 # ----------------------------------------------------------------- importance
-def sobol_for(res: ExperimentResults, frame: pd.DataFrame, outcomes: list[str], seed: int
-              ) -> SobolTables:
+def sobol_for(
+    res: ExperimentResults, frame: pd.DataFrame, outcomes: list[str], seed: int
+) -> SobolTables:
     """SALib's S1, ST (and S2 when sampled) of the named outcomes only.
 
     The whole design's indices are ``ioc-sim experiment analyse``'s job; the
@@ -213,8 +261,12 @@ def sobol_for(res: ExperimentResults, frame: pd.DataFrame, outcomes: list[str], 
     problem = problem_from_manifest(res.manifest)
     calc = bool(res.manifest["options"].get("second_order"))
     if len(frame) != int(res.manifest["design_rows"]):
-        raise ConfigError("", "Sobol' indices need every design row; the results are "
-                          "incomplete (resume the experiment first)", str(res.path))
+        raise ConfigError(
+            "",
+            "Sobol' indices need every design row; the results are "
+            "incomplete (resume the experiment first)",
+            str(res.path),
+        )
     frame = frame.sort_values("row")
     rows, s2_rows = [], []
     names = problem["names"]
@@ -224,14 +276,28 @@ def sobol_for(res: ExperimentResults, frame: pd.DataFrame, outcomes: list[str], 
             continue
         si = sobol.analyze(problem, y, calc_second_order=calc, seed=seed)
         for j, f in enumerate(names):
-            rows.append({"outcome": name, "factor": f, "S1": si["S1"][j],
-                         "S1_conf": si["S1_conf"][j], "ST": si["ST"][j],
-                         "ST_conf": si["ST_conf"][j]})
+            rows.append(
+                {
+                    "outcome": name,
+                    "factor": f,
+                    "S1": si["S1"][j],
+                    "S1_conf": si["S1_conf"][j],
+                    "ST": si["ST"][j],
+                    "ST_conf": si["ST_conf"][j],
+                }
+            )
         if calc:
             for a in range(len(names)):
                 for b in range(a + 1, len(names)):
-                    s2_rows.append({"outcome": name, "factor_a": names[a], "factor_b": names[b],
-                                    "S2": si["S2"][a, b], "S2_conf": si["S2_conf"][a, b]})
+                    s2_rows.append(
+                        {
+                            "outcome": name,
+                            "factor_a": names[a],
+                            "factor_b": names[b],
+                            "S2": si["S2"][a, b],
+                            "S2_conf": si["S2_conf"][a, b],
+                        }
+                    )
     return pd.DataFrame(rows), (pd.DataFrame(s2_rows) if s2_rows else None)
 
 
@@ -240,7 +306,8 @@ def sobol_indices(card: Scorecard, theory: Theory, d: Design) -> SobolTables | N
     if d.method != "sobol":
         return None
     needed = {theory.constructs[theory.importance_outcome].outcome} | {
-        theory.constructs[it.outcome].outcome for it in theory.interactions}
+        theory.constructs[it.outcome].outcome for it in theory.interactions
+    }
     si, s2 = sobol_for(d.res, d.frame, sorted(n for n in needed if n in d.outcomes), d.seed)
     card.tables["sobol"] = si
     if s2 is not None:
@@ -248,14 +315,15 @@ def sobol_indices(card: Scorecard, theory: Theory, d: Design) -> SobolTables | N
     return si, s2
 
 
-def score_importance(card: Scorecard, theory: Theory, d: Design,
-                     sobol: SobolTables | None) -> None:
+def score_importance(card: Scorecard, theory: Theory, d: Design, sobol: SobolTables | None) -> None:
     """Theorised tiers against total-order indices: Kendall's tau-b and top-down concordance."""
     if not theory.tiers:
         return
     if sobol is None:
-        card.notes.append(f"importance not scored: total-order indices need a Sobol' design "
-                          f"(this one is {d.method})")
+        card.notes.append(
+            f"importance not scored: total-order indices need a Sobol' design "
+            f"(this one is {d.method})"
+        )
         return
     imp_outcome = theory.constructs[theory.importance_outcome].outcome
     si = sobol[0]
@@ -267,33 +335,53 @@ def score_importance(card: Scorecard, theory: Theory, d: Design,
             if not ps:
                 continue
             best = max(ps, key=lambda p: si.loc[p, "ST"])
-            imp_rows.append({"construct": name, "label": theory.constructs[name].label,
-                             "tier": t + 1, "parameter": best,
-                             "ST": float(si.loc[best, "ST"]),
-                             "ST_conf": float(si.loc[best, "ST_conf"]),
-                             "S1": float(si.loc[best, "S1"])})
+            imp_rows.append(
+                {
+                    "construct": name,
+                    "label": theory.constructs[name].label,
+                    "tier": t + 1,
+                    "parameter": best,
+                    "ST": float(si.loc[best, "ST"]),
+                    "ST_conf": float(si.loc[best, "ST_conf"]),
+                    "S1": float(si.loc[best, "S1"]),
+                }
+            )
     imp = pd.DataFrame(imp_rows)
     if len(imp) >= 3 and imp["ST"].notna().all():
         imp["ST_rank"] = imp["ST"].rank(ascending=False)
         card.tables["importance"] = imp
         card.headline["importance"] = {
             "outcome": imp_outcome,
-            **rank_agreement(-imp["tier"].to_numpy(float), imp["ST"].to_numpy(),
-                             imp["ST_conf"].to_numpy(), seed=d.seed, alpha=theory.alpha)}
+            **rank_agreement(
+                -imp["tier"].to_numpy(float),
+                imp["ST"].to_numpy(),
+                imp["ST_conf"].to_numpy(),
+                seed=d.seed,
+                alpha=theory.alpha,
+            ),
+        }
     else:
-        card.notes.append("importance not scored: fewer than three ranked constructs "
-                          "are factors of the design, or the indices are undefined")
+        card.notes.append(
+            "importance not scored: fewer than three ranked constructs "
+            "are factors of the design, or the indices are undefined"
+        )
 
 
 # ----------------------------------------------------------------- interactions
-def _interaction_row(it: Interaction, theory: Theory, d: Design,
-                     sobol: SobolTables | None) -> dict[str, Any]:
+def _interaction_row(
+    it: Interaction, theory: Theory, d: Design, sobol: SobolTables | None
+) -> dict[str, Any]:
     cp = next((p for p in theory.constructs[it.context].parameters if p in d.names), None)
     mp = next((p for p in theory.constructs[it.mechanism].parameters if p in d.names), None)
     yname = theory.constructs[it.outcome].outcome
-    row = {"id": it.id, "statement": it.statement, "context": it.context,
-           "mechanism": it.mechanism, "outcome": it.outcome,
-           "expected_sign": {1: "+", -1: "-", 0: "any"}[it.sign]}
+    row = {
+        "id": it.id,
+        "statement": it.statement,
+        "context": it.context,
+        "mechanism": it.mechanism,
+        "outcome": it.outcome,
+        "expected_sign": {1: "+", -1: "-", 0: "any"}[it.sign],
+    }
     if cp is None or mp is None or yname not in d.outcomes:
         row.update(verdict="not tested", design="a construct is not varied by the design")
         return row
@@ -303,8 +391,13 @@ def _interaction_row(it: Interaction, theory: Theory, d: Design,
         verdict = verdict_of(it.sign, clo, chi)
     else:
         verdict = "supported" if (clo > 0 or chi < 0) else "no detectable effect"
-    row.update(moderation=coef, ci_low=clo, ci_high=chi, verdict=verdict,
-               design=f"moderation model ({d.text})")
+    row.update(
+        moderation=coef,
+        ci_low=clo,
+        ci_high=chi,
+        verdict=verdict,
+        design=f"moderation model ({d.text})",
+    )
     if sobol is not None:
         si = sobol[0]
         si = si[si["outcome"] == yname].set_index("factor")
@@ -312,16 +405,22 @@ def _interaction_row(it: Interaction, theory: Theory, d: Design,
             row[f"ST_minus_S1_{tag}"] = float(si.loc[p, "ST"] - si.loc[p, "S1"])
         s2 = sobol[1]
         if s2 is not None:
-            sel = s2[(s2.outcome == yname) & (((s2.factor_a == cp) & (s2.factor_b == mp))
-                                              | ((s2.factor_a == mp) & (s2.factor_b == cp)))]
+            sel = s2[
+                (s2.outcome == yname)
+                & (
+                    ((s2.factor_a == cp) & (s2.factor_b == mp))
+                    | ((s2.factor_a == mp) & (s2.factor_b == cp))
+                )
+            ]
             if len(sel):
                 row["S2"] = float(sel["S2"].iloc[0])
                 row["S2_conf"] = float(sel["S2_conf"].iloc[0])
     return row
 
 
-def score_interactions(card: Scorecard, theory: Theory, d: Design,
-                       sobol: SobolTables | None) -> None:
+def score_interactions(
+    card: Scorecard, theory: Theory, d: Design, sobol: SobolTables | None
+) -> None:
     """Each claimed interaction: moderation model, and S2 and ST - S1 when available."""
     rows = [_interaction_row(it, theory, d, sobol) for it in theory.interactions]
     if rows:
@@ -341,19 +440,23 @@ def score_prediction(card: Scorecard, theory: Theory, d: Design) -> None:
     groups = context_groups(d.X, k_groups, d.seed)
     sur, pred = surrogate_comparison(d.X, y, d.names, signs, groups, d.seed)
     card.tables["surrogates"] = sur
-    card.headline["prediction"] = {"target": target, "held_out_groups": k_groups,
-                                   "theory_features": signs,
-                                   **{r["surrogate"]: r["r2_pooled"]
-                                      for r in sur.to_dict("records")}}
+    card.headline["prediction"] = {
+        "target": target,
+        "held_out_groups": k_groups,
+        "theory_features": signs,
+        **{r["surrogate"]: r["r2_pooled"] for r in sur.to_dict("records")},
+    }
     if pred is None:
-        card.notes.append("no factor is linked to the target by the theory; residuals are "
-                          "taken from the mean")
+        card.notes.append(
+            "no factor is linked to the target by the theory; residuals are taken from the mean"
+        )
         pred = np.full_like(y, y.mean())
     where_theory_fails(card, theory, d, y, pred)
 
 
-def _regional_sensitivity(side: str, mask: np.ndarray, d: Design,
-                          labels: dict[str, str]) -> pd.DataFrame:
+def _regional_sensitivity(
+    side: str, mask: np.ndarray, d: Design, labels: dict[str, str]
+) -> pd.DataFrame:
     """Monte Carlo filtering of the rows in ``mask`` against the rest, in parameter units."""
     mc = mc_filter(d.X, mask, d.names)
     mc.insert(0, "side", side)
@@ -361,54 +464,79 @@ def _regional_sensitivity(side: str, mask: np.ndarray, d: Design,
     # Back to parameter units for reading.
     for col in ("median_in", "median_rest"):
         if col in mc:
-            mc[col] = [d.bounds[f][0] + v * (d.bounds[f][1] - d.bounds[f][0])
-                       for f, v in zip(mc["factor"], mc[col], strict=True)]
+            mc[col] = [
+                d.bounds[f][0] + v * (d.bounds[f][1] - d.bounds[f][0])
+                for f, v in zip(mc["factor"], mc[col], strict=True)
+            ]
     return mc
 
 
-def _failure_box(side: str, mask: np.ndarray, mc: pd.DataFrame, d: Design,
-                 labels: dict[str, str], alpha: float, y: np.ndarray, resid: np.ndarray
-                 ) -> dict[str, Any]:
+def _failure_box(
+    side: str,
+    mask: np.ndarray,
+    mc: pd.DataFrame,
+    d: Design,
+    labels: dict[str, str],
+    alpha: float,
+    y: np.ndarray,
+    resid: np.ndarray,
+) -> dict[str, Any]:
     """A PRIM box where the rows in ``mask`` concentrate, on the factors that separate most."""
     raw = d.frame[d.names].astype(float).to_numpy()
-    top = [f for f, p in zip(mc["factor"], mc["p"], strict=True)
-           if p < alpha][:PRIM_FACTORS] or list(mc["factor"][:1])
+    top = [f for f, p in zip(mc["factor"], mc["p"], strict=True) if p < alpha][
+        :PRIM_FACTORS
+    ] or list(mc["factor"][:1])
     cols = [d.names.index(f) for f in top]
     box = prim_box(raw[:, cols], mask.astype(float), alpha=0.05, min_support=0.1)
     words = describe_box(box, top, labels, d.bounds)
     # Back to every factor (unrestricted outside the chosen ones) for the table.
     limits = np.column_stack([raw.min(axis=0), raw.max(axis=0)])
     limits[cols] = box.limits
-    box = Box(limits, box.mean, box.support, box.coverage,
-              [cols[j] for j in box.restricted], box.trajectory)
+    box = Box(
+        limits,
+        box.mean,
+        box.support,
+        box.coverage,
+        [cols[j] for j in box.restricted],
+        box.trajectory,
+    )
     inside = np.all((raw >= box.limits[:, 0]) & (raw <= box.limits[:, 1]), axis=1)
-    return {"side": side, "region": words, "density": box.mean,
-            "base_rate": float(mask.mean()), "support": box.support,
-            "coverage": box.coverage,
-            "mean_target_in_box": float(y[inside].mean()),
-            "mean_residual_in_box": float(resid[inside].mean()),
-            **{f"{d.names[j]}_low": box.limits[j, 0] for j in box.restricted},
-            **{f"{d.names[j]}_high": box.limits[j, 1] for j in box.restricted}}
+    return {
+        "side": side,
+        "region": words,
+        "density": box.mean,
+        "base_rate": float(mask.mean()),
+        "support": box.support,
+        "coverage": box.coverage,
+        "mean_target_in_box": float(y[inside].mean()),
+        "mean_residual_in_box": float(resid[inside].mean()),
+        **{f"{d.names[j]}_low": box.limits[j, 0] for j in box.restricted},
+        **{f"{d.names[j]}_high": box.limits[j, 1] for j in box.restricted},
+    }
 
 
-def where_theory_fails(card: Scorecard, theory: Theory, d: Design, y: np.ndarray,
-                       pred: np.ndarray) -> None:
+def where_theory_fails(
+    card: Scorecard, theory: Theory, d: Design, y: np.ndarray, pred: np.ndarray
+) -> None:
     """Rows in the tails of the residuals from the theory's prediction: which factors
     separate them from the rest, and a PRIM box for each side."""
     target = theory.constructs[theory.target].outcome
     resid = y - pred
     labels = {p: c.label for c in theory.constructs.values() for p in c.parameters}
     fail_rows, boxes = [], []
-    for side, mask in (("below", resid <= np.quantile(resid, TAIL)),
-                       ("above", resid >= np.quantile(resid, 1 - TAIL))):
+    for side, mask in (
+        ("below", resid <= np.quantile(resid, TAIL)),
+        ("above", resid >= np.quantile(resid, 1 - TAIL)),
+    ):
         mc = _regional_sensitivity(side, mask, d, labels)
         fail_rows.append(mc)
         boxes.append(_failure_box(side, mask, mc, d, labels, theory.alpha, y, resid))
     card.tables["regional_sensitivity"] = pd.concat(fail_rows, ignore_index=True)
     card.tables["prim_boxes"] = pd.DataFrame(boxes)
-    card.headline["failures"] = [{k: b[k] for k in ("side", "region", "density",
-                                                    "base_rate", "support", "coverage")}
-                                 for b in boxes]
+    card.headline["failures"] = [
+        {k: b[k] for k in ("side", "region", "density", "base_rate", "support", "coverage")}
+        for b in boxes
+    ]
     frame_out = d.frame[["row", *d.names]].copy()
     frame_out[target] = y
     frame_out["theory_prediction"] = pred
@@ -417,8 +545,7 @@ def where_theory_fails(card: Scorecard, theory: Theory, d: Design, y: np.ndarray
 
 
 # ----------------------------------------------------------------- all steps
-def build_scorecard(theory: Theory, res: ExperimentResults, out: Path, source: str
-                    ) -> Scorecard:
+def build_scorecard(theory: Theory, res: ExperimentResults, out: Path, source: str) -> Scorecard:
     """Score a theory against loaded results, without writing anything.
 
     Args:
@@ -435,9 +562,12 @@ def build_scorecard(theory: Theory, res: ExperimentResults, out: Path, source: s
     d = read_design(res)
     for c in theory.constructs.values():
         if c.outcome is not None and c.outcome not in d.outcomes:
-            raise ConfigError(f"constructs.{c.name}.outcome", f"{c.outcome!r} is not an outcome "
-                              f"of the experiment; allowed: " + ", ".join(sorted(d.outcomes)),
-                              str(theory.path) if theory.path else None)
+            raise ConfigError(
+                f"constructs.{c.name}.outcome",
+                f"{c.outcome!r} is not an outcome "
+                f"of the experiment; allowed: " + ", ".join(sorted(d.outcomes)),
+                str(theory.path) if theory.path else None,
+            )
     if not len(d.frame):
         raise ConfigError("", "the results hold no finished runs", source)
     score_hypotheses(card, theory, d)
@@ -445,8 +575,13 @@ def build_scorecard(theory: Theory, res: ExperimentResults, out: Path, source: s
     score_importance(card, theory, d, sobol)
     score_interactions(card, theory, d, sobol)
     score_prediction(card, theory, d)
-    card.headline.update(theory=theory.name, question=theory.question,
-                         results=str(Path(source).resolve()), design=d.text,
-                         alpha=theory.alpha, seed=d.seed,
-                         target=theory.constructs[theory.target].outcome)
+    card.headline.update(
+        theory=theory.name,
+        question=theory.question,
+        results=str(Path(source).resolve()),
+        design=d.text,
+        alpha=theory.alpha,
+        seed=d.seed,
+        target=theory.constructs[theory.target].outcome,
+    )
     return card

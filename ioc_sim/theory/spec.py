@@ -122,8 +122,11 @@ def _parse_head(data: dict[str, Any]) -> tuple[dict[str, Any], float, str | None
 def _parse_constructs(data: dict[str, Any]) -> dict[str, ConstructMapping]:
     raw = data.get("constructs")
     if not isinstance(raw, dict) or not raw:
-        raise ConfigError("constructs", "missing; allowed: one or more [constructs.NAME] tables "
-                          "with parameters = [..] and/or outcome = \"..\"")
+        raise ConfigError(
+            "constructs",
+            "missing; allowed: one or more [constructs.NAME] tables "
+            'with parameters = [..] and/or outcome = ".."',
+        )
     constructs: dict[str, ConstructMapping] = {}
     for name, spec in raw.items():
         fld = f"constructs.{name}"
@@ -132,30 +135,37 @@ def _parse_constructs(data: dict[str, Any]) -> dict[str, ConstructMapping]:
         check_keys(spec, CONSTRUCT_KEYS, fld, "field")
         params = spec.get("parameters", [])
         if not isinstance(params, list):
-            raise ConfigError(f"{fld}.parameters", f"got {params!r}; allowed: a list of "
-                              "parameter names")
+            raise ConfigError(
+                f"{fld}.parameters", f"got {params!r}; allowed: a list of parameter names"
+            )
         for k, p in enumerate(params):
             if not isinstance(p, str) or p not in PARAMETERS:
                 raise unknown_name_error(str(p), list(PARAMETERS), "parameter").with_prefix(
-                    f"{fld}.parameters[{k}]")
+                    f"{fld}.parameters[{k}]"
+                )
         outcome = spec.get("outcome")
         if outcome is not None:
             text(outcome, f"{fld}.outcome")
         if not params and outcome is None:
-            raise ConfigError(fld, "names neither parameters nor an outcome; allowed: "
-                              "parameters = [..] (what moves it) and/or outcome = \"..\" "
-                              "(what measures it)")
+            raise ConfigError(
+                fld,
+                "names neither parameters nor an outcome; allowed: "
+                'parameters = [..] (what moves it) and/or outcome = ".." '
+                "(what measures it)",
+            )
         label = text(spec.get("label", name.replace("_", " ")), f"{fld}.label")
         constructs[name] = ConstructMapping(name, label, tuple(params), outcome)
     return constructs
 
 
-def _parse_context(context: Any, constructs: dict[str, ConstructMapping], fld: str
-                   ) -> dict[str, tuple[float, float]]:
+def _parse_context(
+    context: Any, constructs: dict[str, ConstructMapping], fld: str
+) -> dict[str, tuple[float, float]]:
     """A hypothesis's ``context``: parameter (or construct) ranges where it is claimed."""
     if not isinstance(context, dict):
-        raise ConfigError(f"{fld}.context", f"got {context!r}; allowed: a table "
-                          "{parameter = [low, high]}")
+        raise ConfigError(
+            f"{fld}.context", f"got {context!r}; allowed: a table {{parameter = [low, high]}}"
+        )
     ctx = {}
     for key, rng in context.items():
         cfld = f"{fld}.context.{key}"
@@ -164,20 +174,24 @@ def _parse_context(context: Any, constructs: dict[str, ConstructMapping], fld: s
         if key in constructs and constructs[key].parameters:
             key = constructs[key].parameters[0]
         if key not in PARAMETERS or PARAMETERS[key].kind == "choice":
-            raise unknown_name_error(key, [n for n, p in PARAMETERS.items()
-                                           if p.kind != "choice"],
-                                     "numeric parameter").with_prefix(f"{fld}.context")
-        ok = (isinstance(rng, list) and len(rng) == 2
-              and all(isinstance(v, int | float) and not isinstance(v, bool) for v in rng)
-              and rng[0] < rng[1])
+            raise unknown_name_error(
+                key, [n for n, p in PARAMETERS.items() if p.kind != "choice"], "numeric parameter"
+            ).with_prefix(f"{fld}.context")
+        ok = (
+            isinstance(rng, list)
+            and len(rng) == 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in rng)
+            and rng[0] < rng[1]
+        )
         if not ok:
             raise ConfigError(cfld, f"got {rng!r}; allowed: [low, high] with low < high")
         ctx[key] = (float(rng[0]), float(rng[1]))
     return ctx
 
 
-def _parse_hypotheses(data: dict[str, Any], constructs: dict[str, ConstructMapping]
-                      ) -> list[Hypothesis]:
+def _parse_hypotheses(
+    data: dict[str, Any], constructs: dict[str, ConstructMapping]
+) -> list[Hypothesis]:
     raw = data.get("hypotheses", [])
     if not isinstance(raw, list) or not raw:
         raise ConfigError("hypotheses", "missing; allowed: one or more [[hypotheses]] tables")
@@ -190,8 +204,10 @@ def _parse_hypotheses(data: dict[str, Any], constructs: dict[str, ConstructMappi
         check_keys(h, HYPOTHESIS_KEYS, fld, "field")
         for key in ("id", "statement", "cause", "effect", "sign"):
             if key not in h:
-                raise ConfigError(f"{fld}.{key}", "missing; every hypothesis needs id, "
-                                  "statement, cause, effect and sign")
+                raise ConfigError(
+                    f"{fld}.{key}",
+                    "missing; every hypothesis needs id, statement, cause, effect and sign",
+                )
         hid = text(h["id"], f"{fld}.id")
         if hid in seen:
             raise ConfigError(f"{fld}.id", f"{hid!r} is used twice; allowed: a distinct id")
@@ -199,21 +215,33 @@ def _parse_hypotheses(data: dict[str, Any], constructs: dict[str, ConstructMappi
         cause = _construct(h["cause"], constructs, f"{fld}.cause")
         effect = _construct(h["effect"], constructs, f"{fld}.effect")
         if constructs[effect].outcome is None:
-            raise ConfigError(f"{fld}.effect", f"construct {effect!r} has no outcome that "
-                              "measures it; allowed: a construct with outcome = \"..\"")
+            raise ConfigError(
+                f"{fld}.effect",
+                f"construct {effect!r} has no outcome that "
+                'measures it; allowed: a construct with outcome = ".."',
+            )
         status = h.get("status", "stated")
         if status not in HYPOTHESIS_STATUSES:
-            raise ConfigError(f"{fld}.status", f"got {status!r}; allowed: 'stated' or "
-                              "'inferred'")
+            raise ConfigError(f"{fld}.status", f"got {status!r}; allowed: 'stated' or 'inferred'")
         ctx = _parse_context(h.get("context", {}), constructs, fld)
-        hyps.append(Hypothesis(hid, text(h["statement"], f"{fld}.statement"), cause, effect,
-                               sign(h["sign"], f"{fld}.sign"), ctx, status,
-                               str(h.get("source", ""))))
+        hyps.append(
+            Hypothesis(
+                hid,
+                text(h["statement"], f"{fld}.statement"),
+                cause,
+                effect,
+                sign(h["sign"], f"{fld}.sign"),
+                ctx,
+                status,
+                str(h.get("source", "")),
+            )
+        )
     return hyps
 
 
-def _parse_importance(data: dict[str, Any], constructs: dict[str, ConstructMapping],
-                      target: str) -> tuple[list[list[str]], str]:
+def _parse_importance(
+    data: dict[str, Any], constructs: dict[str, ConstructMapping], target: str
+) -> tuple[list[list[str]], str]:
     """The ``[importance]`` table: tiers of constructs and the outcome they are ranked on."""
     imp = data.get("importance", {})
     if not isinstance(imp, dict):
@@ -221,16 +249,22 @@ def _parse_importance(data: dict[str, Any], constructs: dict[str, ConstructMappi
     check_keys(imp, ("outcome", "tiers"), "importance", "field")
     tiers = imp.get("tiers", [])
     if not isinstance(tiers, list) or any(not isinstance(t, list) or not t for t in tiers):
-        raise ConfigError("importance.tiers", f"got {tiers!r}; allowed: a list of non-empty "
-                          "lists of construct names, most important first")
+        raise ConfigError(
+            "importance.tiers",
+            f"got {tiers!r}; allowed: a list of non-empty "
+            "lists of construct names, most important first",
+        )
     ranked: set[str] = set()
     for a, tier in enumerate(tiers):
         for b, name in enumerate(tier):
             fld = f"importance.tiers[{a}][{b}]"
             _construct(name, constructs, fld)
             if not constructs[name].parameters:
-                raise ConfigError(fld, f"construct {name!r} has no parameters, so no Sobol' "
-                                  "index; allowed: a construct with parameters = [..]")
+                raise ConfigError(
+                    fld,
+                    f"construct {name!r} has no parameters, so no Sobol' "
+                    "index; allowed: a construct with parameters = [..]",
+                )
             if name in ranked:
                 raise ConfigError(fld, f"{name!r} is ranked twice")
             ranked.add(name)
@@ -238,8 +272,9 @@ def _parse_importance(data: dict[str, Any], constructs: dict[str, ConstructMappi
     return [list(t) for t in tiers], outcome
 
 
-def _parse_interactions(data: dict[str, Any], constructs: dict[str, ConstructMapping]
-                        ) -> list[Interaction]:
+def _parse_interactions(
+    data: dict[str, Any], constructs: dict[str, ConstructMapping]
+) -> list[Interaction]:
     raw = data.get("interactions", [])
     if not isinstance(raw, list):
         raise ConfigError("interactions", "allowed: [[interactions]] tables")
@@ -251,20 +286,31 @@ def _parse_interactions(data: dict[str, Any], constructs: dict[str, ConstructMap
         check_keys(it, INTERACTION_KEYS, fld, "field")
         for key in ("id", "context", "mechanism", "outcome"):
             if key not in it:
-                raise ConfigError(f"{fld}.{key}", "missing; every interaction needs id, "
-                                  "context, mechanism and outcome")
+                raise ConfigError(
+                    f"{fld}.{key}",
+                    "missing; every interaction needs id, context, mechanism and outcome",
+                )
         names = {}
         for key in ("context", "mechanism"):
             names[key] = _construct(it[key], constructs, f"{fld}.{key}")
             if not constructs[names[key]].parameters:
-                raise ConfigError(f"{fld}.{key}", f"construct {names[key]!r} has no parameters;"
-                                  " allowed: a construct with parameters = [..]")
+                raise ConfigError(
+                    f"{fld}.{key}",
+                    f"construct {names[key]!r} has no parameters;"
+                    " allowed: a construct with parameters = [..]",
+                )
         outcome = _construct(it["outcome"], constructs, f"{fld}.outcome")
-        inters.append(Interaction(text(it["id"], f"{fld}.id"),
-                                  str(it.get("statement", "")), names["context"],
-                                  names["mechanism"], outcome,
-                                  sign(it.get("sign", "0"), f"{fld}.sign", allow_zero=True),
-                                  str(it.get("source", ""))))
+        inters.append(
+            Interaction(
+                text(it["id"], f"{fld}.id"),
+                str(it.get("statement", "")),
+                names["context"],
+                names["mechanism"],
+                outcome,
+                sign(it.get("sign", "0"), f"{fld}.sign", allow_zero=True),
+                str(it.get("source", "")),
+            )
+        )
     return inters
 
 
@@ -285,8 +331,9 @@ def parse_theory(data: dict[str, Any], path: Path | None = None) -> Theory:
     head, alpha, experiment = _parse_head(data)
     constructs = _parse_constructs(data)
     hyps = _parse_hypotheses(data, constructs)
-    target = _construct(head.get("target", "collaborative_performance"), constructs,
-                        "theory.target")
+    target = _construct(
+        head.get("target", "collaborative_performance"), constructs, "theory.target"
+    )
     if constructs[target].outcome is None:
         raise ConfigError("theory.target", f"construct {target!r} has no outcome")
     tiers, imp_outcome = _parse_importance(data, constructs, target)
@@ -295,13 +342,24 @@ def parse_theory(data: dict[str, Any], path: Path | None = None) -> Theory:
     # against the results when scoring, but a typo of a metric is caught here.
     for c in constructs.values():
         if c.outcome is not None and not c.outcome.replace("_", "").isalnum():
-            raise ConfigError(f"constructs.{c.name}.outcome", f"got {c.outcome!r}; allowed: "
-                              f"an outcome name such as {next(iter(METRICS))!r}")
-    return Theory(name=str(head.get("name", path.stem if path else "theory")),
-                  question=str(head.get("question", "")), experiment=experiment,
-                  target=target, alpha=float(alpha), constructs=constructs, hypotheses=hyps,
-                  tiers=tiers, importance_outcome=imp_outcome,
-                  interactions=inters, path=path, raw=data)
+            raise ConfigError(
+                f"constructs.{c.name}.outcome",
+                f"got {c.outcome!r}; allowed: an outcome name such as {next(iter(METRICS))!r}",
+            )
+    return Theory(
+        name=str(head.get("name", path.stem if path else "theory")),
+        question=str(head.get("question", "")),
+        experiment=experiment,
+        target=target,
+        alpha=float(alpha),
+        constructs=constructs,
+        hypotheses=hyps,
+        tiers=tiers,
+        importance_outcome=imp_outcome,
+        interactions=inters,
+        path=path,
+        raw=data,
+    )
 
 
 def theory_dir() -> Path:

@@ -49,8 +49,9 @@ def verdict_of(sign: int, low: float, high: float) -> str:
     return "no detectable effect"
 
 
-def ols(X: np.ndarray, y: np.ndarray, alpha: float = 0.05
-        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def ols(
+    X: np.ndarray, y: np.ndarray, alpha: float = 0.05
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ordinary least squares with an intercept.
 
     Returns:
@@ -74,14 +75,21 @@ def ols(X: np.ndarray, y: np.ndarray, alpha: float = 0.05
     return beta[1:], beta[1:] - t * se, beta[1:] + t * se
 
 
-def regression_effect(X: np.ndarray, y: np.ndarray, j: int, sign: int,
-                      alpha: float = 0.05) -> Effect:
+def regression_effect(
+    X: np.ndarray, y: np.ndarray, j: int, sign: int, alpha: float = 0.05
+) -> Effect:
     """Effect of column ``j`` of ``X`` on ``y``, holding the other columns linear."""
     coef, lo, hi = ols(X, y, alpha)
     sd = float(np.std(y, ddof=1)) if len(y) > 1 else math.nan
-    return Effect(float(coef[j]), float(lo[j]), float(hi[j]), len(y),
-                  verdict_of(sign, lo[j], hi[j]), float(coef[j]) / sd if sd else math.nan,
-                  "regression")
+    return Effect(
+        float(coef[j]),
+        float(lo[j]),
+        float(hi[j]),
+        len(y),
+        verdict_of(sign, lo[j], hi[j]),
+        float(coef[j]) / sd if sd else math.nan,
+        "regression",
+    )
 
 
 def association_effect(x: np.ndarray, y: np.ndarray, sign: int, alpha: float = 0.05) -> Effect:
@@ -147,8 +155,14 @@ def top_down_concordance(a: np.ndarray, b: np.ndarray) -> float:
     return float((sa @ sb - n) / (n - s1))
 
 
-def rank_agreement(theory_score: np.ndarray, st: np.ndarray, st_conf: np.ndarray,
-                   n_boot: int = 2000, seed: int = 0, alpha: float = 0.05) -> dict[str, float]:
+def rank_agreement(
+    theory_score: np.ndarray,
+    st: np.ndarray,
+    st_conf: np.ndarray,
+    n_boot: int = 2000,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> dict[str, float]:
     """Kendall's tau-b (with a parametric bootstrap interval) and top-down concordance.
 
     The bootstrap redraws each total-order index from a normal distribution whose
@@ -168,19 +182,23 @@ def rank_agreement(theory_score: np.ndarray, st: np.ndarray, st_conf: np.ndarray
         taus.append(stats.kendalltau(theory_score, draw).statistic)
     taus = np.asarray(taus, float)
     taus = taus[np.isfinite(taus)]
-    lo, hi = (np.quantile(taus, [alpha / 2, 1 - alpha / 2]) if len(taus)
-              else (math.nan, math.nan))
-    return {"kendall_tau": tau, "tau_low": float(lo), "tau_high": float(hi),
-            "top_down": top_down_concordance(theory_score, st), "n": len(st)}
+    lo, hi = np.quantile(taus, [alpha / 2, 1 - alpha / 2]) if len(taus) else (math.nan, math.nan)
+    return {
+        "kendall_tau": tau,
+        "tau_low": float(lo),
+        "tau_high": float(hi),
+        "top_down": top_down_concordance(theory_score, st),
+        "n": len(st),
+    }
 
 
-def moderation(X: np.ndarray, y: np.ndarray, i: int, j: int, alpha: float = 0.05
-               ) -> tuple[float, float, float]:
+def moderation(
+    X: np.ndarray, y: np.ndarray, i: int, j: int, alpha: float = 0.05
+) -> tuple[float, float, float]:
     """Coefficient of the centred product of columns ``i`` and ``j`` added to the regression."""
     prod = (X[:, i] - X[:, i].mean()) * (X[:, j] - X[:, j].mean())
     coef, lo, hi = ols(np.column_stack([X, prod]), y, alpha)
     return float(coef[-1]), float(lo[-1]), float(hi[-1])
-
 
 
 def mc_filter(X: np.ndarray, mask: np.ndarray, names: list[str]) -> pd.DataFrame:
@@ -194,8 +212,13 @@ def mc_filter(X: np.ndarray, mask: np.ndarray, names: list[str]) -> pd.DataFrame
             rows.append({"factor": name, "ks": math.nan, "p": math.nan})
             continue
         r = stats.ks_2samp(X[mask, j], X[~mask, j])
-        rows.append({"factor": name, "ks": float(r.statistic), "p": float(r.pvalue),
-                     "median_in": float(np.median(X[mask, j])),
-                     "median_rest": float(np.median(X[~mask, j]))})
+        rows.append(
+            {
+                "factor": name,
+                "ks": float(r.statistic),
+                "p": float(r.pvalue),
+                "median_in": float(np.median(X[mask, j])),
+                "median_rest": float(np.median(X[~mask, j])),
+            }
+        )
     return pd.DataFrame(rows).sort_values("ks", ascending=False)
-

@@ -60,9 +60,14 @@ def context_groups(X: np.ndarray, k: int, seed: int) -> np.ndarray:
     return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(X)
 
 
-def surrogate_comparison(X: np.ndarray, y: np.ndarray, names: list[str],
-                         theory_signs: dict[str, int], groups: np.ndarray, seed: int
-                         ) -> tuple[pd.DataFrame, np.ndarray]:
+def surrogate_comparison(
+    X: np.ndarray,
+    y: np.ndarray,
+    names: list[str],
+    theory_signs: dict[str, int],
+    groups: np.ndarray,
+    seed: int,
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Out-of-sample R^2 on held-out context clusters, theory-constrained vs unconstrained.
 
     Returns:
@@ -77,20 +82,29 @@ def surrogate_comparison(X: np.ndarray, y: np.ndarray, names: list[str],
     cols = [names.index(n) for n in theory_signs]
     cst = [theory_signs[n] for n in theory_signs]
     models = {
-        "theory (constructs, monotone in the stated signs)":
-            (cols, lambda: HistGradientBoostingRegressor(monotonic_cst=cst, random_state=seed,
-                                                         **BOOSTING)),
+        "theory (constructs, monotone in the stated signs)": (
+            cols,
+            lambda: HistGradientBoostingRegressor(monotonic_cst=cst, random_state=seed, **BOOSTING),
+        ),
         "theory (constructs, linear)": (cols, LinearRegression),
-        "unconstrained (all factors)":
-            (list(range(len(names))),
-             lambda: HistGradientBoostingRegressor(random_state=seed, **BOOSTING)),
+        "unconstrained (all factors)": (
+            list(range(len(names))),
+            lambda: HistGradientBoostingRegressor(random_state=seed, **BOOSTING),
+        ),
     }
     folds = GroupKFold(n_splits=len(np.unique(groups)))
     rows, theory_pred = [], None
     for label, (c, make) in models.items():
         if not c:
-            rows.append({"surrogate": label, "features": 0, "r2_pooled": math.nan,
-                         "r2_mean": math.nan, "r2_min": math.nan})
+            rows.append(
+                {
+                    "surrogate": label,
+                    "features": 0,
+                    "r2_pooled": math.nan,
+                    "r2_mean": math.nan,
+                    "r2_min": math.nan,
+                }
+            )
             continue
         pred = np.empty_like(y)
         per = []
@@ -98,9 +112,15 @@ def surrogate_comparison(X: np.ndarray, y: np.ndarray, names: list[str],
             m = make().fit(X[train][:, c], y[train])
             pred[test] = m.predict(X[test][:, c])
             per.append(r2_score(y[test], pred[test]) if len(test) > 1 else math.nan)
-        rows.append({"surrogate": label, "features": len(c),
-                     "r2_pooled": float(r2_score(y, pred)), "r2_mean": float(np.nanmean(per)),
-                     "r2_min": float(np.nanmin(per))})
+        rows.append(
+            {
+                "surrogate": label,
+                "features": len(c),
+                "r2_pooled": float(r2_score(y, pred)),
+                "r2_mean": float(np.nanmean(per)),
+                "r2_min": float(np.nanmin(per)),
+            }
+        )
         if theory_pred is None:
             theory_pred = pred
     return pd.DataFrame(rows), theory_pred

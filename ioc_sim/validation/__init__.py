@@ -11,5 +11,15 @@ from ioc_sim.validation.patterns import PATTERN_IDS, PATTERNS, Pattern
 from ioc_sim.validation.runner import run_check, specification_variants, validate
 from ioc_sim.validation.writer import matrix, matrix_markdown, write_validation
 
-__all__ = ["PATTERNS", "PATTERN_IDS", "CheckResult", "Pattern", "matrix", "matrix_markdown",
-           "run_check", "specification_variants", "validate", "write_validation"]
+__all__ = [
+    "PATTERNS",
+    "PATTERN_IDS",
+    "CheckResult",
+    "Pattern",
+    "matrix",
+    "matrix_markdown",
+    "run_check",
+    "specification_variants",
+    "validate",
+    "write_validation",
+]

@@ -21,9 +21,15 @@ SEED = 20237
 SMALL = 12
 
 
-def arm(scenario: str, overrides: dict[str, Any], metrics: list[str],
-        replicates: int = REPLICATES, months: int | None = None,
-        seed: int = SEED, edges: bool = False) -> dict[str, np.ndarray]:
+def arm(
+    scenario: str,
+    overrides: dict[str, Any],
+    metrics: list[str],
+    replicates: int = REPLICATES,
+    months: int | None = None,
+    seed: int = SEED,
+    edges: bool = False,
+) -> dict[str, np.ndarray]:
     """Monthly series of ``metrics`` for a bundled scenario, shape (replicates, months + 1).
 
     Runs every replicate together through the same array core the experiment

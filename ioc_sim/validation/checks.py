@@ -46,8 +46,9 @@ def check_p1(ov: dict[str, Any]) -> CheckResult:
     without = arm("merger", {**ov, "events": []}, ms)
     runs = merged["efficiency"] - without["efficiency"]  # (replicates, months + 1)
     d_eff = runs.mean(axis=0)
-    d_srv = ((merged["quality"] + merged["access"]) - (without["quality"] + without["access"])
-             ).mean(axis=0) / 2
+    d_srv = (
+        (merged["quality"] + merged["access"]) - (without["quality"] + without["access"])
+    ).mean(axis=0) / 2
     base = without["efficiency"].mean(axis=0)[24]
     peak = 24 + int(np.argmax(d_eff[24:]))
     gain = float(d_eff[peak] / base) if base else math.nan
@@ -57,11 +58,15 @@ def check_p1(ov: dict[str, Any]) -> CheckResult:
     clear = d_eff[peak] > 2.0 * se
     t_eff, t_srv = _half_time(d_eff, 24), _half_time(d_srv, 24)
     ok = clear and 0 < gain <= 0.10 and t_eff <= t_srv
-    return CheckResult(bool(ok), gain, f"peak efficiency gain {gain:+.1%} of baseline (allowed "
-                       f"0 to +10%, and above 2 standard errors: "
-                       f"{d_eff[peak] / se if se else math.inf:.1f}); half of it by month "
-                       f"{t_eff:g}, half the service gain by month {t_srv:g} (savings must "
-                       f"come first)")
+    return CheckResult(
+        bool(ok),
+        gain,
+        f"peak efficiency gain {gain:+.1%} of baseline (allowed "
+        f"0 to +10%, and above 2 standard errors: "
+        f"{d_eff[peak] / se if se else math.inf:.1f}); half of it by month "
+        f"{t_eff:g}, half the service gain by month {t_srv:g} (savings must "
+        f"come first)",
+    )
 
 
 def check_p2(ov: dict[str, Any]) -> CheckResult:
@@ -69,21 +74,32 @@ def check_p2(ov: dict[str, Any]) -> CheckResult:
     merged = arm("merger", ov, ["quality"])["quality"].mean(axis=0)
     without = arm("merger", {**ov, "events": []}, ["quality"])["quality"].mean(axis=0)
     rel = float((merged[-24:].mean() - without[-24:].mean()) / without[-24:].mean())
-    return CheckResult(rel <= 0.02, rel, f"quality in the last two years {rel:+.1%} against no "
-                       "merger (allowed: at most +2%)")
+    return CheckResult(
+        rel <= 0.02,
+        rel,
+        f"quality in the last two years {rel:+.1%} against no merger (allowed: at most +2%)",
+    )
 
 
 def check_p3(ov: dict[str, Any]) -> CheckResult:
     """Integrated care improves process and teamwork more than hospital use."""
-    r = arm("integrated_care_system", {"n_organisations": SMALL, **ov},
-                 ["collaborative_behaviour", "emergency_admissions"], months=36)
+    r = arm(
+        "integrated_care_system",
+        {"n_organisations": SMALL, **ov},
+        ["collaborative_behaviour", "emergency_admissions"],
+        months=36,
+    )
     behaviour = float(r["collaborative_behaviour"][:, 12:37].mean())
     adm = r["emergency_admissions"].mean(axis=0)
     change = float(adm[36] / adm[0] - 1)
     ok = behaviour >= 0.1 and change >= -0.02
-    return CheckResult(bool(ok), change, f"collaborative behaviour {behaviour:.2f} in months "
-                       f"12-36 (needs >= 0.10, processes improve); emergency admissions "
-                       f"{change:+.1%} by month 36 (allowed: no fall beyond -2%)")
+    return CheckResult(
+        bool(ok),
+        change,
+        f"collaborative behaviour {behaviour:.2f} in months "
+        f"12-36 (needs >= 0.10, processes improve); emergency admissions "
+        f"{change:+.1%} by month 36 (allowed: no fall beyond -2%)",
+    )
 
 
 def check_p4(ov: dict[str, Any]) -> CheckResult:
@@ -92,33 +108,41 @@ def check_p4(ov: dict[str, Any]) -> CheckResult:
     no_support = [e for e in events if e.get("kind") != "support"]
     ms = ["collaborative_behaviour"]
     a = arm("national_programme", ov, ms)["collaborative_behaviour"].mean(axis=0)
-    b = arm("national_programme", {**ov, "events": no_support},
-                 ms)["collaborative_behaviour"].mean(axis=0)
+    b = arm("national_programme", {**ov, "events": no_support}, ms)["collaborative_behaviour"].mean(
+        axis=0
+    )
     d = a - b
     early, late = float(d[6:13].mean()), float(d[-12:].mean())
     ok = early > 0.005 and late <= 0.5 * early
-    return CheckResult(bool(ok), late / early if early else math.nan,
-                       f"behaviour gain {early:+.3f} in months 6-12 (needs > 0.005), "
-                       f"{late:+.3f} in the last year (allowed: at most half the early gain)")
+    return CheckResult(
+        bool(ok),
+        late / early if early else math.nan,
+        f"behaviour gain {early:+.3f} in months 6-12 (needs > 0.005), "
+        f"{late:+.3f} in the last year (allowed: at most half the early gain)",
+    )
 
 
 def check_p5(ov: dict[str, Any]) -> CheckResult:
     """Negative events move trust more than positive ones."""
-    edges = arm("default", {"n_organisations": SMALL, **ov}, ["trust"], months=60,
-                     edges=True)["trust_edges"]
+    edges = arm("default", {"n_organisations": SMALL, **ov}, ["trust"], months=60, edges=True)[
+        "trust_edges"
+    ]
     d = np.diff(edges, axis=0).ravel()
     # The largest monthly moves are single events (a failed or a successful joint act);
     # the many small moves are slow drifts (conflict erosion, damage decay).
     k = EVENT_MOVES
     up, down = np.sort(d[d > 1e-9])[-k:], np.sort(-d[d < -1e-9])[-k:]
     ratio = float(down.mean() / up.mean()) if len(up) and len(down) else math.nan
-    return CheckResult(bool(ratio >= 1.2), ratio, f"the {k} largest monthly falls of pairwise "
-                       f"trust average {ratio:.2f} times the {k} largest rises (needs >= 1.2)")
+    return CheckResult(
+        bool(ratio >= 1.2),
+        ratio,
+        f"the {k} largest monthly falls of pairwise "
+        f"trust average {ratio:.2f} times the {k} largest rises (needs >= 1.2)",
+    )
 
 
 def _contract_reliance(ov: dict[str, Any]) -> float:
-    r = arm("default", {"n_organisations": SMALL, **ov}, ["trust", "confidence"],
-                 months=60)
+    r = arm("default", {"n_organisations": SMALL, **ov}, ["trust", "confidence"], months=60)
     t, c = r["trust"][:, 24:].mean(), r["confidence"][:, 24:].mean()
     return float(c / (t + c))
 
@@ -129,9 +153,13 @@ def check_p6(ov: dict[str, Any]) -> CheckResult:
     repeated = _contract_reliance({**ov, "form": "alliance", "history": 1.0})
     mandated = _contract_reliance({**ov, "form": "integrated_care_system"})
     ok = repeated < alliance * 0.97 and mandated > alliance * 1.03
-    return CheckResult(bool(ok), mandated / alliance, f"confidence share of trust + confidence:"
-                       f" alliance {alliance:.3f}, repeated partners {repeated:.3f} (needs 3% "
-                       f"lower), mandated ICS {mandated:.3f} (needs 3% higher)")
+    return CheckResult(
+        bool(ok),
+        mandated / alliance,
+        f"confidence share of trust + confidence:"
+        f" alliance {alliance:.3f}, repeated partners {repeated:.3f} (needs 3% "
+        f"lower), mandated ICS {mandated:.3f} (needs 3% higher)",
+    )
 
 
 def check_p7(ov: dict[str, Any]) -> CheckResult:
@@ -148,12 +176,19 @@ def check_p7(ov: dict[str, Any]) -> CheckResult:
     # A rank correlation across replicates needs many of them: with 16 its standard
     # error is about 0.26 and the verdict followed the random stream.
     free = arm("default", base, ms, months=96, replicates=64)
-    rho = float(stats.spearmanr(free["trust"][:, 12],
-                                free["collaborative_performance"][:, 48:].mean(axis=1)).statistic)
+    rho = float(
+        stats.spearmanr(
+            free["trust"][:, 12], free["collaborative_performance"][:, 48:].mean(axis=1)
+        ).statistic
+    )
     ok = rel >= 0.10 and rho >= 0.3
-    return CheckResult(bool(ok), rel, f"performance after antagonistic history is {rel:.0%} "
-                       f"below a good history (needs >= 10%); rank correlation of trust at "
-                       f"month 12 with later performance {rho:.2f} (needs >= 0.3)")
+    return CheckResult(
+        bool(ok),
+        rel,
+        f"performance after antagonistic history is {rel:.0%} "
+        f"below a good history (needs >= 10%); rank correlation of trust at "
+        f"month 12 with later performance {rho:.2f} (needs >= 0.3)",
+    )
 
 
 def _with_helper_capacity(capacity: float) -> list[dict[str, Any]]:
@@ -167,15 +202,21 @@ def _with_helper_capacity(capacity: float) -> list[dict[str, Any]]:
 def check_p8(ov: dict[str, Any]) -> CheckResult:
     """Mandated buddying helps only with a capable, motivated helper."""
     ms = ["distressed_share"]
-    capable = arm("buddying", {**ov, "organisations": _with_helper_capacity(0.8)}, ms,
-                       replicates=16)["distressed_share"][:, 24:].mean()
-    weak = arm("buddying", {**ov, "organisations": _with_helper_capacity(0.2)}, ms,
-                    replicates=16)["distressed_share"][:, 24:].mean()
+    capable = arm(
+        "buddying", {**ov, "organisations": _with_helper_capacity(0.8)}, ms, replicates=16
+    )["distressed_share"][:, 24:].mean()
+    weak = arm("buddying", {**ov, "organisations": _with_helper_capacity(0.2)}, ms, replicates=16)[
+        "distressed_share"
+    ][:, 24:].mean()
     ratio = float(capable / weak) if weak else math.nan
     ok = weak > 0 and capable <= 0.8 * weak
-    return CheckResult(bool(ok), ratio, f"share in special measures after month 24: capable "
-                       f"helper {capable:.3f}, weak helper {weak:.3f} (needs at least 20% "
-                       "fewer with the capable helper)")
+    return CheckResult(
+        bool(ok),
+        ratio,
+        f"share in special measures after month 24: capable "
+        f"helper {capable:.3f}, weak helper {weak:.3f} (needs at least 20% "
+        "fewer with the capable helper)",
+    )
 
 
 def check_p9(ov: dict[str, Any]) -> CheckResult:
@@ -183,14 +224,17 @@ def check_p9(ov: dict[str, Any]) -> CheckResult:
     ms = ["deepening_collaborations"]
     base = {"n_organisations": SMALL, **ov}
     voluntary = arm("default", base, ms, months=60, replicates=16)
-    pushed = arm("default", {**base, "mandate": 1.0, "support": 1.0}, ms, months=60,
-                      replicates=16)
+    pushed = arm("default", {**base, "mandate": 1.0, "support": 1.0}, ms, months=60, replicates=16)
     v = float((voluntary["deepening_collaborations"] > 0).any(axis=1).mean())
     p = float((pushed["deepening_collaborations"] > 0).any(axis=1).mean())
     ok = v <= 0.25 and p > v
-    return CheckResult(bool(ok), v, f"share of voluntary runs whose collaboration deepens "
-                       f"within five years {v:.2f} (allowed: at most 0.25, infrequent); with a "
-                       f"mandate and support {p:.2f} (needs more: policy-pushed)")
+    return CheckResult(
+        bool(ok),
+        v,
+        f"share of voluntary runs whose collaboration deepens "
+        f"within five years {v:.2f} (allowed: at most 0.25, infrequent); with a "
+        f"mandate and support {p:.2f} (needs more: policy-pushed)",
+    )
 
 
 def check_p10(ov: dict[str, Any]) -> CheckResult:
@@ -202,9 +246,14 @@ def check_p10(ov: dict[str, Any]) -> CheckResult:
     ms = ["collaborative_behaviour"]
     base = {"n_organisations": SMALL, **ov}
     a = arm("pandemic_shock", base, ms, months=month + 24)["collaborative_behaviour"]
-    b = arm("pandemic_shock", {**base, "events": calm}, ms,
-                 months=month + 24)["collaborative_behaviour"]
+    b = arm("pandemic_shock", {**base, "events": calm}, ms, months=month + 24)[
+        "collaborative_behaviour"
+    ]
     after = slice(month + 1, month + 7)
     rel = float(a[:, after].mean() / b[:, after].mean() - 1)
-    return CheckResult(bool(rel >= 0.05), rel, f"collaborative behaviour in the six months "
-                       f"after the shock {rel:+.1%} against no shock (needs >= +5%)")
+    return CheckResult(
+        bool(rel >= 0.05),
+        rel,
+        f"collaborative behaviour in the six months "
+        f"after the shock {rel:+.1%} against no shock (needs >= +5%)",
+    )

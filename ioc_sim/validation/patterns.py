@@ -63,69 +63,140 @@ class Pattern:
 
 
 PATTERNS: list[Pattern] = [
-    Pattern("P1", "Merger back-office savings are small and come before service benefits.",
-            "Monitor 2014; US acquisitions 4-7%", "merger",
-            "peak efficiency gain against the same system without the merger is above 0, "
-            "more than two standard errors of the replicates' differences, and at most 10% "
-            "of baseline efficiency, and reaches half its peak no later than the service "
-            "(quality + access) gain does",
-            "timing and size of benefits: benefit_lag, service_lag_ratio, integration_cost",
-            check_p1, {"benefit_scale": 0.0}),
-    Pattern("P2", "Acquisition without relationship building does not raise clinical quality.",
-            "Beaulieu et al., NEJM 2020", "merger",
-            "quality in the last two years is at most 2% above the same system without the "
-            "merger", "performance from collaboration without trust: benefit_scale, trust",
-            check_p2, {"benefit_scale": 1.0, "service_lag_ratio": 1.0, "benefit_lag": 1.0,
-                       "management_cost": 0.0, "integration_cost": 0.0, "exposure_scale": 0.1,
-                       "competition_effect": 0.0, "blocking_effect": 0.0}),
-    Pattern("P3", "Integrated-care pilots improved processes and teamwork more than hospital "
-            "use; emergency admissions did not fall.", "16 integrated care pilots, 2012",
-            "integrated_care_system",
-            "collaborative behaviour in months 12-36 at least 0.10 while emergency admissions "
-            "at month 36 are no more than 2% below month 0",
-            "demand submodel: admissions_effect against demand_growth",
-            check_p3, {"admissions_effect": 0.3, "demand_growth": 0.0, "benefit_lag": 1.0}),
-    Pattern("P4", "A low-support integration programme showed a small first-year signal that "
-            "did not last.", "Integrated Care Pioneers DiD", "national_programme",
-            "behaviour gain over the same programme without support is above 0.005 in months "
-            "6-12 and at most half of that in the final year",
-            "time-varying support and the decay of its effect",
-            check_p4, {"support": 1.0}),
-    Pattern("P5", "Negative events move trust more than positive ones.", "Slovic 1993",
-            "default", "the 20 largest monthly falls of pairwise trust average at least 1.2 "
-            "times the 20 largest rises", "trust update: trust_asymmetry, trust_update",
-            check_p5, {"trust_update": "expectation_gap", "trust_asymmetry": 1.0,
-                       "conflict_trust_erosion": 0.0, "resolution_effect": 0.0,
-                       "damage_gain": 0.0}),
-    Pattern("P6", "Repeated partners rely less on formal control; mandated forms rely on "
-            "contract.", "Gulati 1995; realist review", "default",
-            "confidence / (trust + confidence) at least 3% lower with a history of success and "
-            "at least 3% higher in a mandated integrated care system than in an alliance",
-            "confidence submodel: formal_prior_weight, history_trust_effect",
-            check_p6, {"formal_prior_weight": 0.0, "history_trust_effect": 0.0}),
-    Pattern("P7", "Success runs through a virtuous cycle of small wins; antagonistic history "
-            "hinders it; outcomes are path dependent.", "Ansell and Gash 2008; Vangen and "
-            "Huxham 2003", "default",
-            "performance after an antagonistic history at least 10% below a good history, and "
-            "a rank correlation of at least 0.3 between trust at month 12 and later performance",
-            "feedback loops: history effects, ambition_rate, effectiveness_feedback",
-            check_p7, {"history_trust_effect": 0.0, "history_ambition_effect": 0.0,
-                       "failure_conflict": 0.0, "trust_gain": 0.01, "outcome_noise": 0.0}),
-    Pattern("P8", "Mandated partnering helps a struggling organisation only when the partner "
-            "has capacity and motivation.", "Health Foundation case studies", "buddying",
-            "at least 20% fewer organisations in special measures after month 24 with a "
-            "capable helper (capacity 0.8) than with a weak one (0.2)",
-            "distress submodel and the role of partner capacity in joint acts",
-            check_p8, {"success_slope": 0.0, "benefit_scale": 0.0}),
-    Pattern("P9", "Formal consolidation is infrequent and policy-pushed.", "King's Fund 2015",
-            "default",
-            "at most a quarter of voluntary runs deepen within five years, and more do with "
-            "a mandate and support", "collaboration lifecycle: deepen_threshold",
-            check_p9, {"deepen_threshold": 0.3, "initial_trust": 1.0, "initial_faith": 1.0}),
-    Pattern("P10", "A crisis shock raised collaborative behaviour quickly.",
-            "NHS Providers 2020; regulation study 2022", "pandemic_shock",
-            "collaborative behaviour in the six months after the shock at least 5% above the "
-            "same system without it", "exogenous shocks: shock_boost",
-            check_p10, {"shock_boost": 0.0, "competition_effect": 0.0, "blocking_effect": 0.0}),
+    Pattern(
+        "P1",
+        "Merger back-office savings are small and come before service benefits.",
+        "Monitor 2014; US acquisitions 4-7%",
+        "merger",
+        "peak efficiency gain against the same system without the merger is above 0, "
+        "more than two standard errors of the replicates' differences, and at most 10% "
+        "of baseline efficiency, and reaches half its peak no later than the service "
+        "(quality + access) gain does",
+        "timing and size of benefits: benefit_lag, service_lag_ratio, integration_cost",
+        check_p1,
+        {"benefit_scale": 0.0},
+    ),
+    Pattern(
+        "P2",
+        "Acquisition without relationship building does not raise clinical quality.",
+        "Beaulieu et al., NEJM 2020",
+        "merger",
+        "quality in the last two years is at most 2% above the same system without the merger",
+        "performance from collaboration without trust: benefit_scale, trust",
+        check_p2,
+        {
+            "benefit_scale": 1.0,
+            "service_lag_ratio": 1.0,
+            "benefit_lag": 1.0,
+            "management_cost": 0.0,
+            "integration_cost": 0.0,
+            "exposure_scale": 0.1,
+            "competition_effect": 0.0,
+            "blocking_effect": 0.0,
+        },
+    ),
+    Pattern(
+        "P3",
+        "Integrated-care pilots improved processes and teamwork more than hospital "
+        "use; emergency admissions did not fall.",
+        "16 integrated care pilots, 2012",
+        "integrated_care_system",
+        "collaborative behaviour in months 12-36 at least 0.10 while emergency admissions "
+        "at month 36 are no more than 2% below month 0",
+        "demand submodel: admissions_effect against demand_growth",
+        check_p3,
+        {"admissions_effect": 0.3, "demand_growth": 0.0, "benefit_lag": 1.0},
+    ),
+    Pattern(
+        "P4",
+        "A low-support integration programme showed a small first-year signal that did not last.",
+        "Integrated Care Pioneers DiD",
+        "national_programme",
+        "behaviour gain over the same programme without support is above 0.005 in months "
+        "6-12 and at most half of that in the final year",
+        "time-varying support and the decay of its effect",
+        check_p4,
+        {"support": 1.0},
+    ),
+    Pattern(
+        "P5",
+        "Negative events move trust more than positive ones.",
+        "Slovic 1993",
+        "default",
+        "the 20 largest monthly falls of pairwise trust average at least 1.2 "
+        "times the 20 largest rises",
+        "trust update: trust_asymmetry, trust_update",
+        check_p5,
+        {
+            "trust_update": "expectation_gap",
+            "trust_asymmetry": 1.0,
+            "conflict_trust_erosion": 0.0,
+            "resolution_effect": 0.0,
+            "damage_gain": 0.0,
+        },
+    ),
+    Pattern(
+        "P6",
+        "Repeated partners rely less on formal control; mandated forms rely on contract.",
+        "Gulati 1995; realist review",
+        "default",
+        "confidence / (trust + confidence) at least 3% lower with a history of success and "
+        "at least 3% higher in a mandated integrated care system than in an alliance",
+        "confidence submodel: formal_prior_weight, history_trust_effect",
+        check_p6,
+        {"formal_prior_weight": 0.0, "history_trust_effect": 0.0},
+    ),
+    Pattern(
+        "P7",
+        "Success runs through a virtuous cycle of small wins; antagonistic history "
+        "hinders it; outcomes are path dependent.",
+        "Ansell and Gash 2008; Vangen and Huxham 2003",
+        "default",
+        "performance after an antagonistic history at least 10% below a good history, and "
+        "a rank correlation of at least 0.3 between trust at month 12 and later performance",
+        "feedback loops: history effects, ambition_rate, effectiveness_feedback",
+        check_p7,
+        {
+            "history_trust_effect": 0.0,
+            "history_ambition_effect": 0.0,
+            "failure_conflict": 0.0,
+            "trust_gain": 0.01,
+            "outcome_noise": 0.0,
+        },
+    ),
+    Pattern(
+        "P8",
+        "Mandated partnering helps a struggling organisation only when the partner "
+        "has capacity and motivation.",
+        "Health Foundation case studies",
+        "buddying",
+        "at least 20% fewer organisations in special measures after month 24 with a "
+        "capable helper (capacity 0.8) than with a weak one (0.2)",
+        "distress submodel and the role of partner capacity in joint acts",
+        check_p8,
+        {"success_slope": 0.0, "benefit_scale": 0.0},
+    ),
+    Pattern(
+        "P9",
+        "Formal consolidation is infrequent and policy-pushed.",
+        "King's Fund 2015",
+        "default",
+        "at most a quarter of voluntary runs deepen within five years, and more do with "
+        "a mandate and support",
+        "collaboration lifecycle: deepen_threshold",
+        check_p9,
+        {"deepen_threshold": 0.3, "initial_trust": 1.0, "initial_faith": 1.0},
+    ),
+    Pattern(
+        "P10",
+        "A crisis shock raised collaborative behaviour quickly.",
+        "NHS Providers 2020; regulation study 2022",
+        "pandemic_shock",
+        "collaborative behaviour in the six months after the shock at least 5% above the "
+        "same system without it",
+        "exogenous shocks: shock_boost",
+        check_p10,
+        {"shock_boost": 0.0, "competition_effect": 0.0, "blocking_effect": 0.0},
+    ),
 ]
 PATTERN_IDS = tuple(p.id for p in PATTERNS)

@@ -42,8 +42,12 @@ def run_check(pattern: Pattern, overrides: dict[str, Any]) -> CheckResult:
         return CheckResult(False, math.nan, f"error: {type(err).__name__}: {err}")
 
 
-def validate(out: str | Path | None = None, patterns: list[str] | None = None,
-             specifications: bool = True, show_progress: bool = False) -> pd.DataFrame:
+def validate(
+    out: str | Path | None = None,
+    patterns: list[str] | None = None,
+    specifications: bool = True,
+    show_progress: bool = False,
+) -> pd.DataFrame:
     """Check every pattern under every specification variant and write the matrix.
 
     Args:
@@ -60,18 +64,29 @@ def validate(out: str | Path | None = None, patterns: list[str] | None = None,
     if patterns:
         unknown = [p for p in patterns if p not in PATTERN_IDS]
         if unknown:
-            raise ConfigError("--pattern", f"got {unknown[0]!r}; allowed: "
-                              + ", ".join(PATTERN_IDS))
+            raise ConfigError(
+                "--pattern", f"got {unknown[0]!r}; allowed: " + ", ".join(PATTERN_IDS)
+            )
     variants = specification_variants() if specifications else [("default", {})]
     rows = []
     for p in chosen:
         for label, ov in variants:
             r = run_check(p, ov)
-            rows.append({"pattern": p.id, "variant": label, "passed": r.passed,
-                         "value": r.value, "detail": r.detail, "scenario": p.scenario})
+            rows.append(
+                {
+                    "pattern": p.id,
+                    "variant": label,
+                    "passed": r.passed,
+                    "value": r.value,
+                    "detail": r.detail,
+                    "scenario": p.scenario,
+                }
+            )
             if show_progress:
-                print(f"{p.id} {label}: {'pass' if r.passed else 'FAIL'} - {r.detail}",
-                      file=sys.stderr)
+                print(
+                    f"{p.id} {label}: {'pass' if r.passed else 'FAIL'} - {r.detail}",
+                    file=sys.stderr,
+                )
     checks = pd.DataFrame(rows)
     if out is not None:
         write_validation(checks, Path(out), chosen)

@@ -13,11 +13,20 @@ HERE = Path(__file__).resolve().parent
 #: (file stem, keyword arguments) of the runs kept as golden outputs.
 CASES = {
     "default_seed7": dict(rng=7, months=36),
-    "variants_seed3": dict(rng=3, months=36, n_organisations=10, trust_update="expectation_gap",
-                           trust_confidence="crowding_out", fragile="equal",
-                           mandate_faith="raises", performance_form="additive",
-                           events=[{"month": 6, "kind": "shock", "magnitude": 0.7},
-                                   {"month": 12, "kind": "regime_switch", "competition": 0.1}]),
+    "variants_seed3": dict(
+        rng=3,
+        months=36,
+        n_organisations=10,
+        trust_update="expectation_gap",
+        trust_confidence="crowding_out",
+        fragile="equal",
+        mandate_faith="raises",
+        performance_form="additive",
+        events=[
+            {"month": 6, "kind": "shock", "magnitude": 0.7},
+            {"month": 12, "kind": "regime_switch", "competition": 0.1},
+        ],
+    ),
 }
 
 

@@ -17,9 +17,15 @@ from ioc_sim.engine.stages import ACTIVE, DEEPENING, DISSOLVED, DISSOLVING, FORM
 #: Parameters of :func:`review`: the model parameters of the same names, and
 #: ``formed``, the stage a collaboration starts in (forming, or active without a
 #: formation period).
-REVIEW_PARAMS = pack_dtype("formation_months", "dissolve_threshold", "dissolve_patience",
-                           "deepen_threshold", "deepen_rate", "dissolving_months",
-                           formed=np.int64)
+REVIEW_PARAMS = pack_dtype(
+    "formation_months",
+    "dissolve_threshold",
+    "dissolve_patience",
+    "deepen_threshold",
+    "deepen_rate",
+    "dissolving_months",
+    formed=np.int64,
+)
 
 #: Rows of the per-collaboration pack (see :func:`mechanisms`).
 COLLAB_ROWS = ("compat_c", "c_leadership", "c_resolution", "organisational", "technological")
@@ -29,8 +35,22 @@ MECHANISM_PARAMS = pack_dtype(multiplicative=np.bool_)
 
 
 @njit(cache=True)
-def review(month, start, status, age, below, left, mandate, depth, trust, edge_collab, faith,
-           mem_collab, params, ended):
+def review(
+    month,
+    start,
+    status,
+    age,
+    below,
+    left,
+    mandate,
+    depth,
+    trust,
+    edge_collab,
+    faith,
+    mem_collab,
+    params,
+    ended,
+):
     """Lifecycle of every collaboration, (R, C + 1) arrays updated in place:
     planned -> forming -> active <-> deepening -> dissolving -> dissolved.
 
@@ -80,8 +100,10 @@ def review(month, start, status, age, below, left, mandate, depth, trust, edge_c
         # one, the pass over the pairs is skipped.
         need_trust = False
         for c in range(c_total):
-            if (status[r, c] <= DEEPENING
-                    and faith_sum[c] / max(faith_count[c], 1.0) > deepen_threshold):
+            if (
+                status[r, c] <= DEEPENING
+                and faith_sum[c] / max(faith_count[c], 1.0) > deepen_threshold
+            ):
                 need_trust = True
         cc, acc, n = -1, 0.0, 0.0  # running sum of the current collaboration (pair_means)
         for e in range(trust.shape[1] if need_trust else 0):
@@ -110,8 +132,9 @@ def review(month, start, status, age, below, left, mandate, depth, trust, edge_c
             dissolving = s == DISSOLVING
             below[r, c] = below[r, c] + 1 if working and faith_c < dissolve_threshold else 0
             quit_ = working and mandate[r, c] < 0.5 and below[r, c] >= patience
-            deep = (working and trust_c > deepen_threshold and faith_c > deepen_threshold
-                    and not quit_)
+            deep = (
+                working and trust_c > deepen_threshold and faith_c > deepen_threshold and not quit_
+            )
             if working and not quit_:
                 s = ACTIVE  # deepening stops unless renewed
             if deep:
@@ -133,8 +156,9 @@ def review(month, start, status, age, below, left, mandate, depth, trust, edge_c
 
 
 @njit(cache=True)
-def mechanisms(collab, faith, mem_collab, collab_pack, working_c, loadings, params, mech,
-               blend, combined):
+def mechanisms(
+    collab, faith, mem_collab, collab_pack, working_c, loadings, params, mech, blend, combined
+):
     """Cultural efficacy, organisational efficiency and technological effectiveness of
     each collaboration, written to ``mech`` (R, 3, C + 1)::
 
@@ -174,8 +198,18 @@ def mechanisms(collab, faith, mem_collab, collab_pack, working_c, loadings, para
         for c in range(c_total):
             faith_c = faith_sum[c] / max(count[c], 1.0)
             on = 1.0 if working_c[r, c] else 0.0
-            m0 = (collab[0, r, c] + faith_c + collab_pack[0, r, c] + collab_pack[1, r, c]
-                  + (1.0 - collab[2, r, c]) + collab_pack[2, r, c]) / 6.0 * on
+            m0 = (
+                (
+                    collab[0, r, c]
+                    + faith_c
+                    + collab_pack[0, r, c]
+                    + collab_pack[1, r, c]
+                    + (1.0 - collab[2, r, c])
+                    + collab_pack[2, r, c]
+                )
+                / 6.0
+                * on
+            )
             m1 = (collab_pack[3, r, c] + collab[3, r, c]) / 6.0 * on
             m2 = collab_pack[4, r, c] * on
             mech[r, 0, c], mech[r, 1, c], mech[r, 2, c] = m0, m1, m2
@@ -184,12 +218,11 @@ def mechanisms(collab, faith, mem_collab, collab_pack, working_c, loadings, para
                 l1 = math.log(max(m1, 1e-9))
                 l2 = math.log(max(m2, 1e-9))
                 for k in range(loadings.shape[0]):
-                    blend[r, c, k] = math.exp(loadings[k, 0] * l0 + loadings[k, 1] * l1
-                                              + loadings[k, 2] * l2)
+                    blend[r, c, k] = math.exp(
+                        loadings[k, 0] * l0 + loadings[k, 1] * l1 + loadings[k, 2] * l2
+                    )
                 combined[r, c] = np.cbrt(m0 * m1 * m2)
             else:
                 for k in range(loadings.shape[0]):
                     blend[r, c, k] = loadings[k, 0] * m0 + loadings[k, 1] * m1 + loadings[k, 2] * m2
                 combined[r, c] = (m0 + m1 + m2) / 3.0
-
-

@@ -84,9 +84,27 @@ def pairwise_sum(a, lo, n):
 
 
 @njit(cache=True, error_model="numpy")
-def metric_rows(trust, confidence, risk, conflict, faith, progress, behaviour, quality,
-                efficiency, access, admissions, performance, cost, distressed, mech, output,
-                eff, status, out):
+def metric_rows(
+    trust,
+    confidence,
+    risk,
+    conflict,
+    faith,
+    progress,
+    behaviour,
+    quality,
+    efficiency,
+    access,
+    admissions,
+    performance,
+    cost,
+    distressed,
+    mech,
+    output,
+    eff,
+    status,
+    out,
+):
     """The first 29 rows of ``metrics._TOGETHER`` (everything but the shock and the
     maturity index) for each replicate, written to ``out`` (29, R).
 
@@ -149,7 +167,6 @@ def metric_rows(trust, confidence, risk, conflict, faith, progress, behaviour, q
         out[28, r] = n_slow / per_live
 
 
-
 @njit(cache=True)
 def domain_product(out, sources, reverse, domain, n_domains, resolution, prod):
     """Product of the maturity domains' scores, per replicate, written to ``prod`` (R,).
@@ -174,4 +191,3 @@ def domain_product(out, sources, reverse, domain, n_domains, resolution, prod):
         for d in range(1, n_domains):
             p = p * (sums[d] / counts[d])
         prod[r] = p
-

@@ -18,28 +18,59 @@ from ioc_sim.engine.kernels.params import pack_dtype
 from ioc_sim.engine.kernels.rng import sfc64_next, to_unit
 
 #: Rows of the per-membership pack (see :func:`progress_faith`).
-MEMBER_ROWS = ("m_drivers", "m_actors", "m_stability", "m_calm", "m_harm", "m_persuasion",
-               "m_mandate", "m_live")
-(M_DRIVERS, M_ACTORS, M_STABILITY, M_CALM, M_HARM, M_PERSUASION, M_MANDATE,
- M_LIVE) = range(len(MEMBER_ROWS))
+MEMBER_ROWS = (
+    "m_drivers",
+    "m_actors",
+    "m_stability",
+    "m_calm",
+    "m_harm",
+    "m_persuasion",
+    "m_mandate",
+    "m_live",
+)
+(M_DRIVERS, M_ACTORS, M_STABILITY, M_CALM, M_HARM, M_PERSUASION, M_MANDATE, M_LIVE) = range(
+    len(MEMBER_ROWS)
+)
 
 #: Parameters of :func:`progress_faith`: the model parameters of the same names.
-PROGRESS_PARAMS = pack_dtype("effectiveness_feedback", "progress_rate", "faith_rate",
-                             "ambition_rate")
+PROGRESS_PARAMS = pack_dtype(
+    "effectiveness_feedback", "progress_rate", "faith_rate", "ambition_rate"
+)
 
 #: Parameters of :func:`performance`: the model parameters of the same names.
-PERFORMANCE_PARAMS = pack_dtype("communication_effect", "integration_cost_months",
-                                "management_cost", "integration_cost", "benefit_scale",
-                                "admissions_effect")
+PERFORMANCE_PARAMS = pack_dtype(
+    "communication_effect",
+    "integration_cost_months",
+    "management_cost",
+    "integration_cost",
+    "benefit_scale",
+    "admissions_effect",
+)
 
 #: Parameters of :func:`distress`: the model parameters of the same names.
-DISTRESS_PARAMS = pack_dtype("distress_entry", "distress_entry_rate", "distress_exit",
-                             "distress_exit_months")
+DISTRESS_PARAMS = pack_dtype(
+    "distress_entry", "distress_entry_rate", "distress_exit", "distress_exit_months"
+)
 
 
 @njit(cache=True)
-def progress_faith(member, member_count, org, mem_org, mem_collab, ambition, eff, member_pack,
-                   progress, faith, trust_c, working_c, params, progress_out, faith_out):
+def progress_faith(
+    member,
+    member_count,
+    org,
+    mem_org,
+    mem_collab,
+    ambition,
+    eff,
+    member_pack,
+    progress,
+    faith,
+    trust_c,
+    working_c,
+    params,
+    progress_out,
+    faith_out,
+):
     """Perceived progress and faith of every membership, then the ambition of joint aims.
 
     For membership ``m`` (``member`` from
@@ -71,13 +102,19 @@ def progress_faith(member, member_count, org, mem_org, mem_collab, ambition, eff
             for j in range(n_components):
                 eff_sum += eff[r, c, j]
             eff_m = eff_sum / n_components
-            drivers = (member_pack[M_DRIVERS, r, m] + t + ambition[r, c]
-                       + member_pack[M_ACTORS, r, m] + member_pack[M_STABILITY, r, m]
-                       + member_pack[M_CALM, r, m]) / 8.0
+            drivers = (
+                member_pack[M_DRIVERS, r, m]
+                + t
+                + ambition[r, c]
+                + member_pack[M_ACTORS, r, m]
+                + member_pack[M_STABILITY, r, m]
+                + member_pack[M_CALM, r, m]
+            ) / 8.0
             target_p = (1.0 - feedback) * drivers + feedback * eff_m
             p, f = progress[r, m], faith[r, m]
-            target_f = (0.5 * (p + t) + member_pack[M_PERSUASION, r, m]
-                        + member_pack[M_MANDATE, r, m])
+            target_f = (
+                0.5 * (p + t) + member_pack[M_PERSUASION, r, m] + member_pack[M_MANDATE, r, m]
+            )
             harm = member_pack[M_HARM, r, m] * k
             step_p = progress_rate * (target_p - p)
             step_p -= harm * p
@@ -88,16 +125,39 @@ def progress_faith(member, member_count, org, mem_org, mem_collab, ambition, eff
             faith_out[r, m] = clip01(f + (step_f if live else 0.0))
         for c in range(ambition.shape[1]):
             a = ambition[r, c]
-            ambition[r, c] = a + (ambition_rate * (trust_c[r, c] - a) if working_c[r, c]
-                                  else 0.0)
-
+            ambition[r, c] = a + (ambition_rate * (trust_c[r, c] - a) if working_c[r, c] else 0.0)
 
 
 @njit(cache=True)
-def performance(collab, acts, partners, blend, combined, eff, lags, engage, fading, age,
-                mem_org, mem_collab, baseline, distress_penalty, pressure_term, demand_factor,
-                shock_factor, params, behaviour, output, benefit, cost, quality, efficiency,
-                access, admissions, performance_out):
+def performance(
+    collab,
+    acts,
+    partners,
+    blend,
+    combined,
+    eff,
+    lags,
+    engage,
+    fading,
+    age,
+    mem_org,
+    mem_collab,
+    baseline,
+    distress_penalty,
+    pressure_term,
+    demand_factor,
+    shock_factor,
+    params,
+    behaviour,
+    output,
+    benefit,
+    cost,
+    quality,
+    efficiency,
+    access,
+    admissions,
+    performance_out,
+):
     """Effectiveness through collaboration, and organisational performance.
 
     Per collaboration (``collab`` from :func:`~ioc_sim.engine.kernels.pairs.pair_means`;
@@ -175,10 +235,8 @@ def performance(collab, acts, partners, blend, combined, eff, lags, engage, fadi
             behaviour[r, i] = acts[r, i] / partners[r, i]
 
 
-
 @njit(cache=True)
-def distress(uniform_state, performance, distressed, ok_months, params, distressed_out,
-             ok_out):
+def distress(uniform_state, performance, distressed, ok_months, params, distressed_out, ok_out):
     """Special measures: an organisation not in them enters when its performance is
     below ``entry`` and its uniform draw ``u`` is below ``entry_rate``; one in them
     counts months of performance above ``exit_level`` (the count restarts otherwise)
@@ -207,4 +265,3 @@ def distress(uniform_state, performance, distressed, ok_months, params, distress
             distressed_out[r, i] = (was or enter) and not leave
             ok_out[r, i] = 0 if leave else ok
         state[0], state[1], state[2], state[3] = s0, s1, s2, s3
-

@@ -21,10 +21,34 @@ from ioc_sim.engine.kernels.rng import sfc64_next, to_unit
 #: Rows of the per-pair pack (see :func:`pair_acts` and :func:`pair_update`):
 #: quantities that change only with contexts, parameters, organisation attributes or
 #: the assignment of pairs.
-PACK_ROWS = ("slack", "depth", "intensity", "gain", "conflict_target", "resolution_harm",
-             "appetite", "keep", "weight", "breach_weight", "prior", "live")
-(P_SLACK, P_DEPTH, P_INTENSITY, P_GAIN, P_CONFLICT_TARGET, P_RESOLUTION_HARM, P_APPETITE,
- P_KEEP, P_WEIGHT, P_BREACH_WEIGHT, P_PRIOR, P_LIVE) = range(len(PACK_ROWS))
+PACK_ROWS = (
+    "slack",
+    "depth",
+    "intensity",
+    "gain",
+    "conflict_target",
+    "resolution_harm",
+    "appetite",
+    "keep",
+    "weight",
+    "breach_weight",
+    "prior",
+    "live",
+)
+(
+    P_SLACK,
+    P_DEPTH,
+    P_INTENSITY,
+    P_GAIN,
+    P_CONFLICT_TARGET,
+    P_RESOLUTION_HARM,
+    P_APPETITE,
+    P_KEEP,
+    P_WEIGHT,
+    P_BREACH_WEIGHT,
+    P_PRIOR,
+    P_LIVE,
+) = range(len(PACK_ROWS))
 
 #: Trust update specifications (parameter ``trust_update``).
 TRUST_SPECS = {"asymmetric_ceiling": 0, "expectation_gap": 1, "ratchet": 2}
@@ -38,10 +62,23 @@ ACT_PARAMS = pack_dtype("exposure_half_scale", "gate_softness")
 #: ``trust_update`` is a code of :data:`TRUST_SPECS`; ``substitutes`` whether
 #: ``trust_confidence`` is "substitutes".
 UPDATE_PARAMS = pack_dtype(
-    "success_slope", "distress_risk_effect", "outcome_noise", "expectation", "breach_signal",
-    "failure_conflict", "conflict_rate", "trust_loss", "damage_gain", "damage_decay",
-    "conflict_trust_erosion", "formal_prior_weight", "trust_weight", "risk_rate",
-    trust_update=np.int64, substitutes=np.bool_)
+    "success_slope",
+    "distress_risk_effect",
+    "outcome_noise",
+    "expectation",
+    "breach_signal",
+    "failure_conflict",
+    "conflict_rate",
+    "trust_loss",
+    "damage_gain",
+    "damage_decay",
+    "conflict_trust_erosion",
+    "formal_prior_weight",
+    "trust_weight",
+    "risk_rate",
+    trust_update=np.int64,
+    substitutes=np.bool_,
+)
 
 
 @njit(cache=True, inline="always")
@@ -60,8 +97,23 @@ def _act_probability(base, deep, gate, f, intensity, barrier, blocked, shock_add
 
 
 @njit(cache=True)
-def pair_acts(uniform_state, edge_collab, edge_mem, reverse, depth_c, ambition_c, faith,
-              pair_pack, risk, barrier, blocked, shock_add, params, act, recip):
+def pair_acts(
+    uniform_state,
+    edge_collab,
+    edge_mem,
+    reverse,
+    depth_c,
+    ambition_c,
+    faith,
+    pair_pack,
+    risk,
+    barrier,
+    blocked,
+    shock_add,
+    params,
+    act,
+    recip,
+):
     """This month's acts of every pair, the first half of the pairs' month.
 
     Inputs ``(R, E)`` unless said: ``uniform_state`` (R, 4) the uniform stream (each
@@ -129,19 +181,45 @@ def pair_acts(uniform_state, edge_collab, edge_mem, reverse, depth_c, ambition_c
                 gate = 1.0 if risk[r, e] >= exposure else 0.0
             f = faith[r, edge_mem[r, e]]
             act[r, e] = u[e] < _act_probability(
-                pair_pack[P_SLACK, r, e] * f, pair_pack[P_DEPTH, r, e], gate, f,
-                pair_pack[P_INTENSITY, r, e], barrier, blocked, shock_add)
+                pair_pack[P_SLACK, r, e] * f,
+                pair_pack[P_DEPTH, r, e],
+                gate,
+                f,
+                pair_pack[P_INTENSITY, r, e],
+                barrier,
+                blocked,
+                shock_add,
+            )
         state[0], state[1], state[2], state[3] = s0, s1, s2, s3
         for e in range(e_count):
             recip[r, e] = act[r, reverse[e]]
 
 
-
-
 @njit(cache=True)
-def pair_update(noise_block, noise_pos, act, recip, drivers, support, distressed, src, dst,
-                pair_pack, trust, conflict, risk, damage, honoured, breached, calm, params,
-                conflict_out, trust_out, confidence_out, risk_out):
+def pair_update(
+    noise_block,
+    noise_pos,
+    act,
+    recip,
+    drivers,
+    support,
+    distressed,
+    src,
+    dst,
+    pair_pack,
+    trust,
+    conflict,
+    risk,
+    damage,
+    honoured,
+    breached,
+    calm,
+    params,
+    conflict_out,
+    trust_out,
+    confidence_out,
+    risk_out,
+):
     """The second half of the pairs' month: exchange, conflict, trust, confidence and
     risk threshold, after :func:`pair_acts`.
 
@@ -178,9 +256,22 @@ def pair_update(noise_block, noise_pos, act, recip, drivers, support, distressed
         if not any_positive(pair_pack[P_LIVE, r]):
             # No pair is in a live collaboration, so none acted (:func:`pair_acts`):
             # the loop below with ``live``, ``acted`` and ``back`` false.
-            _idle_pairs(r, pair_pack, trust, conflict, risk, damage, honoured, breached,
-                        damage_decay, prior_weight, conflict_out, trust_out, confidence_out,
-                        risk_out)
+            _idle_pairs(
+                r,
+                pair_pack,
+                trust,
+                conflict,
+                risk,
+                damage,
+                honoured,
+                breached,
+                damage_decay,
+                prior_weight,
+                conflict_out,
+                trust_out,
+                confidence_out,
+                risk_out,
+            )
             continue
         zi = noise_pos[r]
         for e in range(e_count):
@@ -264,8 +355,22 @@ def pair_update(noise_block, noise_pos, act, recip, drivers, support, distressed
 
 
 @njit(cache=True, inline="always")
-def _idle_pairs(r, pair_pack, trust, conflict, risk, damage, honoured, breached, damage_decay,
-                prior_weight, conflict_out, trust_out, confidence_out, risk_out):
+def _idle_pairs(
+    r,
+    pair_pack,
+    trust,
+    conflict,
+    risk,
+    damage,
+    honoured,
+    breached,
+    damage_decay,
+    prior_weight,
+    conflict_out,
+    trust_out,
+    confidence_out,
+    risk_out,
+):
     """:func:`pair_update` of replicate ``r`` when none of its pairs is live: conflict,
     trust and risk stay (plus 0.0, clipped, as there), damage fades and the evidence
     is kept and added to as there, with the same operations in the same order."""
@@ -284,8 +389,21 @@ def _idle_pairs(r, pair_pack, trust, conflict, risk, damage, honoured, breached,
 
 
 @njit(cache=True)
-def pair_means(trust, conflict, confidence, act, recip, live, edge_collab, edge_mem, src,
-               n_orgs, n_members, n_collabs, need_org):
+def pair_means(
+    trust,
+    conflict,
+    confidence,
+    act,
+    recip,
+    live,
+    edge_collab,
+    edge_mem,
+    src,
+    n_orgs,
+    n_members,
+    n_collabs,
+    need_org,
+):
     """Grouped sums and means of the pairs' state, in one pass per replicate.
 
     Returns, for ``R`` replicates:

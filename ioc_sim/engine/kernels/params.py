@@ -31,8 +31,10 @@ def pack_dtype(*floats: str, **others: Any) -> np.dtype:
     Returns:
         An aligned structured dtype with those fields, in that order.
     """
-    return np.dtype([(name, np.float64) for name in floats]
-                    + [(name, kind) for name, kind in others.items()], align=True)
+    return np.dtype(
+        [(name, np.float64) for name in floats] + [(name, kind) for name, kind in others.items()],
+        align=True,
+    )
 
 
 def make_pack(dtype: np.dtype, **values: Any) -> np.ndarray:
