@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ioc_sim.experiments.analysers import sobol_convergence
 from ioc_sim.experiments.execution import run_experiment
 from ioc_sim.experiments.ishigami import ST as ISHIGAMI_ST
 from ioc_sim.experiments.ishigami import ishigami_experiment
 from ioc_sim.experiments.results import load_results
-from ioc_sim.experiments.sensitivity import sobol_convergence
 
 
 def test_half_and_full_designs_both_approach_the_analytic_indices(tmp_path):

@@ -62,6 +62,24 @@ def small(
     )
 
 
+def test_names_moved_into_their_own_modules_are_still_importable_from_the_old_ones():
+    from ioc_sim.experiments import analysers, sensitivity
+
+    for name in (
+        "AnalysisError",
+        "compare_table",
+        "constant_outcomes",
+        "fast_indices",
+        "grid_main_effects",
+        "latin_indices",
+        "morris_indices",
+        "problem_from_manifest",
+        "sobol_convergence",
+        "sobol_indices",
+    ):
+        assert getattr(sensitivity, name) is getattr(analysers, name), name
+
+
 # ----------------------------------------------------------------- validation
 def test_bundled_experiments_load_and_have_the_asked_sizes():
     names = {p.stem for p in bundled_experiments()}

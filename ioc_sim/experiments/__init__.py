@@ -15,7 +15,8 @@ stays light:
 Modules, from the bottom up: ``replicates`` (:func:`simulate`), ``scenarios``,
 ``provenance``, ``runs``; ``factors``, ``design``, ``spec``; ``reductions``,
 ``ishigami``, ``kinds``, ``tasks``, ``executors``, ``results``,
-``execution``; ``sensitivity``, ``figures``, ``plotting``,
+``execution``; ``analysers`` (one per design method), ``sensitivity``
+(:func:`analyse` and its summary), ``figures``, ``plotting``,
 ``pipeline_check`` (:func:`selftest`); ``jsonfiles``. No module is named
 after a function it exports, so ``ioc_sim.experiments.simulate`` is always
 the function.
