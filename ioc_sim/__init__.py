@@ -31,7 +31,7 @@ _LAZY = {
     "load_scenario": "experiments.scenarios",
     "Scenario": "experiments.scenarios",
     "load_experiment": "experiments.spec",
-    "Experiment": "experiments.spec",
+    "Experiment": "experiments.experiment",
     "run_experiment": "experiments.execution",
     "load_results": "experiments.results",
 }

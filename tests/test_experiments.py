@@ -19,10 +19,11 @@ from ioc_sim import CollaborationModel
 from ioc_sim.cli.main import main
 from ioc_sim.errors import ConfigError
 from ioc_sim.experiments.execution import run_experiment
+from ioc_sim.experiments.experiment_tables import parse_experiment
 from ioc_sim.experiments.results import load_results
 from ioc_sim.experiments.runs import replicate_seeds
 from ioc_sim.experiments.sensitivity import analyse
-from ioc_sim.experiments.spec import bundled_experiments, load_experiment, parse_experiment
+from ioc_sim.experiments.spec import bundled_experiments, load_experiment
 from ioc_sim.experiments.tasks import Task, make_tasks, run_task
 from ioc_sim.model.metrics import METRICS
 from ioc_sim.spec.parameters import PARAMETERS
@@ -63,8 +64,10 @@ def small(
 
 
 def test_names_moved_into_their_own_modules_are_still_importable_from_the_old_ones():
-    from ioc_sim.experiments import analysers, sensitivity
+    from ioc_sim.experiments import analysers, experiment, experiment_tables, sensitivity, spec
 
+    assert spec.Experiment is experiment.Experiment
+    assert spec.parse_experiment is experiment_tables.parse_experiment
     for name in (
         "AnalysisError",
         "compare_table",

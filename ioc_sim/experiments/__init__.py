@@ -13,13 +13,14 @@ stays light:
   Ishigami function).
 
 Modules, from the bottom up: ``replicates`` (:func:`simulate`), ``scenarios``,
-``provenance``, ``runs``; ``factors``, ``design``, ``spec``; ``reductions``,
-``ishigami``, ``kinds``, ``tasks``, ``executors``, ``results``,
-``execution``; ``analysers`` (one per design method), ``sensitivity``
-(:func:`analyse` and its summary), ``figures``, ``plotting``,
-``pipeline_check`` (:func:`selftest`); ``jsonfiles``. No module is named
-after a function it exports, so ``ioc_sim.experiments.simulate`` is always
-the function.
+``provenance``, ``runs``; ``factors``, ``design``, ``experiment`` (the
+:class:`Experiment` object), ``experiment_tables`` (checking a file's tables),
+``spec`` (finding and loading files); ``reductions``, ``ishigami``, ``kinds``,
+``tasks``, ``executors``, ``results``, ``execution``; ``analysers`` (one per
+design method), ``sensitivity`` (:func:`analyse` and its summary), ``figures``,
+``plotting``, ``pipeline_check`` (:func:`selftest`); ``jsonfiles``. No module
+is named after a function it exports, so ``ioc_sim.experiments.simulate`` is
+always the function.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ _LAZY = {
     "replicate_seeds": "provenance",
     "simulate": "replicates",
     "load_experiment": "spec",
-    "Experiment": "spec",
+    "Experiment": "experiment",
     "run_experiment": "execution",
     "load_results": "results",
     "ExperimentResults": "results",

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ioc_sim.experiments.executors import execute, open_executor, stop_on_interrupt
+from ioc_sim.experiments.experiment import Experiment
 from ioc_sim.experiments.results import ResultsWriter
-from ioc_sim.experiments.spec import Experiment
 from ioc_sim.experiments.tasks import TaskResult, make_tasks
 
 __all__ = ["default_out_dir", "run_experiment"]

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ioc_sim.experiments.experiment import Experiment
 from ioc_sim.experiments.factors import Factor, Outcome
-from ioc_sim.experiments.spec import Experiment
 
 #: The model kind recorded in the experiment and its manifest.
 KIND = "ishigami"

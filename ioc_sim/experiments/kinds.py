@@ -14,8 +14,9 @@ from typing import Any
 
 from ioc_sim.errors import ConfigError
 from ioc_sim.experiments import ishigami
+from ioc_sim.experiments.experiment import Experiment
+from ioc_sim.experiments.experiment_tables import parse_experiment
 from ioc_sim.experiments.reductions import reduce_runs
-from ioc_sim.experiments.spec import Experiment, parse_experiment
 
 #: The kind of every experiment on the model itself.
 MODEL = "ioc_sim"

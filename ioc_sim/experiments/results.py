@@ -35,10 +35,10 @@ import numpy as np
 import pandas as pd
 
 from ioc_sim.errors import ConfigError
+from ioc_sim.experiments.experiment import Experiment
 from ioc_sim.experiments.jsonfiles import write_json
 from ioc_sim.experiments.kinds import MODEL, kind
 from ioc_sim.experiments.provenance import git_commit, versions
-from ioc_sim.experiments.spec import Experiment
 
 PART_GLOB = "part-*.parquet"
 
