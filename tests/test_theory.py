@@ -422,3 +422,10 @@ def test_theory_features_follow_chains_and_drop_contested_signs():
     feats = theory_features(parse_theory(data), ["pace", "competition", "mandate"])
     # a: + directly, - through b -> contested; b: -; c: - then - -> +.
     assert feats == {"pace": 0, "competition": -1, "mandate": 1}
+
+
+def test_scorecard_module_still_names_what_moved_out_of_it():
+    from ioc_sim.theory import design, scorecard
+
+    assert scorecard.Scorecard is design.Scorecard
+    assert scorecard.read_design is design.read_design

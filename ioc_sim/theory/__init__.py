@@ -15,14 +15,19 @@ fails. The modules, from the bottom up:
 * :mod:`~ioc_sim.theory.prim` - PRIM boxes (:func:`prim_box`) and the box in words;
 * :mod:`~ioc_sim.theory.surrogates` - theory-constrained and unconstrained
   surrogates by grouped cross-validation;
-* :mod:`~ioc_sim.theory.scorecard` - the scoring steps (:func:`build_scorecard`);
+* :mod:`~ioc_sim.theory.design` - the results as the scoring steps read them
+  (:func:`~ioc_sim.theory.design.read_design`) and the :class:`Scorecard` they fill;
+* :mod:`~ioc_sim.theory.prediction` - the prediction step and where the theory fails;
+* :mod:`~ioc_sim.theory.scorecard` - the other scoring steps (hypotheses,
+  importance, interactions) and :func:`build_scorecard`, which runs them all;
 * :mod:`~ioc_sim.theory.writing` - tables, ``scorecard.json``, ``summary.md``, figures;
 * :mod:`~ioc_sim.theory.run` - :func:`score_theory` and :func:`run_theory_test`.
 """
 
+from ioc_sim.theory.design import Scorecard
 from ioc_sim.theory.prim import Box, describe_box, prim_box
 from ioc_sim.theory.run import run_theory_test, score_theory
-from ioc_sim.theory.scorecard import Scorecard, build_scorecard, sobol_for
+from ioc_sim.theory.scorecard import build_scorecard, sobol_for
 from ioc_sim.theory.spec import (
     HYPOTHESIS_STATUSES,
     ConstructMapping,

@@ -13,7 +13,8 @@ from ioc_sim.errors import ConfigError
 from ioc_sim.experiments.execution import run_experiment
 from ioc_sim.experiments.results import load_results
 from ioc_sim.experiments.spec import load_experiment
-from ioc_sim.theory.scorecard import Scorecard, build_scorecard
+from ioc_sim.theory.design import Scorecard
+from ioc_sim.theory.scorecard import build_scorecard
 from ioc_sim.theory.spec import Theory, load_theory
 from ioc_sim.theory.writing import write_scorecard
 

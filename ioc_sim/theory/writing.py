@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from ioc_sim.experiments.jsonfiles import write_json
-from ioc_sim.theory.scorecard import TAIL, Scorecard
+from ioc_sim.theory.design import Scorecard
+from ioc_sim.theory.prediction import TAIL
 from ioc_sim.theory.spec import Theory
 
 VERDICT_COLOURS = {
