@@ -41,6 +41,10 @@ PAIR_PARAMS = {
     "formal_prior_weight": 8.0, "regulator_weight": 0.4, "regulator_trust": 0.3,
     "conflict_slope": 0.7, "trust_weight": 0.6, "finance_risk_effect": 0.25,
     "distress_risk_effect": 0.2, "initial_faith": 0.45, "months": 12,
+    "distress_penalty": 0.1,
+    # No fortunes: no shocks to visible results or to underlying performance, so the
+    # hand computations below are exact.
+    "results_noise": 0.0, "performance_noise": 0.0,
 }
 # Full competition that suppresses every collaborative act, and no shock: the act
 # probability is exactly zero, so randomness cannot matter.

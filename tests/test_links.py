@@ -1,4 +1,4 @@
-"""Direction of every causal link of the programme theory (theory.md, section 3).
+"""Direction of every causal link of the programme theory (docs/theory.md, section 3).
 
 Each row of ``LINKS`` is one signed hypothesis: a *low* and a *high* setting of
 the cause (model keywords, everything else at the declared defaults), the
@@ -40,6 +40,10 @@ from ioc_sim.model.metrics import METRICS
 
 N_ORGS = 12
 MONTHS = 60
+#: Every arm keeps its collaboration from quitting: a link's direction is measured while
+#: the collaboration works (dissolution would turn small effects into all-or-nothing
+#: differences between arms; it has tests of its own).
+KEEP = {"dissolve_hazard": 0.0}
 SEEDS = tuple(range(1, 7))
 LATE = tuple(range(24, MONTHS + 1, 6))  # months 24, 30, ..., 60
 START = (0,)  # the initial state (for "initial trust")
@@ -53,15 +57,15 @@ NO_ACTS = {"competition": 1.0, "competition_effect": 1.0}
 TWO_WAY = "two_way_acts"
 
 DEPTH_LOWERS_CONFIDENCE = (
-    "wrong sign under this design: a deeper collaboration raises the formal prior of "
-    "confidence (engine.views.SimulationViews._formal_assurance, +0.167 at month 0) but "
-    "also raises the exposure that the risk threshold must clear and shrinks the slack term, so "
-    "collaborative behaviour falls (0.27 -> 0.03, months 24-60) and reciprocated acts almost "
-    "stop (0.08 -> 0.00); since every working month now counts as evidence with weight 1 "
-    "(_pair_contexts: weight = working), the unreciprocated months are breaches that "
-    "outweigh the prior: honoured evidence 2.69 -> 0.38, breached 7.06 -> 9.38, so mean "
-    "confidence falls by 0.014 (per seed -0.006 to -0.021). With no acts in either arm "
-    "(integration_depth-confidence_same_record) the sign is right."
+    "no effect of the stated sign under this design: a deeper collaboration raises the "
+    "formal prior of confidence (engine.views.SimulationViews._formal_assurance) but also "
+    "raises the exposure that the risk threshold must clear and shrinks the ungated share "
+    "of acts, so collaborative behaviour falls by about 0.20 (months 24-60, every seed); "
+    "every working month is evidence (engine.views.SimulationViews._collab_contexts: weight "
+    "= working), and the unreciprocated months are breaches that cancel the prior: mean "
+    "confidence changes by -0.001 (per seed -0.012 to +0.009). With no acts in either arm "
+    "(integration_depth-confidence_same_record) the sign is right; over the theory test's "
+    "Sobol' design (ioc-sim theory test) the effect is small and positive."
 )
 
 
@@ -243,7 +247,7 @@ def _params(link: Link) -> Any:
 def _run(key: str, seed: int) -> CollaborationModel:
     # Arms are cached by their keywords, so rows that share an arm run it once.
     return CollaborationModel(
-        rng=seed, n_organisations=N_ORGS, months=MONTHS, **json.loads(key)
+        rng=seed, n_organisations=N_ORGS, months=MONTHS, **{**KEEP, **json.loads(key)}
     ).run()
 
 
@@ -256,20 +260,21 @@ def _outcome(settings: dict[str, Any], seed: int, outcome: str, months: tuple[in
 
 def _lay_out_acts(sim, two_way: bool) -> None:
     """Replace this month's acts: in every collaboration, acts on an even number ``n`` of its
-    pairs' directions, either both directions of ``n / 2`` pairs (every act reciprocated) or
-    one direction of ``n`` pairs (none reciprocated)."""
-    st, edge_collab = sim.st, sim.edge_collab[0]
-    act = np.zeros(sim.E, dtype=bool)
+    ties' directions, either both directions of ``n / 2`` ties (every act reciprocated) or
+    one direction of ``n`` ties (none reciprocated)."""
+    st = sim.st
+    act = np.zeros(sim.T, dtype=bool)
+    forward_ties = st.src[st.tie_pair] < st.dst[st.tie_pair]
     for c in range(sim.C):
-        forward = np.flatnonzero((edge_collab == c) & (st.src < st.dst))  # one per pair
+        forward = np.flatnonzero((st.tie_collab == c) & forward_ties)  # one per pair
         n = len(forward) // 2 * 2
         if two_way:
             act[forward[: n // 2]] = True
-            act[st.rev[forward[: n // 2]]] = True
+            act[st.tie_rev[forward[: n // 2]]] = True
         else:
             act[forward[:n]] = True
     sim.act = act[None, :]
-    sim.recip = sim.act.take(st.rev, axis=1)
+    sim.recip = sim.act.take(st.tie_rev, axis=1)
 
 
 def _two_way_outcome(
@@ -277,7 +282,9 @@ def _two_way_outcome(
 ) -> float:
     """``outcome`` after laying out the acts of each of ``months`` two-way or one-way (from
     the model's own state that month, on a copy, so the run itself goes on unchanged)."""
-    model = CollaborationModel(rng=seed, n_organisations=N_ORGS, months=MONTHS, **settings)
+    model = CollaborationModel(
+        rng=seed, n_organisations=N_ORGS, months=MONTHS, **{**KEEP, **settings}
+    )
     values = []
     for month in months:
         model.run(month - model.steps)
@@ -322,7 +329,7 @@ def test_link_direction(link: Link):
 
 
 def test_shock_effect_is_temporary():
-    """theory.md s3: "pandemic-type shock | collaborative behaviour | + (temporary)".
+    """docs/theory.md s3: "pandemic-type shock | collaborative behaviour | + (temporary)".
 
     A full shock at month 12 (half-life 6 months) should matter much less four
     years later than in the year after it.
@@ -354,7 +361,7 @@ def test_common_seeds_make_arms_identical_without_a_change():
 
 def _laid_out(two_way: bool, **settings: Any):
     """The default system at month 24 (seed 1), on a copy with this month's acts laid out."""
-    model = CollaborationModel(rng=1, n_organisations=N_ORGS, months=MONTHS, **settings)
+    model = CollaborationModel(rng=1, n_organisations=N_ORGS, months=MONTHS, **{**KEEP, **settings})
     sim = copy.deepcopy(model.run(24).sim)
     _lay_out_acts(sim, two_way)
     sim.produce_performance()
@@ -368,7 +375,7 @@ def test_two_way_design_changes_only_the_share_of_reciprocated_acts():
     two, one = _laid_out(True), _laid_out(False)
     for sim in (two, one):
         assert sim.live_collaborations().all()
-    per_collab = [sim.by_collab_edge.sum(sim.act)[0, :-1] for sim in (two, one)]
+    per_collab = [sim.by_collab_tie.sum(sim.act)[0, :-1] for sim in (two, one)]
     assert (per_collab[0] == per_collab[1]).all() and (per_collab[0] > 0).all()
     assert (two.act <= two.recip).all()  # every act met by the partner's
     assert not (one.act & one.recip).any()  # none
@@ -389,7 +396,7 @@ def test_communication_effect_scales_output_by_the_two_way_share():
     assert np.allclose(
         two.output[0, :-1][live] * (1 - w), one.output[0, :-1][live], rtol=1e-12, atol=0
     )
-    behaviour_c = two.by_collab_edge.mean(two.act)[0, :-1]
+    behaviour_c = two.by_collab_tie.mean(two.act)[0, :-1]
     combined = np.cbrt(two.mech[0, :, :-1].prod(axis=0))
     assert np.allclose(two.output[0, :-1], behaviour_c * combined, rtol=1e-12, atol=0)
     two0, one0 = (_laid_out(t, communication_effect=0.0, **form) for t in (True, False))

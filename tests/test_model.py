@@ -173,9 +173,12 @@ def test_one_month_without_acts_matches_hand_computation():
     # workforce stability, 1 - intra conflict)/8, weighted 1 - 0.4 against effectiveness 0.
     # Faith: half old progress plus trust, persuasion 0.3*(mean persuasiveness - 0.5), the
     # mandate raises by 0.2*0.5 and full competition lowers by competition_faith_effect
-    # (0.05) * 1. Both then lose resolution_effect * (1 - own style) / 2 * conflict of
+    # (0.05) * 1, and regulatory blocking (0.3 by default) by blocking_faith_effect (0.05).
+    # Both then lose resolution_effect * (1 - own style) / 2 * conflict of
     # their own (old) value.
-    faith_target = 0.5 * (0.5 + t1) + 0.3 * ((0.6 + 0.3) / 2 - 0.5) + 0.2 * 0.5 - 0.05 * 1.0
+    faith_target = (
+        0.5 * (0.5 + t1) + 0.3 * ((0.6 + 0.3) / 2 - 0.5) + 0.2 * 0.5 - 0.05 * 1.0 - 0.05 * 0.3
+    )
     for agent, flex, stability, intra, own_style in (
         (a, 0.55, 0.8, 0.2, 0.8),
         (b, 0.45, 0.6, 0.4, -0.6),
@@ -195,7 +198,10 @@ def test_one_month_without_acts_matches_hand_computation():
     assert a.quality == pytest.approx(0.6, **EXACT)
     assert b.quality == pytest.approx(0.5 - 0.1, **EXACT)
     assert a.efficiency == pytest.approx(0.6 - 0.05 * 0.4 * math.exp(-1 / 24.0), **EXACT)
-    assert b.access == pytest.approx(0.5 - 0.2 * 0.4 - 0.1, **EXACT)
+    # Pressure on access: the system's 0.4, plus demand grown by a month of demand_growth
+    # (0.03 a year) times demand_pressure (0.5).
+    pressure = 0.4 + 0.5 * (0.03 / 12.0)
+    assert b.access == pytest.approx(0.5 - 0.2 * pressure - 0.1, **EXACT)
     row = model.model_dataframe().loc[1]
     assert row["collaborative_behaviour"] == 0.0
     assert row["conflict"] == pytest.approx(k1, **EXACT)

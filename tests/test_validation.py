@@ -69,3 +69,48 @@ def test_validate_unknown_pattern_is_a_one_line_error(tmp_path, capsys):
     assert main(["validate", "--pattern", "P99", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "P99" in err and "allowed" in err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pattern", PATTERNS, ids=PATTERN_IDS)
+def test_the_default_specification_reproduces_every_pattern(pattern):
+    """The model as shipped reproduces each pattern of docs/patterns.md."""
+    result = run_check(pattern, {})
+    assert result.passed, f"{pattern.id}: {result.detail}"
+
+
+def test_validate_command_fails_when_the_default_specification_fails(tmp_path, monkeypatch):
+    """A pattern the default specification does not reproduce makes the command exit 1,
+    naming it; one failing only under an alternative specification does not."""
+    from dataclasses import replace
+
+    import ioc_sim.validation.runner as runner
+    from ioc_sim.validation.checks import CheckResult
+
+    def fails_by_default(ov):
+        return CheckResult(bool(ov), 0.0, "passes only under an alternative specification")
+
+    broken = [replace(p, check=fails_by_default) if p.id == "P5" else p for p in PATTERNS]
+    monkeypatch.setattr(runner, "PATTERNS", broken)
+    args = ["validate", "--pattern", "P5", "--quiet", "--out", str(tmp_path)]
+    assert main([*args, "--default-only"]) == 1
+    monkeypatch.setattr(
+        runner,
+        "PATTERNS",
+        [replace(p, check=lambda ov: CheckResult(not ov, 0.0, "")) for p in broken],
+    )
+    assert main(args) == 0
+
+
+def test_validate_at_other_root_seeds_reports_how_firmly_each_verdict_holds(tmp_path):
+    """--seeds K reruns the default specification's checks at K - 1 other root seeds (the
+    same ones every time), and the matrix says at how many of the K each pattern held."""
+    checks = validate(tmp_path, patterns=["P5"], specifications=False, seeds=3)
+    variants = checks["variant"].tolist()
+    assert variants[0] == "default" and len(variants) == 3
+    assert all(v.startswith("default, seed ") for v in variants[1:])
+    assert len({c["value"] for _, c in checks.iterrows()}) == 3  # other random numbers
+    again = validate(None, patterns=["P5"], specifications=False, seeds=3)
+    assert again["variant"].tolist() == variants
+    text = (tmp_path / "matrix.md").read_text()
+    assert f"| P5 | {int(checks['passed'].sum())}/3 seeds |" in text

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ioc_sim.engine import DEEPENING, DISSOLVING, FORMING
+from ioc_sim.engine import DEEPENING, DISSOLVING, FORMING, WOUND_DOWN
 from ioc_sim.model.maturity import level_names
 from ioc_sim.model.model import CollaborationModel
 from ioc_sim.spec.parameters import PARAMETERS
@@ -254,14 +254,19 @@ def events_now(model: CollaborationModel) -> list[str]:
     status = s.status[0, :-1]
     names = [c.name for c in s.st.collabs]
     for c in np.flatnonzero(status == DISSOLVING):
-        notes.append(
-            f"Collaboration '{names[c]}' is dissolving: its members' faith stayed "
-            f"below {p['dissolve_threshold']:g} for {p['dissolve_patience']} months."
-        )
+        if s.ending[0, c] == WOUND_DOWN:
+            why = "a policy decision is winding it down."
+        else:
+            why = (
+                f"its members' faith and sense of progress stayed below "
+                f"{p['dissolve_threshold']:g} for {p['dissolve_patience']} months or more."
+            )
+        notes.append(f"Collaboration '{names[c]}' is dissolving: {why}")
     for c in np.flatnonzero(status == DEEPENING):
         notes.append(
-            f"Collaboration '{names[c]}' is deepening: trust and faith are above "
-            f"{p['deepen_threshold']:g}."
+            f"Collaboration '{names[c]}' deepened this month (integration depth "
+            f"{s.ctx['integration_depth'][0, c]:.2f}): small wins built up, or policy "
+            "pushed it."
         )
     for c in np.flatnonzero(status == FORMING):
         notes.append(f"Collaboration '{names[c]}' is forming.")

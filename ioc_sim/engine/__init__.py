@@ -25,25 +25,33 @@ from ioc_sim.engine.population import Population, draw_population
 from ioc_sim.engine.simulation import Simulation
 from ioc_sim.engine.stages import (
     ACTIVE,
+    COLLAB_EVENTS,
     DEEPENING,
     DISSOLVED,
     DISSOLVING,
     FORMING,
+    IMPROPER,
+    ORG_EVENTS,
     PLANNED,
+    WOUND_DOWN,
     status_name,
 )
 from ioc_sim.engine.system import build_system, normalise_relations, resolve_parameters
 
 __all__ = [
     "ACTIVE",
+    "COLLAB_EVENTS",
     "COMPONENTS",
     "DEEPENING",
     "DISSOLVED",
     "DISSOLVING",
     "FORMING",
+    "IMPROPER",
+    "ORG_EVENTS",
     "PLANNED",
     "Population",
     "Simulation",
+    "WOUND_DOWN",
     "build_system",
     "draw_population",
     "normalise_relations",

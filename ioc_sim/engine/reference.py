@@ -1,6 +1,6 @@
-"""The numpy reference of the pairs' month: acts, exchange, and the updates of
-conflict, trust, confidence and risk threshold, one readable function per phase of
-``docs/ODD.md`` (sections 7.6 to 7.11), with the ODD's names.
+"""The numpy reference of the pairs' month: acts in every tie, exchange, and the
+updates of conflict, trust, confidence and risk threshold, one readable function per
+phase of ``docs/ODD.md`` (sections 7.6 to 7.11), with the ODD's names.
 
 The simulation runs these phases compiled
 (:func:`ioc_sim.engine.kernels.pairs.pair_acts` and
@@ -9,6 +9,10 @@ month with these functions in their place, reading the same random streams in
 the same order, and the tests require the same bits from both. Each function
 reads and writes the simulation's state and its cached views directly: it is
 the same model, written out phase by phase.
+
+A pair's ties are handled in layers: its first tie, then (for pairs with more) its
+second, and so on, so that what each outcome teaches trust builds on what the ones
+before it taught, in the order the compiled kernel takes them.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
+from ioc_sim.engine import kernels
 from ioc_sim.engine.kernels.rng import sfc64_uniforms
 from ioc_sim.engine.simulation import Simulation
 from ioc_sim.engine.views import clip01
@@ -35,61 +40,71 @@ def reference_step(sim: Simulation) -> None:
     outcome = exchange(sim)
     update_conflict(sim, outcome)
     update_trust(sim, outcome)
-    update_confidence(sim)
+    update_confidence(sim, outcome)
     update_risk_threshold(sim)
     sim.update_progress_and_faith()
     sim.grow_demand()
     sim.produce_performance()
-    sim.update_distress()
+    sim.embed_practice()
+    sim.regulate()
+
+
+def _per_tie(sim: Simulation, row: int) -> np.ndarray:
+    """Row ``row`` of the tie pack (:data:`~ioc_sim.engine.kernels.pairs.TIE_ROWS`) as
+    each tie sees it, (R, T)."""
+    return sim._views()["tie_pack"][row][:, sim.st.tie_collab]
 
 
 def choose_acts(sim: Simulation) -> None:
-    """Phase 3 (ODD 7.6): each organisation decides, per partner, whether to act
-    collaboratively. Compiled: :func:`ioc_sim.engine.kernels.pairs.pair_acts`."""
-    p, ctx = sim.p, sim.ctx
+    """Phase 3 (ODD 7.6): each organisation decides, in every collaboration and per
+    partner, whether to act collaboratively. Compiled:
+    :func:`ioc_sim.engine.kernels.pairs.pair_acts`."""
+    p, st = sim.p, sim.st
     v = sim._refresh_views()  # contexts are fixed from here to the month's end
-    depth, intensity = v["depth"], v["intensity"]
-    # Ambition moves every month, so exposure is gathered afresh.
-    exposure = sim._to_pairs(
-        p["exposure_scale"] * 0.5 * (ctx["integration_depth"] + ctx["ambition"])
-    )
+    sim.attention = sim._attention(v)
+    sim._tie_pack()  # this month's exposure and effective support
+    intensity = _per_tie(sim, kernels.pairs.C_INTENSITY)
+    slack = _per_tie(sim, kernels.pairs.C_SLACK)
+    depth = _per_tie(sim, kernels.pairs.C_DEPTH)
+    exposure = _per_tie(sim, kernels.pairs.C_EXPOSURE)
+    gap = sim.risk[:, st.tie_pair] - exposure
     if p["gate_softness"] > 1e-6:  # narrower than that is a hard threshold in practice
-        gate = expit((sim.risk - exposure) / p["gate_softness"])
+        gate = expit(gap / p["gate_softness"])
     else:
-        gate = (sim.risk >= exposure).astype(float)
-    # The source's faith in the collaboration the pair works under.
-    faith = sim._to_pairs(sim.faith, sim._pair_mem_slot)
+        gate = (gap >= 0.0).astype(float)
+    # The source's faith in the tie's collaboration, and the attention it has to give.
+    faith = sim.faith[:, st.tie_mem]
+    attention = sim.attention[:, st.src[st.tie_pair]]
     shock = sim.shock_level()
     barrier = 1.0 - p["competition_effect"] * sim.system["competition"] * (1.0 - shock)
     # Regulatory blocking holds back the integrative (deep) part of the work.
     blocked = p["blocking_effect"] * sim.system["regulatory_blocking"] * (1.0 - shock)
-    prob = v["slack"] * faith + depth * gate * 0.5 * (1.0 + faith) * (1.0 - blocked)
-    if not v["all_working"]:  # otherwise intensity is exactly 1 for every pair
-        prob = intensity * prob
+    prob = slack * faith + depth * gate * 0.5 * (1.0 + faith) * (1.0 - blocked)
+    prob = intensity * attention * prob
     prob *= barrier
     if shock:  # the boost is exactly zero without a shock
-        prob = prob + p["shock_boost"] * shock * (intensity > 0)
+        prob = np.where(intensity > 0.0, prob + p["shock_boost"] * shock, prob)
     prob = np.minimum(1.0, prob, out=prob)
     sim.act = act_uniforms(sim, intensity > 0.0) < prob
-    sim.recip = sim.act.take(sim.st.rev, axis=1)
+    sim.recip = sim.act.take(st.tie_rev, axis=1)
 
 
 def act_uniforms(sim: Simulation, working: np.ndarray) -> np.ndarray:
-    """The uniform stream's next numbers on the pairs ``working`` (R, E) is true, in
-    pair order, and 1.0 elsewhere: a pair whose collaboration does no work
+    """The uniform stream's next numbers on the ties ``working`` (R, T) is true, in
+    tie order, and 1.0 elsewhere: a tie whose collaboration does no work
     (intensity 0) has probability 0 of acting, so it draws nothing."""
-    u = np.ones((sim.R, sim.E))
+    u = np.ones((sim.R, sim.T))
     for r, w in enumerate(working):
         u[r, w] = sfc64_uniforms(sim.ustate, r, int(np.count_nonzero(w)))
     return u
 
 
 def outcome_noise(sim: Simulation, where: np.ndarray) -> np.ndarray:
-    """The noise stream's next numbers on the pairs ``where`` (R, E) is true, in pair
+    """The noise stream's next numbers on the ties ``where`` (R, T) is true, in tie
     order, and 0 elsewhere: only joint acts have an outcome, so only they draw
     its noise."""
-    sim.noise.reserve(sim.E)
-    z = np.zeros((sim.R, sim.E))
+    sim.noise.reserve(sim.T)
+    z = np.zeros((sim.R, sim.T))
     for r, w in enumerate(where):
         z[r, w] = sim.noise.take(r, int(np.count_nonzero(w)))
     return z
@@ -100,8 +115,8 @@ def exchange(sim: Simulation) -> dict[str, np.ndarray]:
     reciprocate is a breach.
 
     Returns:
-        Which acts trust observes, the quality each pair sees, which joint acts
-        failed, and which acts were joint, (R, E) each.
+        Which acts trust observes, the quality each tie's act is seen to have, which
+        joint acts failed, and which acts were joint, (R, T) each.
     """
     p = sim.p
     joint = sim.act & sim.recip
@@ -114,71 +129,115 @@ def exchange(sim: Simulation) -> dict[str, np.ndarray]:
 
 
 def expected_quality(sim: Simulation) -> np.ndarray:
-    """Expected quality of each pair's joint acts, (R, E) (eqs. X1-X2 of the ODD;
-    the compiled pair update computes it for the joint acts only)."""
-    v, d = sim._views(), sim._distress_views()
-    drivers = (v["drivers"] + d["healthy_target"] + v["support"] + (1.0 - sim._pressure())) / 7.0
+    """Expected quality of each tie's joint acts, (R, T) (eqs. X1-X2 of the ODD; the
+    compiled pair update computes it for the joint acts only)."""
+    v, d, st = sim._views(), sim._distress_views(), sim.st
+    drivers = (
+        (
+            v["drivers"][st.tie_pair]
+            + _per_tie(sim, kernels.pairs.C_ACCOUNTABILITY)
+            + d["healthy_target"][:, st.tie_pair]
+            + _per_tie(sim, kernels.pairs.C_SUPPORT)
+            + (1.0 - sim._pressure())
+        )
+        / 7.0
+        + sim.p["relational_quality"] * (sim.trust[:, st.tie_pair] - 0.5)
+        + sim.results[:, st.tie_collab]
+    )
     return expit(sim.p["success_slope"] * (drivers - 0.5) * 2.0)
 
 
 def _where_live(sim: Simulation, values: np.ndarray) -> np.ndarray:
-    """``values`` on pairs in a live collaboration, 0 elsewhere."""
-    v = sim._views()
-    return values if v["all_live"] else np.where(v["live"], values, 0.0)
+    """``values`` on pairs whose relationship is live, 0 elsewhere."""
+    return np.where(sim._views()["live"], values, 0.0)
+
+
+def _layers(sim: Simulation):
+    """For each position j in a pair's list of ties: the pairs with more than j ties
+    and the tie at position j of each."""
+    st = sim.st
+    start, count = st.tie_start[:-1], np.diff(st.tie_start)
+    for j in range(int(count.max()) if len(count) else 0):
+        pairs = np.flatnonzero(count > j)
+        yield pairs, start[pairs] + j
 
 
 def update_conflict(sim: Simulation, outcome: dict[str, np.ndarray]) -> None:
-    """Phase 5 (ODD 7.8): conflict moves toward what its contexts imply; failed tasks
-    add to it."""
+    """Phase 5 (ODD 7.8): conflict moves toward what its contexts imply; each failed
+    joint act adds to it."""
     p = sim.p
+    failures = np.zeros((sim.R, sim.E))
+    for pairs, ties in _layers(sim):
+        failures[:, pairs] += outcome["failed"][:, ties]
     step = p["conflict_rate"] * (sim._views()["conflict_target"] - sim.conflict)
-    np.add(step, p["failure_conflict"], out=step, where=outcome["failed"])
+    step += p["failure_conflict"] * failures
     sim.conflict = clip01(sim.conflict + _where_live(sim, step))
 
 
-def update_trust(sim: Simulation, outcome: dict[str, np.ndarray]) -> None:
-    """Phase 6 (ODD 7.9): asymmetric learning from joint acts; erosion by conflict,
-    more so when it is handled destructively."""
+def _learn(sim, seen, t, damage, gain, observed):
+    """What one outcome per pair teaches trust (eqs. T1-T5): the change and the
+    damage after it, as :func:`ioc_sim.engine.kernels.pairs._learn` has them."""
     p = sim.p
-    v = sim._views()
-    spec = p["trust_update"]
-    t = sim.trust
-    q = outcome["quality"]
-    # Signal strength on [-1, 1]: how far the act fell short of or beat expectation.
-    s = 2.0 * (q - p["expectation"])
-    np.clip(s, -1.0, 1.0, out=s)
-    gain = v["gain"]  # includes crowding out by formal assurance, if chosen
     loss = p["trust_gain"] * (p["trust_asymmetry"] if p["fragile"] in ("trust", "equal") else 1.0)
+    s = 2.0 * (seen - p["expectation"])
+    np.clip(s, -1.0, 1.0, out=s)
     good = s >= 0
+    spec = p["trust_update"]
     if spec == "asymmetric_ceiling":
-        delta = np.where(good, gain * s * (1.0 - t) * (1.0 - sim.damage), loss * s * t)
-        # Unmet expectations in observed acts deepen the damage (capped at 1).
-        hurt = outcome["observed"] & ~good
-        np.subtract(sim.damage, p["damage_gain"] * s, out=sim.damage, where=hurt)
-        np.minimum(sim.damage, 1.0, out=sim.damage, where=hurt)
+        delta = np.where(good, gain * s * (1.0 - t) * (1.0 - damage), loss * s * t)
+        hurt = observed & ~good
+        damage = np.where(hurt, np.minimum(damage - p["damage_gain"] * s, 1.0), damage)
     elif spec == "expectation_gap":  # linear in the gap, no ceiling or hysteresis
         delta = gain * np.maximum(0.0, s) - loss * np.maximum(0.0, -s)
     else:  # ratchet: never down after a good episode, never up after a bad one
-        delta = np.where(good, np.maximum(0.0, gain * (q - t)), np.minimum(0.0, loss * (q - t)))
-    sim.damage *= 1.0 - p["damage_decay"]
+        delta = np.where(
+            good, np.maximum(0.0, gain * (seen - t)), np.minimum(0.0, loss * (seen - t))
+        )
+    return delta, damage
+
+
+def update_trust(sim: Simulation, outcome: dict[str, np.ndarray]) -> None:
+    """Phase 6 (ODD 7.9): asymmetric learning from each observed act, in the order of
+    the pair's ties; erosion by conflict, more so when it is handled destructively."""
+    p, v = sim.p, sim._views()
+    t = sim.trust
+    learned = np.zeros((sim.R, sim.E))
+    damage = sim.damage.copy()
+    gain = np.broadcast_to(v["gain"], t.shape)  # includes crowding out, if chosen
+    for pairs, ties in _layers(sim):
+        observed = outcome["observed"][:, ties]
+        delta, dmg = _learn(
+            sim,
+            outcome["quality"][:, ties],
+            t[:, pairs] + learned[:, pairs],
+            damage[:, pairs],
+            gain[:, pairs],
+            observed,
+        )
+        learned[:, pairs] += np.where(observed, delta, 0.0)
+        damage[:, pairs] = dmg
+    sim.damage = damage * (1.0 - p["damage_decay"])
     k = sim.conflict
     change = _where_live(sim, -(p["conflict_trust_erosion"] + v["resolution_harm"]) * k * t)
-    np.add(change, delta, out=change, where=outcome["observed"])  # learning if observed
+    change = change + learned
     sim.trust = clip01(t + change)
 
 
-def update_confidence(sim: Simulation) -> None:
-    """Phase 7 (ODD 7.10): beta-reputation evidence that obligations are honoured,
-    with forgetting."""
+def update_confidence(sim: Simulation, outcome: dict[str, np.ndarray]) -> None:
+    """Phase 7 (ODD 7.10): beta-reputation evidence that obligations are honoured, with
+    forgetting: every tie whose collaboration works adds its evidence."""
     v = sim._views()
-    # honoured = keep * honoured + weight * reciprocated
-    # breached = keep * breached + weight * breach weight * (not reciprocated)
-    # weight: 1 where the collaboration works, else 0 (formal assurance is the prior);
-    # keep: confidence_memory where it works, else 1 (no forgetting).
-    evidence = np.concatenate([sim.honoured, sim.breached]).reshape(2, sim.R, sim.E)
-    evidence *= v["keep"]
-    evidence += np.where(sim.recip, v["if_honoured"], v["if_breached"])
-    sim.honoured, sim.breached = evidence
+    honoured = sim.honoured * v["keep"]
+    breached = sim.breached * v["keep"]
+    weight = _per_tie(sim, kernels.pairs.C_WEIGHT)
+    breach_weight = _per_tie(sim, kernels.pairs.C_BREACH_WEIGHT)
+    for pairs, ties in _layers(sim):
+        back = sim.recip[:, ties]
+        honoured[:, pairs] = np.where(back, honoured[:, pairs] + weight[:, ties],
+                                      honoured[:, pairs])  # fmt: skip
+        breached[:, pairs] = np.where(back, breached[:, pairs],
+                                      breached[:, pairs] + breach_weight[:, ties])  # fmt: skip
+    sim.honoured, sim.breached = honoured, breached
     sim.confidence = sim._confidence(v)
 
 

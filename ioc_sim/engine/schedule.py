@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from ioc_sim.engine.stages import DISSOLVED, DISSOLVING, FORMING, PLANNED, WINDING_DOWN, WOUND_DOWN
+
 
 class ScheduledChanges:
     """Events and their lasting effects, for
@@ -52,8 +56,11 @@ class ScheduledChanges:
         )
 
     def _pressure(self) -> float:
-        """Resource pressure now: the system's, plus the shocks', capped at 1."""
-        return min(1.0, self.system["resource_pressure"] + self.shock_pressure())
+        """Resource pressure now, capped at 1: the system's, the shocks', and that of
+        emergency demand grown beyond its level at the start (eq. Q13a of the ODD),
+        ``demand_pressure * (demand - 1)``."""
+        demand = self.p["demand_pressure"] * max(0.0, self.demand_level - 1.0)
+        return min(1.0, self.system["resource_pressure"] + self.shock_pressure() + demand)
 
     def _collab_index(self, name: str) -> int:
         return next(i for i, cs in enumerate(self.st.collabs) if cs.name == name)
@@ -101,6 +108,26 @@ class ScheduledChanges:
             loss = self.p["turnover_trust_loss"]
             self.trust[:, touched] *= 1.0 - loss
             self.damage[:, touched] *= 1.0 - loss
+        elif kind == "wind_down":
+            self.wind_down(self._collab_index(ev["collaboration"]))
         elif kind == "merger":
-            a, b = ev["organisations"]
-            self.merged_into[b] = a
+            self.merge(ev["organisations"], ev.get("name"))
+
+    def wind_down(self, c: int) -> None:
+        """End collaboration ``c`` by a policy decision: it winds down over
+        ``dissolving_months`` as a proper ending, which leaves no scar on its pairs.
+        A collaboration not yet started never starts; one already ending is left alone.
+
+        Args:
+            c: The collaboration's index.
+        """
+        status = self.status[:, c]
+        planned = status == PLANNED
+        going = (status >= FORMING) & (status < DISSOLVING)
+        status[planned] = DISSOLVED
+        status[going] = DISSOLVING
+        self.left[going, c] = int(self.p["dissolving_months"])
+        self.ending[planned | going, c] = WOUND_DOWN
+        # A collaboration not yet started is cancelled: its wind-down begins and ends now.
+        for rep in np.flatnonzero(going | planned):
+            self.collab_log.append((int(rep), self.month, c, WINDING_DOWN))

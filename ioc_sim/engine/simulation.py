@@ -1,10 +1,11 @@
 """The state of ``R`` replicates of one system and their monthly cycle.
 
 State is held in numpy arrays with a leading *replicate* axis ``R``: state
-arrays have shape ``(R, E)`` for ordered pairs (edges), ``(R, M + 1)`` for
-memberships (organisation in a collaboration, plus one dummy slot),
-``(R, C + 1)`` for collaborations (plus a dummy "no collaboration" slot) and
-``(R, N)`` for organisations. :class:`~ioc_sim.model.CollaborationModel`
+arrays have shape ``(R, E)`` for ordered pairs (one relationship each),
+``(R, T)`` for ties (a pair in one collaboration: the unit of joint work),
+``(R, M + 1)`` for memberships (organisation in a collaboration, plus one dummy
+slot), ``(R, C + 1)`` for collaborations (plus a dummy "no collaboration" slot)
+and ``(R, N)`` for organisations. :class:`~ioc_sim.model.CollaborationModel`
 advances one replicate (``R = 1``) and wraps it in Mesa agents; batch runners
 can advance several replicates of one design row together.
 
@@ -14,6 +15,12 @@ runs its phases (section 3.1) by the names used there. Each phase runs in a
 compiled kernel (:mod:`ioc_sim.engine.kernels`); the pairs' phases also have a
 readable numpy version (:mod:`ioc_sim.engine.reference`), which the tests
 compare with the kernels bit for bit.
+
+What happens to collaborations (started, deepened, quit, wound down, ended,
+completed by a merger) and to organisations (entered or left special measures,
+merged) is logged as it happens (:attr:`Simulation.collab_log`,
+:attr:`Simulation.org_log`); :mod:`ioc_sim.model.outputs` turns the logs into
+tables.
 """
 
 from __future__ import annotations
@@ -23,11 +30,22 @@ from typing import Any
 import numpy as np
 
 from ioc_sim.engine import kernels
-from ioc_sim.engine.effectiveness import BACK_OFFICE, COMPONENTS, LOADINGS
+from ioc_sim.engine.consolidation import Consolidation
+from ioc_sim.engine.effectiveness import BACK_OFFICE, COMPONENTS
+from ioc_sim.engine.organisations import OrganisationPhases
 from ioc_sim.engine.population import Population
 from ioc_sim.engine.relations import StartingRelations
 from ioc_sim.engine.schedule import ScheduledChanges
-from ioc_sim.engine.stages import ACTIVE, DISSOLVED, DISSOLVING, FORMING, PLANNED
+from ioc_sim.engine.stages import (
+    ACTIVE,
+    DISSOLVED,
+    DISSOLVING,
+    FORMING,
+    IMPROPER,
+    IN_AT_START,
+    PLANNED,
+    STARTED,
+)
 from ioc_sim.engine.streams import open_streams
 from ioc_sim.engine.structure import Groups, build_structure
 from ioc_sim.engine.views import SimulationViews, clip01
@@ -35,26 +53,38 @@ from ioc_sim.spec.contexts import CollaborationSpec
 from ioc_sim.spec.forms import SYSTEM_FIELDS
 
 
-class Simulation(StartingRelations, ScheduledChanges, SimulationViews):
+class Simulation(
+    StartingRelations, ScheduledChanges, Consolidation, OrganisationPhases, SimulationViews
+):
     """State and monthly update of ``R`` replicates of one system.
 
     Scheduled changes (events, support windows, shocks) come from
-    :class:`~ioc_sim.engine.schedule.ScheduledChanges`, and the quantities that
+    :class:`~ioc_sim.engine.schedule.ScheduledChanges`, mergers from
+    :class:`~ioc_sim.engine.consolidation.Consolidation`, and the quantities that
     change only with contexts and parameters are cached by
     :class:`~ioc_sim.engine.views.SimulationViews`.
 
     Args:
         params: Validated parameter values (every declared name).
         pop: The organisations.
-        collabs: Resolved collaborations (including scheduled mergers).
+        collabs: Resolved collaborations.
         events: Normalised events, sorted by month.
         rngs: One numpy Generator per replicate. Each seeds two SFC64 streams
-            of its own (:mod:`ioc_sim.engine.streams`): uniforms (acts, then entry
-            into distress), stepped by the kernels, and standard normals (the
-            outcome noise of joint acts), drawn ahead by numpy.
-            All dynamic randomness comes from these, drawn in the same order
-            whatever ``R`` is, so a replicate run alone gives the same numbers
-            as in a batch; the generators themselves are not drawn from.
+            of its own (:mod:`ioc_sim.engine.streams`): uniforms (the lifecycle's
+            chances, acts, the regulator's inspections), stepped by the kernels, and
+            standard normals (the outcome noise of joint acts, then the shocks to
+            underlying performance), drawn ahead by numpy. All dynamic randomness
+            comes from these, drawn in the same order whatever ``R`` is, so a
+            replicate run alone gives the same numbers as in a batch; the generators
+            themselves are not drawn from.
+
+    Attributes:
+        collab_log: ``(replicate, month, collaboration, code)`` for every event of a
+            collaboration's life (codes of :mod:`ioc_sim.engine.kernels.collaborations`:
+            started, deepened, quit, ended; and wound down, completed by a merger).
+        org_log: ``(replicate, month, organisation, code, other)`` for every entry
+            into and exit from special measures and every merger (``other`` is the merger's
+            partner, or -1; codes of :mod:`ioc_sim.engine.stages`).
     """
 
     def __init__(
@@ -71,12 +101,17 @@ class Simulation(StartingRelations, ScheduledChanges, SimulationViews):
         self.R = len(rngs)
         self.month = 0
         self.events = events
-        st = self.st = build_structure(pop, collabs, p["partners_per_org"])
-        self.N, self.E, self.M, self.C = st.n, st.n_edges, st.n_members, st.n_collabs
-        self.ustate, self.noise = open_streams(rngs, self.E)
+        self.st = build_structure(pop, collabs, p["partners_per_org"])
+        self.N, self.C = self.st.n, self.st.n_collabs
+        # At most a normal per tie a month (mergers only remove ties, so the first structure
+        # bounds them); fortunes: one per collaboration and one per organisation.
+        self.ustate, self.noise, self.fortunes = open_streams(rngs, self.st.n_ties, self.C + self.N)
+        self.collab_log: list[tuple[int, int, int, int]] = []
+        self.org_log: list[tuple[int, int, int, int, int]] = []
         self._init_contexts(collabs)
         self._init_state()
         self._init_caches()
+        self._install_structure()
         self._init_month_zero()
 
     # ------------------------------------------------------------------ setup
@@ -84,7 +119,8 @@ class Simulation(StartingRelations, ScheduledChanges, SimulationViews):
         """Organisation attributes, system and collaboration contexts, and the
         collaborations' start months."""
         p, pop, r, c = self.p, self.pop, self.R, self.C
-        # Organisation attributes (events may change them; shared by replicates).
+        # Organisation attributes (events and mergers may change them; shared by
+        # replicates).
         self.org = {k: v.astype(float).copy() for k, v in pop.attrs.items()}
         # System contexts (deterministic in time, shared by replicates).
         self.system = {k: float(p[k]) for k in SYSTEM_FIELDS}
@@ -110,48 +146,54 @@ class Simulation(StartingRelations, ScheduledChanges, SimulationViews):
         self._support_windows: list[tuple[int, int, int, float]] = []
 
     def _init_state(self) -> None:
-        """The dynamic state before month 0 is set up: collaborations planned, no
-        evidence, no acts, no benefits (relations come in :meth:`_initialise_relations`)."""
-        r, n, e, c = self.R, self.N, self.E, self.C
+        """The collaborations' and organisations' state before month 0 is set up:
+        collaborations planned, nobody merged, no fluctuation or improvement yet
+        (pairs, ties and memberships come with the structure, :meth:`_install_structure`;
+        relations in :meth:`_initialise_relations`)."""
+        r, n, c = self.R, self.N, self.C
         self.status = np.full((r, c + 1), PLANNED, dtype=np.int8)
         self.status[:, c] = DISSOLVED
         self.age = np.zeros((r, c + 1))
         self.below = np.zeros((r, c + 1), dtype=np.int32)
+        self.ready = np.zeros((r, c + 1), dtype=np.int32)
         self.left = np.zeros((r, c + 1), dtype=np.int32)
+        self.ending = np.zeros((r, c + 1), dtype=np.int8)
+        self.pending = np.zeros((r, c + 1))  # depth still to integrate
+        self.embedded = np.zeros((r, c + 1))  # practice embedded while support lasted
+        self.results = np.zeros((r, c + 1))  # visible results of the joint projects
         self.eff = np.zeros((r, c + 1, len(COMPONENTS)))
         self.mech = np.zeros((r, 3, c + 1))
         self.output = np.zeros((r, c + 1))
+        # Organisations: who is still in being (mergers absorb), special measures, the
+        # regulator's view, and the course of underlying performance.
+        self.alive = np.ones(n, dtype=bool)
         self.merged_into = np.full(n, -1)
-        # Per-edge state.
-        self.scar = np.zeros((r, e))
-        self.damage = np.zeros((r, e))
-        self.honoured = np.zeros((r, e))
-        self.breached = np.zeros((r, e))
-        self.act = np.zeros((r, e), dtype=bool)
-        self.recip = np.zeros((r, e), dtype=bool)
-        # Per-organisation state.
         self.distressed = np.tile(self.pop.distressed, (r, 1))
         self.ok_months = np.zeros((r, n), dtype=np.int32)
+        self.rating = np.zeros((r, n))
+        self.deviation = np.zeros((r, n))
+        self.improvement = np.zeros((r, n))
+        self.embedded_improvement = np.zeros((r, n))
+        self.attention = np.ones((r, n))
+        self.merger_efficiency = np.zeros((r, n))
+        self.merger_service = np.zeros((r, n))
         self.behaviour = np.zeros((r, n))
         self.cost = np.zeros((r, n))
         zeros = np.zeros((r, n))
         self.quality, self.efficiency, self.access = zeros.copy(), zeros.copy(), zeros.copy()
         self.admissions = np.ones((r, n))
         self.benefit = np.zeros((r, n, len(COMPONENTS)))
+        for rep, i in zip(*np.nonzero(self.distressed), strict=True):
+            self.org_log.append((int(rep), 0, int(i), IN_AT_START, -1))
 
     def _init_caches(self) -> None:
-        """Grouped sums, gather positions and the caches of :mod:`ioc_sim.engine.views`."""
-        p, st, r, n, c = self.p, self.st, self.R, self.N, self.C
+        """What does not depend on who works with whom: benefit lags, replicate rows,
+        and the caches of :mod:`ioc_sim.engine.views`."""
+        p, r = self.p, self.R
         self.lags = np.where(
             BACK_OFFICE, p["benefit_lag"], p["benefit_lag"] * p["service_lag_ratio"]
         )
-        self.by_org_edges = Groups(r, st.src, n)
-        self.by_collab_mem = Groups(r, st.mem_collab, c + 1)
         self._ridx = np.arange(r)[:, None]
-        self._incompat = 1.0 - st.compat
-        self._mem_collab = np.append(st.mem_collab, c)  # membership -> collaboration, + dummy
-        self._mem_org = np.append(st.mem_org, 0)
-        self._member_slot = (self._mem_collab + self._ridx * (c + 1)).ravel()
         # Counters of changes to organisation attributes and to the assignment of pairs:
         # part of the views' keys.
         self._org_version = 0
@@ -161,25 +203,59 @@ class Simulation(StartingRelations, ScheduledChanges, SimulationViews):
         self._memo: dict[str, Any] = {}
         self._packs: dict[str, np.ndarray] = {}
         self._params_key: tuple | None = None
+
+    def _install_structure(self) -> None:
+        """Grouped sums and gather positions of the current structure (again after a
+        merger changes it), and the per-pair and per-tie state it sizes, where
+        missing."""
+        st, r, n, c = self.st, self.R, self.N, self.C
+        self.E, self.M, self.T = st.n_edges, st.n_members, st.n_ties
+        tie_src = st.src[st.tie_pair]
+        self.by_org_ties = Groups(r, tie_src, n)
+        self.by_collab_tie = Groups(r, st.tie_collab, c + 1)
+        self.by_collab_mem = Groups(r, st.mem_collab, c + 1)
+        self.by_org_mem = Groups(r, st.mem_org, n)
+        self._incompat = 1.0 - st.compat
+        self._mem_collab = np.append(st.mem_collab, c)  # membership -> collaboration, + dummy
+        self._mem_org = np.append(st.mem_org, 0)
+        self._member_slot = (self._mem_collab + self._ridx * (c + 1)).ravel()
+        # A membership without ties reads its organisation's relations with all partners.
+        self._alone_members = bool((np.bincount(st.tie_mem, minlength=self.M) == 0).any())
+        # Each organisation's incoming ties (partners' acts toward it), in tie order.
+        self._in_ties = np.argsort(st.dst[st.tie_pair], kind="stable").astype(np.intp)
+        self._in_start = np.searchsorted(
+            st.dst[st.tie_pair][self._in_ties], np.arange(n + 1)
+        ).astype(np.intp)
+        for name in ("scar", "damage", "honoured", "breached"):
+            if getattr(self, name, None) is None or getattr(self, name).shape[1] != self.E:
+                setattr(self, name, np.zeros((r, self.E)))
+        if getattr(self, "first_month", None) is None or self.first_month.shape[1] != self.E:
+            self.first_month = np.full((r, self.E), -1, dtype=np.int32)
+        self.act = np.zeros((r, self.T), dtype=bool)
+        self.recip = np.zeros((r, self.T), dtype=bool)
         self._refresh_collab_statics()
+        self._view, self._view_key = {}, None
 
     def _init_month_zero(self) -> None:
         """Month 0 (``docs/ODD.md`` section 3.2): its events, the collaborations that
-        start, the pairs' assignment, relations, and a first performance."""
+        start, the pairs' assignment, relations, a first performance, and the
+        regulator's first view."""
         # Month-0 events shape the starting contexts; leadership changes act on relations,
         # so they wait until relations exist.
         at_start = [ev for ev in self.events if ev["month"] == 0]
         for ev in at_start:
-            if ev["kind"] != "leadership_turnover":
+            if ev["kind"] not in ("leadership_turnover", "merger"):
                 self.apply_event(ev)
         self._start_due()
         self._assign_edges()
         self._initialise_relations()
         for ev in at_start:
-            if ev["kind"] == "leadership_turnover":
+            if ev["kind"] in ("leadership_turnover", "merger"):
                 self.apply_event(ev)
         self._refresh_views()
         self.produce_performance()
+        w = self.p["finance_weight"]
+        self.rating = (1.0 - w) * self.performance + w * self.org["finances"]
 
     def _start_due(self) -> bool:
         """Start the collaborations due by now (forming, or active without a formation
@@ -190,10 +266,15 @@ class Simulation(StartingRelations, ScheduledChanges, SimulationViews):
         formed = FORMING if self.p["formation_months"] > 0 else ACTIVE
         self.status[due] = formed
         self.age[due] = 0.0
+        self.pending[due] = self.ctx["integration_depth"][due]
+        for rep, c in zip(*np.nonzero(due), strict=True):
+            self.collab_log.append((int(rep), self.month, int(c), STARTED))
         return True
 
     def _assign_edges(self) -> None:
-        """Give every pair the deepest live collaboration it shares."""
+        """Give every pair the deepest live collaboration it shares: its relationship
+        takes its contexts from it (a pair with none keeps its relationship as it is).
+        A pair's relationship dates from the first month it had one."""
         st, r, e = self.st, self.R, self.E
         live = (self.status >= FORMING) & (self.status <= DISSOLVING)
         live[:, self.C] = True  # the padding slot always "wins" last
@@ -202,11 +283,8 @@ class Simulation(StartingRelations, ScheduledChanges, SimulationViews):
             st.cands[np.arange(e)[None, :], first] if e else np.zeros((r, 0), dtype=np.intp)
         )
         self.edge_mem = st.mem_lookup[st.src[None, :], self.edge_collab]
-        self.by_mem = Groups(r, self.edge_mem, self.M + 1)
-        # Whether a membership has no pair of its own (it then reads its organisation's
-        # relations across all its partners, see kernels.organisations.progress_faith).
-        self._alone_members = bool((self.by_mem.count[:, :-1] == 0).any())
-        self.by_collab_edge = Groups(r, self.edge_collab, self.C + 1)
+        new = (self.first_month < 0) & (self.edge_collab < self.C)
+        self.first_month[new] = self.month
         # Flat positions of each pair's collaboration and membership, for one-call gathers.
         self._pair_slot = (self.edge_collab + self._ridx * (self.C + 1)).ravel()
         self._pair_mem_slot = (self.edge_mem + self._ridx * (self.M + 1)).ravel()
@@ -224,7 +302,8 @@ class Simulation(StartingRelations, ScheduledChanges, SimulationViews):
         self.update_progress_and_faith()  # 9
         self.grow_demand()  # 10
         self.produce_performance()  # 11
-        self.update_distress()  # 12
+        self.embed_practice()  # 12
+        self.regulate()  # 13
 
     def start_month(self) -> None:
         """Count the new month, and forget what was kept from the last one: the state
@@ -239,58 +318,78 @@ class Simulation(StartingRelations, ScheduledChanges, SimulationViews):
         Age first, then start what is due: a collaboration starting this month is
         forming at age 0, as one that starts at month 0 is in the initial state.
         """
-        ended = np.empty(self.status.shape, dtype=bool)
-        for name in ("age", "below", "left"):  # updated in place by the kernel
+        for name in ("age", "below", "ready", "left", "pending"):  # updated in place
             a = getattr(self, name)
             if not a.flags.c_contiguous or not a.flags.writeable:
                 setattr(self, name, np.ascontiguousarray(a).copy())
+        ended = np.empty(self.status.shape, dtype=bool)
+        events = np.empty(self.status.shape, dtype=np.int8)
+        support = np.maximum(self.ctx["support"], self.embedded)
+        st = self.st
         changed = kernels.review(
             self.month,
             self.start,
+            self.ustate,
             self.status,
             self.age,
             self.below,
+            self.ready,
             self.left,
+            self.ending,
+            self.pending,
             self.ctx["mandate"],
+            support,
             self.ctx["integration_depth"],
             self.trust,
-            self.edge_collab,
+            st.tie_pair,
+            st.tie_collab,
             self.faith,
+            self.progress,
             self._mem_collab,
             self._params()["review"],
             ended,
+            events,
         )
+        if events.any():
+            for rep, c in zip(*np.nonzero(events[:, :-1]), strict=True):
+                self.collab_log.append((int(rep), self.month, int(c), int(events[rep, c])))
         if changed:
-            if ended.any():  # an improper ending scars the pairs involved (path dependence)
-                self.scar = np.maximum(self.scar, ended[self._ridx, self.edge_collab])
+            # An improper ending scars the pairs whose relationship it governed (path
+            # dependence); a collaboration wound down by a policy decision does not.
+            bad = ended & (self.ending == IMPROPER)
+            if bad.any():
+                self.scar = np.maximum(self.scar, bad[self._ridx, self.edge_collab])
             self._assign_edges()
 
     def choose_acts(self) -> None:
-        """Each organisation decides, per partner, whether to act collaboratively.
+        """Each organisation decides, in every collaboration and per partner, whether to
+        act collaboratively, within the attention its collaborations leave it.
 
         Compiled: :func:`ioc_sim.engine.kernels.pairs.pair_acts`, which steps the
         uniform stream; the numpy reference is
         :func:`ioc_sim.engine.reference.choose_acts`.
         """
-        p, ctx = self.p, self.ctx
+        p, st = self.p, self.st
         v = self._refresh_views()  # contexts are fixed from here to the month's end
         shock = self.shock_level()
         barrier = 1.0 - p["competition_effect"] * self.system["competition"] * (1.0 - shock)
         # Regulatory blocking holds back the integrative (deep) part of the work.
         blocked = p["blocking_effect"] * self.system["regulatory_blocking"] * (1.0 - shock)
         shock_add = p["shock_boost"] * shock if shock else 0.0
-        self.act = np.empty((self.R, self.E), dtype=bool)
-        self.recip = np.empty((self.R, self.E), dtype=bool)
+        self.attention = self._attention(v)
+        self.act = np.empty((self.R, self.T), dtype=bool)
+        self.recip = np.empty((self.R, self.T), dtype=bool)
         kernels.pair_acts(
             self.ustate,
-            self.edge_collab,
-            self.edge_mem,
-            self.st.rev,
-            ctx["integration_depth"],
-            ctx["ambition"],
+            st.tie_pair,
+            st.tie_collab,
+            st.tie_mem,
+            st.tie_rev,
+            st.src,
+            self._tie_pack(),
             self.faith,
-            v["pack"],
             self.risk,
+            self.attention,
             barrier,
             blocked,
             shock_add,
@@ -298,6 +397,20 @@ class Simulation(StartingRelations, ScheduledChanges, SimulationViews):
             self.act,
             self.recip,
         )
+
+    def _attention(self, v: dict[str, np.ndarray]) -> np.ndarray:
+        """The share of its collaborative work each organisation's management attention
+        allows, (R, N) (eq. B0 of the ODD): ``min(1, attention_budget / demand)``, where
+        demand sums the intensity times engagement (0.5 + depth / 2) of its working
+        memberships, and a merger's integration load while it lasts."""
+        load = self.integration_load()
+        if "attention" not in v or not np.isscalar(load) or load:
+            budget = self.p["attention_budget"]
+            share = np.minimum(1.0, budget / np.maximum(v["demand"] + load, budget))
+            if np.isscalar(load) and not load:
+                v["attention"] = share  # the same every month until the views change
+            return share
+        return v["attention"]
 
     def update_relations(self) -> None:
         """The outcome of this month's acts, then conflict, trust, confidence and risk
@@ -310,8 +423,8 @@ class Simulation(StartingRelations, ScheduledChanges, SimulationViews):
         the numpy reference phases of :mod:`ioc_sim.engine.reference` called in that
         order, with the same random draws.
         """
-        v, r, e = self._views(), self.R, self.E
-        self.noise.reserve(e)  # at most one joint act per pair
+        v, r, e, st = self._views(), self.R, self.E, self.st
+        self.noise.reserve(self.T)  # at most one joint act per tie
         for name in ("damage", "honoured", "breached"):  # updated in place by the kernel
             a = getattr(self, name)
             if not a.flags.c_contiguous or not a.flags.writeable:
@@ -323,11 +436,14 @@ class Simulation(StartingRelations, ScheduledChanges, SimulationViews):
             self.noise.pos,
             self.act,
             self.recip,
+            st.tie_start,
+            st.tie_collab,
+            v["tie_pack"],
             v["drivers"],
-            v["support"],
+            self.results,
             self.distressed,
-            self.st.src,
-            self.st.dst,
+            st.src,
+            st.dst,
             v["pack"],
             self.trust,
             self.conflict,
@@ -354,6 +470,7 @@ class Simulation(StartingRelations, ScheduledChanges, SimulationViews):
         """
         v = self._views()
         collab, member, member_count, org, _ = self._pair_means()
+        self._visible_results(v["working_c"])
         progress, faith = np.empty_like(self.progress), np.empty_like(self.faith)
         # Memberships read by index: any layout of progress and faith is fine here.
         kernels.progress_faith(
@@ -369,92 +486,30 @@ class Simulation(StartingRelations, ScheduledChanges, SimulationViews):
             np.ascontiguousarray(self.faith),
             collab[0],
             v["working_c_f"],
+            self.results,
             self._params()["progress_faith"],
             progress,
             faith,
         )
         self.progress, self.faith = progress, faith
 
-    def grow_demand(self) -> None:
-        """Emergency demand grows month by month at the current yearly rate."""
-        self.demand_level += self.system["demand_growth"] / 12.0
+    def _visible_results(self, working: np.ndarray) -> None:
+        """The visible results of each working collaboration's joint projects this month,
+        a setback or a success that every member sees (eq. F2a of the ODD)::
 
-    def produce_performance(self) -> None:
-        """Cultural efficacy, organisational efficiency and technological effectiveness turn
-        collaborative behaviour into effectiveness, and that into organisational
-        performance, net of the costs of collaborating.
+            results = results_persistence * results + results_noise * z
 
-        Compiled: :func:`ioc_sim.engine.kernels.collaborations.mechanisms` and
-        :func:`ioc_sim.engine.kernels.organisations.performance` have the equations.
-        """
-        p, st, o, r, n, c = self.p, self.st, self.org, self.R, self.N, self.C
-        v, packs = self._views(), self._params()
-        collab, _, _, _, acts = self._pair_means()
-        mech = np.empty((r, 3, c + 1))  # cultural, organisational, technological
-        blend, combined = np.empty((r, c + 1, len(COMPONENTS))), np.empty((r, c + 1))
-        kernels.mechanisms(
-            collab,
-            self.faith,
-            self._mem_collab,
-            v["cpack"],
-            v["working_c_f"],
-            LOADINGS,
-            packs["mechanisms"],
-            mech,
-            blend,
-            combined,
-        )
-        self.mech = mech
-        self.behaviour, self.output = np.empty((r, n)), np.empty((r, c + 1))
-        self.benefit, self.cost = np.empty((r, n, len(COMPONENTS))), np.empty((r, n))
-        self.quality, self.efficiency = np.empty((r, n)), np.empty((r, n))
-        self.access, self.admissions = np.empty((r, n)), np.empty((r, n))
-        self.performance = np.empty((r, n))
-        kernels.performance(
-            collab,
-            acts,
-            v["partners"],
-            blend,
-            combined,
-            self.eff,
-            v["lags"],
-            v["engage_c"],
-            v["fading_c"],
-            self.age,
-            st.mem_org,
-            st.mem_collab,
-            o["baseline_performance"],
-            p["distress_penalty"] * self.distressed,
-            p["pressure_effect"] * self._pressure(),
-            float(self.demand_level),
-            1.0 + 0.2 * self.shock_pressure(),
-            packs["performance"],
-            self.behaviour,
-            self.output,
-            self.benefit,
-            self.cost,
-            self.quality,
-            self.efficiency,
-            self.access,
-            self.admissions,
-            self.performance,
-        )
-
-    def update_distress(self) -> None:
-        """Entry into special measures when performance is poor; exit after a sustained
-        recovery (:func:`ioc_sim.engine.kernels.organisations.distress` has the rules)."""
-        distressed = np.empty_like(self.distressed)
-        ok_months = np.empty_like(self.ok_months)
-        kernels.distress(
-            self.ustate,
-            self.performance,
-            self.distressed,
-            self.ok_months,
-            self._params()["distress"],
-            distressed,
-            ok_months,
-        )
-        self.distressed, self.ok_months = distressed, ok_months
+        with ``z`` the next normal of the fortunes stream; every collaboration takes
+        one, in order, working or not (a collaboration that does not work keeps its
+        results)."""
+        p = self.p
+        self.fortunes.reserve(self.C + self.N)  # this month's results, then performance
+        z = self.fortunes.take_rows(self.C)
+        if p["results_noise"] <= 0.0:
+            return
+        on = working[:, :-1]
+        res = self.results[:, :-1]
+        res[on] = p["results_persistence"] * res[on] + p["results_noise"] * z[on]
 
     # ------------------------------------------------------------- read-outs
     def live_collaborations(self) -> np.ndarray:

@@ -1,14 +1,22 @@
-"""The dynamic random numbers of each replicate: two SFC64 streams that its
+"""The dynamic random numbers of each replicate: three SFC64 streams that its
 generator seeds (``docs/ODD.md`` section 4, stochasticity).
 
-* The **uniform stream** (acts, then entry into special measures) is stepped by
-  the compiled kernels themselves (:func:`ioc_sim.engine.kernels.rng.sfc64_uniforms`);
-  this module gives its starting state.
+* The **uniform stream** (the lifecycle's chances, acts, the regulator's
+  inspections) is stepped by the compiled kernels themselves
+  (:func:`ioc_sim.engine.kernels.rng.sfc64_uniforms`); this module gives its
+  starting state.
 * The **noise stream** (standard normals for the outcome noise of joint acts) is
   drawn by numpy ahead in blocks (:class:`NoiseBlock`), which the kernels read in
   order.
+* The **fortunes stream** (standard normals for the visible results of every
+  collaboration, then the fluctuation of every organisation's underlying
+  performance) is drawn the same way. It takes the same count every month, one
+  per collaboration and one per organisation whatever their state, so two arms of
+  a comparison (with and without a merger, say) give each organisation and
+  collaboration the same fortunes: common random numbers where the other streams
+  part ways.
 
-Both are functions of the replicate's seed alone, read in the same order whatever
+All are functions of the replicate's seed alone, read in the same order whatever
 the number of replicates advanced together, so a replicate run alone gives the
 same numbers as in a batch.
 """
@@ -17,8 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Spawn-key suffixes of the two streams each replicate's generator seeds.
-UNIFORM_STREAM, NOISE_STREAM = 0x10C0, 0x10C1
+#: Spawn-key suffixes of the three streams each replicate's generator seeds.
+UNIFORM_STREAM, NOISE_STREAM, FORTUNES_STREAM = 0x10C0, 0x10C1, 0x10C2
 
 #: How many months' worth of normals the noise stream draws at a time (a month reads
 #: at most one per pair): fewer calls against fewer numbers drawn and never read.
@@ -93,6 +101,14 @@ class NoiseBlock:
             self.gens[r].standard_normal(out=row[rest:])
             self.pos[r] = 0
 
+    def take_rows(self, n: int) -> np.ndarray:
+        """The next ``n`` numbers of every replicate, (R, n), for a stream that every
+        replicate reads at the same pace (the fortunes: the same count every month), so
+        that all rows stand at the same position (call :meth:`reserve` first)."""
+        i = int(self.pos[0])
+        self.pos += n
+        return self.buf[:, i : i + n]
+
     def take(self, r: int, n: int) -> np.ndarray:
         """The next ``n`` numbers of replicate ``r`` (call :meth:`reserve` first)."""
         i = int(self.pos[r])
@@ -100,20 +116,28 @@ class NoiseBlock:
         return self.buf[r, i : i + n]
 
 
-def open_streams(rngs: list[np.random.Generator], n_pairs: int) -> tuple[np.ndarray, NoiseBlock]:
-    """The two streams of each replicate, ready for the first month.
+def open_streams(
+    rngs: list[np.random.Generator], n_pairs: int, n_fortunes: int
+) -> tuple[np.ndarray, NoiseBlock, NoiseBlock]:
+    """The three streams of each replicate, ready for the first month.
 
     Args:
         rngs: One generator per replicate; they seed the streams and are not drawn
             from (unless they lack a seed sequence, see :func:`child_bits`).
-        n_pairs: The number of ordered pairs, the most normals a month can read.
+        n_pairs: The most normals of the noise stream a month can read.
+        n_fortunes: The normals of the fortunes stream a month reads.
 
     Returns:
-        The uniform streams' states ``(R, 4)`` and the noise streams' block.
+        The uniform streams' states ``(R, 4)``, and the noise and fortunes streams'
+        blocks.
     """
     ustate = np.array([uniform_state(g) for g in rngs], dtype=np.uint64)
     noise = NoiseBlock(
         [np.random.Generator(child_bits(g, NOISE_STREAM)) for g in rngs],
         NOISE_BLOCK_MONTHS * n_pairs,
     )
-    return ustate, noise
+    fortunes = NoiseBlock(
+        [np.random.Generator(child_bits(g, FORTUNES_STREAM)) for g in rngs],
+        NOISE_BLOCK_MONTHS * n_fortunes,
+    )
+    return ustate, noise, fortunes

@@ -32,6 +32,18 @@ class Structure:
     mem_collab: np.ndarray  # (M,) collaboration of each membership
     mem_lookup: np.ndarray  # (N, C + 1) membership index, M where none
     compat: np.ndarray  # (E,) cultural compatibility of the pair
+    # Ties: a pair in one collaboration. Joint work happens per tie; a pair in
+    # several collaborations works in each. Ties are grouped by pair, deepest first.
+    tie_pair: np.ndarray  # (T,) the pair of each tie
+    tie_collab: np.ndarray  # (T,) its collaboration
+    tie_rev: np.ndarray  # (T,) the reverse tie (the reverse pair, the same collaboration)
+    tie_mem: np.ndarray  # (T,) the source organisation's membership of the collaboration
+    tie_start: np.ndarray  # (E + 1,) the ties of pair e are tie_start[e]:tie_start[e + 1]
+
+    @property
+    def n_ties(self) -> int:
+        """The number of ties, T (at least E)."""
+        return len(self.tie_pair)
 
     @property
     def n_edges(self) -> int:
@@ -86,8 +98,10 @@ _STRUCTURES: OrderedDict[tuple, Structure] = OrderedDict()
 def build_structure(pop: Population, collabs: list[CollaborationSpec], k: int) -> Structure:
     """Link each member to its ``k`` nearest fellow members, in every collaboration.
 
-    A pair in several collaborations is one edge; it works under the deepest
-    of them that is live (``cands`` holds them in order of depth).
+    A pair in several collaborations is one edge, holding one relationship
+    (trust, confidence, conflict, risk threshold), and one tie per collaboration,
+    in each of which its organisations work together. Its relationship takes its
+    contexts from the deepest live one (``cands`` holds them in order of depth).
 
     The structure depends only on the organisations' positions and cultures,
     the collaborations' members and depths, and ``k``. A sweep builds the same
@@ -171,7 +185,18 @@ def _build_structure(pop: Population, collabs: list[CollaborationSpec], k: int) 
     lookup[mem_org, mem_collab] = np.arange(m)
     culture = pop.attrs["culture"]
     compat = 1.0 - np.abs(culture[src] - culture[dst]) if e else np.zeros(0)
-    return Structure(n, collabs, src, dst, rev, cands, mem_org, mem_collab, lookup, compat)
+    # Ties in the order of the candidates: by pair, deepest collaboration first.
+    tie_pair, tie_collab = which.astype(np.intp), ordered.astype(np.intp)
+    tie_key = tie_pair.astype(np.int64) * (c_count + 1) + tie_collab
+    by_key = np.argsort(tie_key, kind="stable")
+    rev_key = rev[tie_pair].astype(np.int64) * (c_count + 1) + tie_collab
+    tie_rev = by_key[np.searchsorted(tie_key[by_key], rev_key)].astype(np.intp)
+    tie_mem = lookup[src[tie_pair], tie_collab].astype(np.intp)
+    tie_start = np.searchsorted(tie_pair, np.arange(e + 1)).astype(np.intp)
+    return Structure(
+        n, collabs, src, dst, rev, cands, mem_org, mem_collab, lookup, compat,
+        tie_pair, tie_collab, tie_rev, tie_mem, tie_start,
+    )  # fmt: skip
 
 
 class Groups:

@@ -17,7 +17,6 @@ from ioc_sim.spec.contexts import (
     CollaborationSpec,
     normalise_collaborations,
     normalise_organisations,
-    resolve_contexts,
 )
 from ioc_sim.spec.events import normalise_events
 from ioc_sim.spec.parameters import CONTEXT_FIELDS, PARAMETERS, defaults, unknown_name_error
@@ -98,8 +97,9 @@ def build_system(
         events: Optional scheduled events.
 
     Returns:
-        The population, the resolved collaborations (scheduled mergers
-        included) and the normalised events, ready for ``Simulation``.
+        The population, the resolved collaborations and the normalised events
+        (a merger consolidates its organisations when it comes due), ready for
+        ``Simulation``.
 
     Raises:
         ConfigError: Naming the field, for any invalid structure.
@@ -115,11 +115,4 @@ def build_system(
         collaborations, pop.ids, pop.types, horizon, params["form"], form_override, overrides
     )
     evs = normalise_events(events, pop.ids, [s.name for s in specs], horizon)
-    for ev in evs:
-        if ev["kind"] == "merger":
-            ctx = resolve_contexts("merger", {}, "merger")
-            ctx.update(overrides)
-            specs.append(
-                CollaborationSpec(ev["name"], "merger", list(ev["organisations"]), ev["month"], ctx)
-            )
     return pop, specs, evs

@@ -12,6 +12,7 @@ packs (:func:`parameter_packs`) are kept the same way.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -54,15 +55,16 @@ def parameter_packs(p: dict[str, Any]) -> dict[str, np.ndarray]:
             formation_months=p["formation_months"],
             dissolve_threshold=p["dissolve_threshold"],
             dissolve_patience=p["dissolve_patience"],
+            dissolve_hazard=p["dissolve_hazard"],
             deepen_threshold=p["deepen_threshold"],
-            deepen_rate=p["deepen_rate"],
+            deepen_patience=p["deepen_patience"],
+            deepen_hazard=p["deepen_hazard"],
+            policy_push=p["policy_push"],
+            deepen_step=p["deepen_step"],
             dissolving_months=p["dissolving_months"],
+            integration_keep=math.exp(-1.0 / p["integration_cost_months"]),
         ),
-        "pair_acts": make(
-            kernels.ACT_PARAMS,
-            exposure_half_scale=p["exposure_scale"] * 0.5,
-            gate_softness=p["gate_softness"],
-        ),
+        "pair_acts": make(kernels.ACT_PARAMS, gate_softness=p["gate_softness"]),
         "pair_update": make(
             kernels.UPDATE_PARAMS,
             success_slope=p["success_slope"],
@@ -81,6 +83,7 @@ def parameter_packs(p: dict[str, Any]) -> dict[str, np.ndarray]:
             substitutes=p["trust_confidence"] == "substitutes",
             trust_weight=p["trust_weight"],
             risk_rate=p["risk_rate"],
+            relational_quality=p["relational_quality"],
         ),
         "progress_faith": make(
             kernels.PROGRESS_PARAMS,
@@ -95,18 +98,27 @@ def parameter_packs(p: dict[str, Any]) -> dict[str, np.ndarray]:
         "performance": make(
             kernels.PERFORMANCE_PARAMS,
             communication_effect=p["communication_effect"],
-            integration_cost_months=p["integration_cost_months"],
             management_cost=p["management_cost"],
             integration_cost=p["integration_cost"],
             benefit_scale=p["benefit_scale"],
             admissions_effect=p["admissions_effect"],
         ),
-        "distress": make(
-            kernels.DISTRESS_PARAMS,
+        "regulator": make(
+            kernels.REGULATOR_PARAMS,
             distress_entry=p["distress_entry"],
-            distress_entry_rate=p["distress_entry_rate"],
             distress_exit=p["distress_exit"],
             distress_exit_months=p["distress_exit_months"],
+            inspection_rate=p["inspection_rate"],
+            regulator_memory=p["regulator_memory"],
+            finance_weight=p["finance_weight"],
+            performance_noise=p["performance_noise"],
+            performance_persistence=p["performance_persistence"],
+            improvement_rate=p["improvement_rate"],
+            regime_support=p["regime_support"],
+            help_effect=p["help_effect"],
+            improvement_target=p["improvement_target"],
+            embedding_rate=p["embedding_rate"],
+            fade_rate=p["fade_rate"],
         ),
     }
 
@@ -121,7 +133,12 @@ class SimulationViews:
     """
 
     def _refresh_collab_statics(self) -> None:
-        """Member means of organisation attributes, per collaboration."""
+        """Member means of organisation attributes, per collaboration.
+
+        A group model shares its leadership (a group chair and chief executive): its
+        leadership and persuasiveness are those of its strongest member's leaders, not
+        the members' mean (``docs/ODD.md`` section 8).
+        """
         st, o, r = self.st, self.org, self.R
         mean = self.by_collab_mem.mean
         org_of = st.mem_org
@@ -129,12 +146,16 @@ class SimulationViews:
         def members(values: np.ndarray) -> np.ndarray:
             return np.broadcast_to(values[org_of], (r, len(org_of)))
 
+        lead = 0.5 * (o["vulnerability"] + o["persuasiveness"])
         self.c_capacity = mean(members(o["capacity"]))
         self.c_digital = mean(members(o["digital_maturity"]))
         self.c_persuasion = mean(members(o["persuasiveness"]))
-        lead = 0.5 * (o["vulnerability"] + o["persuasiveness"])
         self.c_leadership = mean(members(lead))
         self.c_resolution = mean(0.5 * (members(o["resolution_style"]) + 1.0))
+        for c, spec in enumerate(st.collabs):
+            if spec.form == "group_model" and spec.members:
+                self.c_leadership[:, c] = lead[spec.members].max()
+                self.c_persuasion[:, c] = o["persuasiveness"][spec.members].max()
         self._org_version += 1  # the member means changed: rebuild the views
 
     def _to_pairs(self, values: np.ndarray, slot: np.ndarray | None = None) -> np.ndarray:
@@ -160,39 +181,27 @@ class SimulationViews:
         return base * (1.0 - p["regulator_weight"] * (1.0 - self.system["regulator_trust"]))
 
     def _pair_contexts(self, slot: np.ndarray) -> dict[str, np.ndarray]:
-        """What each pair takes from its collaboration's contexts, shape (R, E) each.
+        """What each pair's relationship takes from the deepest live collaboration it
+        works in, its organisations and the parameters, shape (R, E) each.
 
         Computed per collaboration, then gathered to the pairs in one call;
         ``slot`` gives each pair's collaboration (see :meth:`_assign_edges`).
         """
         p, ctx, o, st = self.p, self.ctx, self.org, self.st
-        intensity = self._intensity()
-        working = intensity > 0
+        working = self._intensity() > 0
         assurance = self._formal_assurance()
-        # Every working month is evidence; the mandate and contract act only through the
-        # prior, so stronger formal assurance never lowers confidence for the same record.
-        weight = working.astype(float)
-        breach_weight = p["trust_asymmetry"] if p["fragile"] in ("confidence", "equal") else 1.0
         rows = {
-            "depth": ctx["integration_depth"],
-            "slack": 1.0 - ctx["integration_depth"],
-            "intensity": intensity,
-            "accountability": ctx["accountability"],
-            "support": ctx["support"],
             "history_harm": np.maximum(-ctx["history"], 0.0),
             "unaccountable_slow": (1.0 - ctx["accountability"]) + (1.0 - ctx["pace"]),
             "vision_gap": 1.0 - ctx["shared_vision"],
             "power_asymmetry": ctx["power_asymmetry"],
             "assurance": assurance,
             "prior": p["formal_prior_weight"] * assurance,
-            "weight": weight,
-            "breach_weight": weight * breach_weight,
             "keep": np.where(working, p["confidence_memory"], 1.0),
         }
         gathered = self._to_pairs(np.stack(list(rows.values())), slot)
         v = dict(zip(rows, gathered, strict=True))
         # Organisation attributes of the pair (org-level, gathered by source or target).
-        v["capacity_compat"] = o["capacity"][st.dst] + st.compat
         v["gain"] = p["trust_gain"] * (
             1.0 + p["vulnerability_effect"] * (o["vulnerability"][st.dst] - 0.5)
         )
@@ -204,6 +213,46 @@ class SimulationViews:
         v["appetite"] = 1.0 - p["finance_risk_effect"] * (1.0 - o["finances"][st.src])
         v["conflict_target"] = self._conflict_target(v)
         return v
+
+    def _collab_contexts(self) -> dict[str, np.ndarray]:
+        """What a tie takes from its collaboration, (R, C + 1) each, except the
+        exposure and the effective support, which move every month
+        (:meth:`_tie_pack`)."""
+        p, ctx = self.p, self.ctx
+        intensity = self._intensity()
+        # Every working month is evidence; the mandate and contract act only through the
+        # prior, so stronger formal assurance never lowers confidence for the same record.
+        weight = (intensity > 0).astype(float)
+        breach_weight = p["trust_asymmetry"] if p["fragile"] in ("confidence", "equal") else 1.0
+        return {
+            "intensity": intensity,
+            "slack": 1.0 - ctx["integration_depth"],
+            "depth": ctx["integration_depth"],
+            "accountability": ctx["accountability"],
+            "weight": weight,
+            "breach_weight": weight * breach_weight,
+        }
+
+    def _tie_pack(self) -> np.ndarray:
+        """The per-collaboration pack the ties read this month (rows of
+        :data:`ioc_sim.engine.kernels.pairs.TIE_ROWS`): the cached contexts, and the
+        exposure and effective support, which move with ambition and embedded practice.
+
+        Exposure (eq. B1 of the ODD) is that of the collaboration's joint acts,
+        ``exposure_scale * (depth + ambition) / 2``, less the share dedicated support
+        bears (``support_cover * support``); effective support is the larger of the
+        support now and the practice embedded while support lasted (eq. E6).
+        """
+        v, p, ctx = self._views(), self.p, self.ctx
+        support = np.maximum(ctx["support"], self.embedded)
+        pack = v["tie_pack"]
+        np.multiply(
+            p["exposure_scale"] * 0.5 * (ctx["integration_depth"] + ctx["ambition"]),
+            1.0 - p["support_cover"] * support,
+            out=pack[kernels.C_EXPOSURE],
+        )
+        pack[kernels.C_SUPPORT] = support
+        return pack
 
     def _intensity(self) -> np.ndarray:
         """How much joint work each collaboration's lifecycle stage allows, (R, C + 1)."""
@@ -272,20 +321,29 @@ class SimulationViews:
         )
         if key == self._view_key:
             return self._view
-        p, o, mo = self.p, self.org, self._mem_org
+        p, o, mo, st, r = self.p, self.org, self._mem_org, self.st, self.R
         v = self._pair_contexts(self._pair_slot)
-        live = self.edge_collab < self.C
-        v["live"] = live
-        v["all_working"] = bool((v["intensity"] == 1.0).all())
-        # Evidence a pair adds to (honoured, breached) when the partner reciprocates or not.
-        zero = np.zeros_like(v["weight"])
-        v["if_honoured"] = np.stack([v["weight"], zero])
-        v["if_breached"] = np.stack([zero, v["breach_weight"]])
-        v["all_live"] = bool(live.all())
-        v["partners"] = np.maximum(self.by_org_edges.sum(live), 1.0)
-        v["compat_c"] = self.by_collab_edge.mean(np.broadcast_to(self.st.compat, (self.R, self.E)))
-        intensity = self._intensity()
+        v["live"] = self.edge_collab < self.C
+        collab = self._collab_contexts()
+        intensity = collab["intensity"]
         v["working_c"] = intensity > 0
+        # Ties: what each reads from its collaboration (exposure and support monthly).
+        tie_pack = np.zeros((len(kernels.TIE_ROWS), r, self.C + 1))
+        for name, row in collab.items():
+            tie_pack[kernels.TIE_ROWS.index(name)] = row
+        v["tie_pack"] = tie_pack
+        # An organisation's working ties (its partners in every collaboration it works in)
+        # and the attention its collaborations ask of it.
+        tie_src = st.src[st.tie_pair]
+        working_ties = v["working_c"][:, st.tie_collab]
+        v["partners"] = np.maximum(self.by_org_ties.sum(working_ties.astype(float)), 1.0)
+        engage = 0.5 + 0.5 * ctx["integration_depth"]
+        v["engage"] = engage
+        v["demand"] = self.by_org_mem.sum((intensity * engage)[:, self._mem_collab[:-1]])
+        v["tie_src"] = tie_src
+        v["compat_c"] = self.by_collab_tie.mean(
+            np.broadcast_to(st.compat[st.tie_pair], (r, st.n_ties))
+        )
         # Memberships: the parts of progress and faith that only contexts set.
         sign = {"raises": 1.0, "lowers": -1.0, "neutral": 0.0}[p["mandate_faith"]]
         m = self._to_members(
@@ -295,7 +353,8 @@ class SimulationViews:
                     ctx["actors_present"],
                     p["persuasion_effect"] * (self.c_persuasion - 0.5),
                     sign * p["mandate_faith_effect"] * ctx["mandate"]
-                    - p["competition_faith_effect"] * self.system["competition"],
+                    - p["competition_faith_effect"] * self.system["competition"]
+                    - p["blocking_faith_effect"] * self.system["regulatory_blocking"],
                     v["working_c"].astype(float),
                 ]
             )
@@ -308,8 +367,7 @@ class SimulationViews:
         v["m_persuasion"], v["m_mandate"] = m[2], m[3]
         v["m_live"] = m[4] > 0
         v["m_live"][:, -1] = False
-        v["m_rates"] = np.array([p["progress_rate"], p["faith_rate"]])[:, None, None]
-        # Collaborations: the static parts of the mechanisms and of the costs.
+        # Collaborations: the static parts of the mechanisms.
         v["organisational"] = (
             ctx["accountability"]
             + ctx["role_clarity"]
@@ -320,28 +378,24 @@ class SimulationViews:
         v["technological"] = (
             self.system["data_sharing"] + self.c_digital + ctx["integration_depth"]
         ) / 3.0
-        v["engage"] = 0.5 + 0.5 * ctx["integration_depth"]
-        v["fading_c"] = np.ascontiguousarray(v["working_c"] * ctx["integration_depth"], dtype=float)
-        # Exchange drivers up to the distress term (the sum keeps the original order).
-        v["drivers"] = v["capacity_compat"] + v["accountability"] + self.system["data_sharing"]
+        # Exchange drivers of each pair that its collaboration does not set.
+        v["drivers"] = (o["capacity"][st.dst] + st.compat) + self.system["data_sharing"]
         # The per-pair inputs of the compiled monthly kernel, one contiguous block.
-        pack = np.empty((len(kernels.PACK_ROWS), self.R, self.E))
+        pack = np.empty((len(kernels.PACK_ROWS), r, self.E))
         for i, name in enumerate(kernels.PACK_ROWS):
             pack[i] = v[name]
         v["pack"] = pack
-        mpack = np.empty((len(kernels.MEMBER_ROWS), self.R, self.M + 1))
+        mpack = np.empty((len(kernels.MEMBER_ROWS), r, self.M + 1))
         for i, name in enumerate(kernels.MEMBER_ROWS):
             mpack[i] = v[name]
         v["mpack"] = mpack
         v["working_c_f"] = np.ascontiguousarray(v["working_c"])
-        cpack = np.empty((len(kernels.COLLAB_ROWS), self.R, self.C + 1))
+        cpack = np.empty((len(kernels.COLLAB_ROWS), r, self.C + 1))
         for i, name in enumerate(kernels.COLLAB_ROWS):
             cpack[i] = getattr(self, name) if name.startswith("c_") else v[name]
         v["cpack"] = cpack
         v["lags"] = np.asarray(self.lags, dtype=float)
-        v["engage_c"] = np.ascontiguousarray(
-            np.broadcast_to(v["engage"], (self.R, self.C + 1)), dtype=float
-        )
+        v["engage_c"] = np.ascontiguousarray(np.broadcast_to(engage, (r, self.C + 1)), dtype=float)
         self._view, self._view_key = v, key
         return v
 
@@ -361,22 +415,13 @@ class SimulationViews:
         }
 
     def _pair_means(self) -> tuple[np.ndarray, ...]:
-        """Grouped means of the pairs' state: by collaboration (trust, acts, conflict,
-        confidence, joint acts), by membership (trust, conflict, and the count) and by
-        organisation (trust, conflict, and the number of acts). One compiled pass
-        (:func:`ioc_sim.engine.kernels.pairs.pair_means`), shared by the month's last
-        two phases."""
-        v = self._views()
-        key = (
-            self.edge_collab,
-            self.edge_mem,
-            self.trust,
-            self.act,
-            self.recip,
-            self.conflict,
-            self.confidence,
-            v["pack"],
-        )
+        """Grouped means of the ties' and pairs' state: by collaboration (trust, acts,
+        conflict, confidence, joint acts over its ties), by membership (trust,
+        conflict, and the count) and by organisation (trust, conflict, and the number
+        of acts). One compiled pass (:func:`ioc_sim.engine.kernels.pairs.pair_means`),
+        shared by the month's later phases."""
+        v, st = self._views(), self.st
+        key = (self.trust, self.act, self.recip, self.conflict, self.confidence, v["pack"])
         hit = self._memo.get("pair_means")
         if hit is None or any(a is not b for a, b in zip(hit[0], key, strict=True)):
             hit = (
@@ -387,13 +432,13 @@ class SimulationViews:
                     self.confidence,
                     self.act,
                     self.recip,
-                    v["pack"][kernels.P_LIVE],
-                    self.edge_collab,
-                    self.edge_mem,
-                    self.st.src,
+                    v["working_c_f"],
+                    st.tie_pair,
+                    st.tie_collab,
+                    st.tie_mem,
+                    st.src,
                     self.N,
                     self.M + 1,
-                    self.C + 1,
                     self._alone_members,
                 ),
             )

@@ -28,8 +28,12 @@ class ProviderAgent(mesa.Agent):
         self.index = index
         pop = model.sim.pop
         self.code: str = pop.ids[index]
-        self.name: str = pop.names[index]
         self.org_type: str = pop.types[index]
+
+    @property
+    def name(self) -> str:
+        """The organisation's name (a merger may give the merged organisation a new one)."""
+        return self.model.sim.pop.names[self.index]
 
     def _org(self, key: str) -> float:
         return float(self.model.sim.org[key][self.index])
@@ -111,6 +115,11 @@ class ProviderAgent(mesa.Agent):
     @property
     def access(self) -> float:
         return float(self.model.sim.access[0, self.index])
+
+    @property
+    def emergency_admissions(self) -> float:
+        """Emergency admissions index (1 at the start)."""
+        return float(self.model.sim.admissions[0, self.index])
 
     @property
     def collaboration_cost(self) -> float:

@@ -48,8 +48,9 @@ def _member_mean(attr: str) -> Callable[[Simulation], np.ndarray]:
 
 
 def _org_mean(attr: str) -> Callable[[Simulation], np.ndarray]:
+    # Organisations absorbed by a merger are no longer counted.
     def f(sim: Simulation) -> np.ndarray:
-        return getattr(sim, attr).mean(axis=1)
+        return getattr(sim, attr)[:, sim.alive].mean(axis=1)
 
     return f
 
@@ -116,7 +117,7 @@ _LIST = [
     Metric("collaboration_cost", _org_mean("cost"),
            "Mean monthly cost of collaborating (management time, integration).",
            "performance"),
-    Metric("distressed_share", lambda s: s.distressed.mean(axis=1),
+    Metric("distressed_share", lambda s: s.distressed[:, s.alive].mean(axis=1),
            "Share of organisations in special measures.", "share"),
     Metric("live_collaborations", lambda s: s.live_collaborations().sum(axis=1).astype(float),
            "Collaborations forming, active, deepening or dissolving.", "count"),
@@ -126,6 +127,8 @@ _LIST = [
     Metric("dissolved_collaborations",
            lambda s: (s.status[:, :-1] == DISSOLVED).sum(axis=1).astype(float),
            "Collaborations that have dissolved.", "count"),
+    Metric("integration_depth", _live_collab_mean(lambda s: s.ctx["integration_depth"]),
+           "Mean integration depth of live collaborations (deepening raises it)."),
     Metric("collaborative_inertia", _inertia,
            "Share of live collaborations with negligible output.", "share"),
     Metric("maturity_index", _maturity,
@@ -204,6 +207,7 @@ def _all_at_once(sim: Simulation) -> np.ndarray:
         sim.performance,
         sim.cost,
         sim.distressed,
+        sim.alive,
         sim.mech,
         sim.output,
         sim.eff,

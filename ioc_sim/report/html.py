@@ -308,7 +308,7 @@ def build_report(folder: str | Path, validation: str | Path | None = None) -> st
 
         m = matrix(checks).reset_index()
         parts.append(
-            "<p>Each pattern that the literature reports (theory.md section 7) is "
+            "<p>Each pattern that the literature reports (docs/patterns.md) is "
             "an executable check with a relative tolerance, run under the default "
             "model and each alternative specification of the contested links:</p>"
         )

@@ -1,6 +1,6 @@
 """Organisations and collaborations of a system, checked and resolved against form presets.
 
-Collaboration forms (theory.md section 4) are presets of collaboration
+Collaboration forms (docs/theory.md section 4) are presets of collaboration
 contexts. A collaboration takes its form's preset and may override any
 field. Scheduled events change contexts at a given month (:mod:`ioc_sim.spec.events`).
 

@@ -38,9 +38,10 @@ EVENT_FIELDS: dict[str, dict[str, str]] = {
         "vulnerability": "a number from 0 to 1",
         "persuasiveness": "a number from 0 to 1",
     },
+    "wind_down": {"collaboration": "a collaboration name"},
     "merger": {
-        "organisations": "two organisation ids: [acquirer, acquired]",
-        "name": "a name for the merged organisation's collaboration",
+        "organisations": "two or more organisation ids, the continuing one first",
+        "name": "a new name for the merged organisation",
     },
 }
 EVENT_REQUIRED: dict[str, tuple[str, ...]] = {
@@ -49,6 +50,7 @@ EVENT_REQUIRED: dict[str, tuple[str, ...]] = {
     "shock": ("magnitude",),
     "support": ("collaboration", "level"),
     "leadership_turnover": ("organisation",),
+    "wind_down": ("collaboration",),
     "merger": ("organisations",),
 }
 
@@ -161,22 +163,31 @@ def normalise_events(
             for key in ("vulnerability", "persuasiveness"):
                 if key in ev:
                     e[key] = number(ev[key], f"{where}.{key}", 0, 1)
+        elif kind == "wind_down":
+            if ev["collaboration"] not in collab_names:
+                raise ConfigError(
+                    f"{where}.collaboration",
+                    f"unknown collaboration "
+                    f"{ev['collaboration']!r}; known: " + ", ".join(collab_names),
+                )
+            e["collaboration"] = ev["collaboration"]
         elif kind == "merger":
-            pair = ev["organisations"]
+            group = ev["organisations"]
             if (
-                not isinstance(pair, list)
-                or len(pair) != 2
-                or pair[0] == pair[1]
-                or any(p not in index for p in pair)
+                not isinstance(group, list)
+                or len(group) < 2
+                or len(set(map(str, group))) != len(group)
+                or any(not isinstance(g, str) or g not in index for g in group)
             ):
                 raise ConfigError(
                     f"{where}.organisations",
-                    f"got {pair!r}; allowed: two "
-                    "different known organisation ids [acquirer, acquired]",
+                    f"got {group!r}; allowed: two or more different known organisation "
+                    "ids, the continuing organisation first",
                 )
-            e["organisations"] = [index[pair[0]], index[pair[1]]]
-            e["name"] = str(ev.get("name", f"merger_{pair[0]}_{pair[1]}"))
-            if e["name"] in collab_names:
-                raise ConfigError(f"{where}.name", f"{e['name']!r} is already a collaboration")
+            e["organisations"] = [index[g] for g in group]
+            if "name" in ev:
+                if not isinstance(ev["name"], str) or not ev["name"].strip():
+                    raise ConfigError(f"{where}.name", "allowed: a non-empty text name")
+                e["name"] = ev["name"]
         out.append(e)
     return sorted(out, key=lambda e: e["month"])

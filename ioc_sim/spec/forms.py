@@ -1,6 +1,6 @@
 """Organisation types, collaboration forms and lifecycle stages: the model's fixed tables.
 
-Collaboration forms (theory.md section 4) are presets of collaboration
+Collaboration forms (docs/theory.md section 4) are presets of collaboration
 contexts; a collaboration takes its form's preset and may override any
 field (:mod:`ioc_sim.spec.contexts`). Nothing here imports the rest of the
 package, so every layer can read these tables.
@@ -23,7 +23,7 @@ ORG_TYPES: dict[str, dict[str, float]] = {
 }
 TYPE_NAMES = tuple(ORG_TYPES)
 
-#: Collaboration forms from loosest to deepest (theory.md section 4). Each is
+#: Collaboration forms from loosest to deepest (docs/theory.md section 4). Each is
 #: a preset of contexts; values are our reading of the typology, not
 #: measurements (docs/ODD.md, "Forms").
 FORMS: dict[str, dict[str, float]] = {
@@ -46,7 +46,7 @@ FORMS: dict[str, dict[str, float]] = {
     "group_model": dict(mandate=0.3, integration_depth=0.7, formalisation=0.7,
                         power_asymmetry=0.4, accountability=0.6, role_clarity=0.6),
     "new_care_model": dict(mandate=0.3, integration_depth=0.5, formalisation=0.5,
-                           power_asymmetry=0.2, support=0.8, evaluation=0.7, ambition=0.7),
+                           power_asymmetry=0.2, evaluation=0.7, ambition=0.7),
     "integrated_care_system": dict(mandate=1.0, integration_depth=0.4, formalisation=0.6,
                                    power_asymmetry=0.4, actors_present=0.9),
     "merger": dict(mandate=0.8, integration_depth=1.0, formalisation=1.0,

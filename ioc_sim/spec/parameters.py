@@ -290,6 +290,9 @@ _add("blocking_effect", 0.5, 0.0, 1.0, "share", "regulatory blocking",
 _add("competition_faith_effect", 0.05, 0.0, 0.3, "faith per unit", "competition regime",
      "How much a full competition regime lowers members' faith (future willingness).",
      "mechanism", "stated")
+_add("blocking_faith_effect", 0.05, 0.0, 0.3, "faith per unit", "regulatory blocking",
+     "How much full regulatory blocking lowers members' faith (future willingness).",
+     "mechanism", "stated")
 _add("communication_effect", 0.3, 0.0, 1.0, "share", "communication -> synergy",
      "Share of collaborative output that depends on two-way exchange (reciprocated acts).",
      "mechanism", "implied")
@@ -300,6 +303,10 @@ _add("forming_intensity", 0.5, 0.0, 1.0, "share", "collaboration lifecycle",
 _add("success_slope", 2.0, 0.0, 6.0, "logit per unit", "task outcome",
      "Sensitivity of joint-act quality to its drivers (capacity, compatibility, data...).",
      "mechanism")
+_add("relational_quality", 0.1, 0.0, 0.5, "outcome scale", "cultural efficacy",
+     "How much a joint act's expected quality rises with the partners' trust above 0.5 (and "
+     "falls below it): relationships turn joint work into effective joint action.",
+     "mechanism", "implied")
 _add("failure_conflict", 0.1, 0.0, 0.5, "conflict per failure", "task failure -> conflict",
      "Conflict added by a failed joint act.", "mechanism", "stated")
 
@@ -313,6 +320,11 @@ _add("progress_rate", 0.15, 0.02, 1.0, "per month", "perceived progress",
 _add("effectiveness_feedback", 0.3, 0.0, 1.0, "share", "effectiveness -> progress",
      "Weight of realised effectiveness in perceived progress (feedback loop).", "mechanism",
      "implied")
+_add("results_noise", 0.05, 0.0, 0.2, "progress per month", "perceived progress",
+     "Standard deviation of the monthly shocks to a collaboration's visible results (a "
+     "flagship project's setback or success), seen by every member.", "mechanism")
+_add("results_persistence", 0.9, 0.0, 0.99, "per month", "perceived progress",
+     "How much of last month's visible setback or success persists.", "mechanism")
 _add("faith_rate", 0.1, 0.02, 1.0, "per month", "faith",
      "Monthly adjustment of faith toward progress and trust.", "mechanism")
 _add("persuasion_effect", 0.2, 0.0, 0.5, "faith per unit", "leadership behaviour",
@@ -327,16 +339,47 @@ _add("ambition_rate", 0.02, 0.0, 0.2, "per month", "small wins",
 # --- collaboration lifecycle -----------------------------------------------
 _add("formation_months", 6, 0, 36, "months", "collaboration lifecycle",
      "Months a new collaboration spends forming.", "mechanism", kind="int")
-_add("deepen_threshold", 0.65, 0.3, 1.0, "0-1 scale", "collaboration lifecycle",
-     "Mean trust and faith above which a collaboration deepens.", "mechanism")
-_add("deepen_rate", 0.01, 0.0, 0.05, "per month", "collaboration lifecycle",
-     "Monthly growth of integration depth while deepening.", "mechanism")
-_add("dissolve_threshold", 0.25, 0.0, 0.6, "0-1 scale", "collaboration lifecycle",
-     "Mean faith below which a voluntary collaboration starts to fail.", "mechanism")
+_add("deepen_threshold", 0.6, 0.3, 1.0, "0-1 scale", "small wins",
+     "Readiness (mean trust and faith of a collaboration) that makes a month a small win.",
+     "mechanism")
+_add("deepen_patience", 12, 1, 60, "months", "small wins",
+     "Months of small wins in a row before a collaboration may deepen.", "mechanism",
+     kind="int")
+_add("deepen_hazard", 0.04, 0.0, 0.2, "per month", "collaboration lifecycle",
+     "Monthly chance that a collaboration with enough small wins behind it deepens.",
+     "mechanism")
+_add("policy_push", 0.01, 0.0, 0.1, "per month", "collaboration lifecycle",
+     "Monthly chance of deepening per unit of mandate times support: consolidation pushed "
+     "by policy rather than earned by small wins.", "mechanism")
+_add("deepen_step", 0.1, 0.02, 0.5, "0-1 scale", "integration depth",
+     "Integration depth one deepening adds (its integration costs come first).", "mechanism")
+_add("dissolve_threshold", 0.35, 0.0, 0.8, "0-1 scale", "collaboration lifecycle",
+     "Morale (mean faith and perceived progress of the members) below which a month counts "
+     "against a voluntary collaboration.", "mechanism")
 _add("dissolve_patience", 6, 1, 36, "months", "collaboration lifecycle",
-     "Months below the dissolve threshold before dissolution begins.", "mechanism", kind="int")
+     "Months of low morale in a row before a voluntary collaboration may end.", "mechanism",
+     kind="int")
+_add("dissolve_hazard", 0.08, 0.0, 0.3, "per month", "collaboration lifecycle",
+     "Monthly chance that a voluntary collaboration whose morale has stayed low ends.",
+     "mechanism")
 _add("dissolving_months", 3, 1, 24, "months", "collaboration lifecycle",
      "Months a collaboration takes to wind down.", "mechanism", kind="int")
+_add("attention_budget", 1.5, 0.5, 5.0, "collaborations", "resources and capacity",
+     "Management attention an organisation gives to collaborative work, counted in "
+     "collaborations worked at full intensity and depth; beyond it every one thins.",
+     "mechanism")
+
+# --- time-limited support and embedded practice -----------------------------
+_add("support_cover", 0.8, 0.0, 1.0, "share", "dedicated support",
+     "Share of the exposure of joint acts that full dedicated support (funding) bears: a "
+     "programme's money pays for most of its joint projects' staff and systems.",
+     "mechanism", "implied")
+_add("embedding_rate", 0.04, 0.0, 0.2, "per month", "embedded practice",
+     "Monthly share of the gap to its support that a collaboration's practice embeds, at "
+     "full participation; the same rate embeds an organisation's improvement.", "mechanism")
+_add("fade_rate", 0.04, 0.0, 0.2, "per month", "embedded practice",
+     "Monthly share of unembedded practice (or improvement) lost once support has gone.",
+     "mechanism")
 
 # --- performance -------------------------------------------------------------
 _add("benefit_lag", 12.0, 1.0, 60.0, "months", "time to benefit",
@@ -349,23 +392,88 @@ _add("benefit_scale", 0.3, 0.0, 1.0, "performance per unit", "organisational per
 _add("management_cost", 0.03, 0.0, 0.2, "performance per month", "costs of collaborating",
      "Efficiency cost of management time in full-intensity joint work.", "mechanism", "stated")
 _add("integration_cost", 0.05, 0.0, 0.3, "performance", "costs of collaborating",
-     "Efficiency cost of integrating at full depth, front-loaded.", "mechanism", "stated")
+     "Efficiency cost per unit of integration depth still to integrate: the whole depth "
+     "when a collaboration starts, each deepening's step after; it fades, so costs come "
+     "first.", "mechanism", "stated")
 _add("integration_cost_months", 24.0, 1.0, 120.0, "months", "costs of collaborating",
      "Time constant over which integration cost fades.", "mechanism")
 _add("admissions_effect", 0.05, 0.0, 0.3, "index per unit", "demand",
      "Fall in the emergency admissions index from fully closed service gaps.", "mechanism")
+_add("demand_pressure", 0.5, 0.0, 2.0, "pressure per unit", "demand growth",
+     "Resource pressure that emergency demand adds as it grows beyond its level at the "
+     "start (a demand index of 1.2 adds 0.1 at the default).", "mechanism")
 _add("pressure_effect", 0.2, 0.0, 0.5, "performance per unit", "resource pressure",
      "Loss of access performance under full resource pressure.", "mechanism")
-_add("distress_entry", 0.35, 0.0, 0.6, "performance", "distress",
-     "Performance below which an organisation may enter special measures.", "mechanism")
-_add("distress_entry_rate", 0.05, 0.0, 0.5, "per month", "distress",
-     "Monthly chance of entering special measures when below the entry level.", "mechanism")
-_add("distress_exit", 0.5, 0.2, 0.9, "performance", "distress",
-     "Performance to hold to leave special measures.", "mechanism")
-_add("distress_exit_months", 12, 1, 48, "months", "distress",
-     "Months above the exit level needed to leave special measures.", "mechanism", kind="int")
-_add("distress_penalty", 0.1, 0.0, 0.3, "performance", "distress",
-     "Performance lost while in special measures (scrutiny, disruption).", "mechanism")
+_add("distress_penalty", 0.03, 0.0, 0.3, "performance", "distress",
+     "Performance lost while in special measures (scrutiny, reporting, disruption).",
+     "mechanism")
+
+# --- the regulator and special measures ----------------------------------------
+_add("distress_entry", 0.35, 0.0, 0.6, "rating", "distress",
+     "The regulator's line: a rating below it is a concern that can put an organisation in "
+     "special measures.", "mechanism")
+_add("distress_exit", 0.4, 0.2, 0.9, "rating", "distress",
+     "Rating an organisation in special measures must hold to be judged recovered.",
+     "mechanism")
+_add("distress_exit_months", 6, 1, 48, "months", "distress",
+     "Months at or above the exit rating needed for a sustained recovery.", "mechanism",
+     kind="int")
+_add("inspection_rate", 0.1, 0.01, 1.0, "per month", "regulator",
+     "Monthly chance that the regulator inspects and acts on an organisation of concern, or "
+     "confirms a sustained recovery.", "mechanism")
+_add("regulator_memory", 6.0, 1.0, 24.0, "months", "regulator",
+     "Time constant of the regulator's moving view of an organisation's rating.",
+     "mechanism")
+_add("finance_weight", 0.2, 0.0, 0.5, "share", "financial position",
+     "Weight of finances (against performance) in the regulator's rating.", "mechanism",
+     "implied")
+_add("performance_noise", 0.02, 0.0, 0.1, "performance per month", "baseline performance",
+     "Standard deviation of the monthly shocks to an organisation's underlying performance.",
+     "mechanism")
+_add("performance_persistence", 0.95, 0.0, 0.99, "per month", "baseline performance",
+     "How much of last month's deviation of underlying performance persists.", "mechanism")
+_add("improvement_rate", 0.06, 0.0, 0.3, "per month", "distress",
+     "Monthly share of its headroom an organisation in special measures closes at full "
+     "improvement effort.", "mechanism")
+_add("improvement_target", 0.6, 0.3, 1.0, "performance", "distress",
+     "The underlying performance an organisation in special measures works toward: its "
+     "improvement closes a share of the gap to it (1 is improvement without a standard).",
+     "mechanism")
+_add("regime_support", 0.5, 0.0, 1.0, "0-1 scale", "distress",
+     "Improvement support special measures bring (improvement director, funding), "
+     "absorbed in proportion to the organisation's own capacity.", "mechanism", "implied")
+_add("help_effect", 1.0, 0.0, 3.0, "effort per unit", "mandated partnering",
+     "Weight of partners' help (their acts toward it, times the spare capacity they have "
+     "over it) in the improvement effort of an organisation in special measures.",
+     "mechanism", "stated")
+
+# --- mergers and acquisitions --------------------------------------------------
+_add("merger_savings", 0.02, 0.0, 0.07, "share of efficiency", "organisational efficiency",
+     "Back-office savings of a merger at full ramp, as a share of the merged "
+     "organisation's baseline performance (evaluations: 1-3% of turnover; US "
+     "acquisitions 4-7%).",
+     "mechanism")
+_add("savings_months", 12.0, 1.0, 60.0, "months", "time to benefit",
+     "Time constant of the ramp of a merger's back-office savings; service gains are "
+     "slower by service_lag_ratio.", "mechanism")
+_add("service_gain", 0.02, 0.0, 0.1, "performance", "organisational performance",
+     "Quality and access gain of a merger at full ramp, if its predecessors trusted each "
+     "other fully (relationship building); none without it.", "mechanism")
+_add("integration_months", 24.0, 3.0, 60.0, "months", "costs of collaborating",
+     "Time constant over which a merger's integration load (attention, disruption, "
+     "staff turnover) fades.", "mechanism")
+_add("transition_cost", 0.02, 0.0, 0.1, "performance", "costs of collaborating",
+     "Efficiency lost to a merger's one-off costs at the start of integration.",
+     "mechanism", "stated")
+_add("merger_disruption", 0.02, 0.0, 0.1, "performance", "costs of collaborating",
+     "Quality and access lost at the start of integration while management attention "
+     "turns inward.", "mechanism")
+_add("turnover_effect", 0.1, 0.0, 0.5, "0-1 scale", "workforce stability",
+     "Fall in workforce stability at the start of a merger's integration (staff turnover).",
+     "mechanism")
+_add("integration_attention", 0.5, 0.0, 2.0, "collaborations", "resources and capacity",
+     "Management attention a merger's integration takes at its start, in the units of "
+     "attention_budget.", "mechanism")
 
 # --- specifications ----------------------------------------------------------
 _add("trust_update", "asymmetric_ceiling", None, None, "name", "trust",

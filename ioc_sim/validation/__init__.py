@@ -1,4 +1,4 @@
-"""Pattern-oriented validation: the patterns of theory.md section 7 as executable checks.
+"""Pattern-oriented validation: the patterns of docs/patterns.md as executable checks.
 
 Modules: ``arms`` (the simulated arms of a check), ``checks`` (one check per
 pattern), ``patterns`` (each pattern's claim, source, criterion and breaker),

@@ -6,6 +6,8 @@ seeds (common random numbers), so two arms differ only by what was changed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -17,6 +19,22 @@ from ioc_sim.experiments.scenarios import load_scenario
 #: Replicates per simulated arm, and the root seed of their common random numbers.
 REPLICATES = 8
 SEED = 20237
+#: The root seed arms use unless told (see :func:`root_seed`).
+_ROOT = [SEED]
+
+
+@contextmanager
+def root_seed(seed: int) -> Iterator[None]:
+    """Run the checks inside with ``seed`` as the root of every arm's replicate seeds:
+    the same checks on other random numbers, to see how firmly a verdict holds."""
+    before = _ROOT[0]
+    _ROOT[0] = seed
+    try:
+        yield
+    finally:
+        _ROOT[0] = before
+
+
 #: Organisations in synthetic scenarios (kept small so the whole matrix runs in a minute).
 SMALL = 12
 
@@ -24,17 +42,19 @@ SMALL = 12
 def arm(
     scenario: str,
     overrides: dict[str, Any],
-    metrics: list[str],
+    metrics: list[str] | Mapping[str, Any],
     replicates: int = REPLICATES,
     months: int | None = None,
-    seed: int = SEED,
+    seed: int | None = None,
     edges: bool = False,
 ) -> dict[str, np.ndarray]:
     """Monthly series of ``metrics`` for a bundled scenario, shape (replicates, months + 1).
 
     Runs every replicate together through the same array core the experiment
     runner uses, with common random numbers (the same seeds for every arm).
-    With ``edges``, also returns ``"trust_edges"``: per-pair trust, (months + 1, R, E).
+    ``metrics`` are metric names, or labels mapped to a metric name or a function
+    of the simulation (see :func:`ioc_sim.experiments.replicates.advance`). With
+    ``edges``, also returns ``"trust_edges"``: per-pair trust, (months + 1, R, E).
     """
     sc = load_scenario(scenario)
     months = months or sc.months
@@ -47,9 +67,12 @@ def arm(
             kw[key] = value
         else:
             kw.pop(key, None)
-    readers: dict[str, Any] = {m: m for m in metrics}
+    readers: dict[str, Any] = (
+        dict(metrics) if isinstance(metrics, Mapping) else {m: m for m in metrics}
+    )
     if edges:
         readers["trust_edges"] = lambda sim: sim.trust
+    seed = _ROOT[0] if seed is None else seed
     out = simulate(kw, replicate_seeds(seed, replicates), months, readers)
     if edges:
         out["trust_edges"] = np.moveaxis(out["trust_edges"], 1, 0)  # months first

@@ -1,4 +1,4 @@
-"""Pattern-oriented validation: the patterns of theory.md section 7 as executable checks.
+"""Pattern-oriented validation: the patterns of docs/patterns.md as executable checks.
 
 Each :class:`Pattern` runs one or two named scenarios (and, where the pattern is
 about a difference, a counterfactual of the same scenario) and compares relative
@@ -39,11 +39,11 @@ from ioc_sim.validation.checks import (
 
 @dataclass(frozen=True)
 class Pattern:
-    """A pattern of theory.md section 7 as an executable check.
+    """A pattern of docs/patterns.md as an executable check.
 
     Attributes:
         id: "P1" .. "P10".
-        claim: The pattern in words (theory.md section 7).
+        claim: The pattern in words (docs/patterns.md).
         source: Where the pattern comes from.
         scenario: The named scenario it is checked on.
         criterion: The check and its relative tolerance, in words.
@@ -68,32 +68,24 @@ PATTERNS: list[Pattern] = [
         "Merger back-office savings are small and come before service benefits.",
         "Monitor 2014; US acquisitions 4-7%",
         "merger",
-        "peak efficiency gain against the same system without the merger is above 0, "
-        "more than two standard errors of the replicates' differences, and at most 10% "
-        "of baseline efficiency, and reaches half its peak no later than the service "
-        "(quality + access) gain does",
-        "timing and size of benefits: benefit_lag, service_lag_ratio, integration_cost",
+        "peak efficiency gain of the merged trust against its predecessors without the "
+        "merger (size-weighted) is +0.5% to +7% of their efficiency and more than two "
+        "standard errors of the replicates' differences, and reaches half its peak no "
+        "later than the service (quality + access) gain does",
+        "consolidation: merger_savings, savings_months, transition_cost, service_gain",
         check_p1,
-        {"benefit_scale": 0.0},
+        {"merger_savings": 0.0},
     ),
     Pattern(
         "P2",
         "Acquisition without relationship building does not raise clinical quality.",
         "Beaulieu et al., NEJM 2020",
         "merger",
-        "quality in the last two years is at most 2% above the same system without the merger",
-        "performance from collaboration without trust: benefit_scale, trust",
+        "quality of the merged trust in the last two years is at most 2% above its "
+        "predecessors' (size-weighted) without the merger",
+        "consolidation without relationship building: service_gain, merger_disruption",
         check_p2,
-        {
-            "benefit_scale": 1.0,
-            "service_lag_ratio": 1.0,
-            "benefit_lag": 1.0,
-            "management_cost": 0.0,
-            "integration_cost": 0.0,
-            "exposure_scale": 0.1,
-            "competition_effect": 0.0,
-            "blocking_effect": 0.0,
-        },
+        {"service_gain": 0.1, "merger_disruption": 0.0},
     ),
     Pattern(
         "P3",
@@ -112,8 +104,9 @@ PATTERNS: list[Pattern] = [
         "A low-support integration programme showed a small first-year signal that did not last.",
         "Integrated Care Pioneers DiD",
         "national_programme",
-        "behaviour gain over the same programme without support is above 0.005 in months "
-        "6-12 and at most half of that in the final year",
+        "behaviour gain of the programme at low support (0.2, not the scenario's 0.9) over "
+        "the same programme without support is above 0.005 in months 6-12 and at most half "
+        "of that in the final year",
         "time-varying support and the decay of its effect",
         check_p4,
         {"support": 1.0},
@@ -140,8 +133,9 @@ PATTERNS: list[Pattern] = [
         "Repeated partners rely less on formal control; mandated forms rely on contract.",
         "Gulati 1995; realist review",
         "default",
-        "confidence / (trust + confidence) at least 3% lower with a history of success and "
-        "at least 3% higher in a mandated integrated care system than in an alliance",
+        "confidence / (trust + confidence) in live relationships at least 3% lower with a "
+        "history of success and at least 3% higher in a mandated integrated care system "
+        "than in an alliance",
         "confidence submodel: formal_prior_weight, history_trust_effect",
         check_p6,
         {"formal_prior_weight": 0.0, "history_trust_effect": 0.0},
@@ -172,9 +166,9 @@ PATTERNS: list[Pattern] = [
         "buddying",
         "at least 20% fewer organisations in special measures after month 24 with a "
         "capable helper (capacity 0.8) than with a weak one (0.2)",
-        "distress submodel and the role of partner capacity in joint acts",
+        "special measures: improvement with the help of partners' spare capacity",
         check_p8,
-        {"success_slope": 0.0, "benefit_scale": 0.0},
+        {"help_effect": 0.0},
     ),
     Pattern(
         "P9",

@@ -12,10 +12,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ioc_sim.errors import ConfigError
 from ioc_sim.spec.parameters import PARAMETERS, SPECIFICATIONS
+from ioc_sim.validation.arms import SEED, root_seed
 from ioc_sim.validation.checks import CheckResult
 from ioc_sim.validation.patterns import PATTERN_IDS, PATTERNS, Pattern
 from ioc_sim.validation.writer import write_validation
@@ -30,6 +32,14 @@ def specification_variants() -> list[tuple[str, dict[str, Any]]]:
             if choice != p.default:
                 variants.append((f"{name}={choice}", {name: choice}))
     return variants
+
+
+def extra_seeds(n: int) -> list[int]:
+    """``n`` root seeds other than :data:`~ioc_sim.validation.arms.SEED`, always the
+    same ones (drawn from it)."""
+    if n <= 0:
+        return []
+    return [int(s) for s in np.random.default_rng(SEED).integers(1, 2**31 - 1, n)]
 
 
 def run_check(pattern: Pattern, overrides: dict[str, Any]) -> CheckResult:
@@ -47,6 +57,7 @@ def validate(
     patterns: list[str] | None = None,
     specifications: bool = True,
     show_progress: bool = False,
+    seeds: int = 1,
 ) -> pd.DataFrame:
     """Check every pattern under every specification variant and write the matrix.
 
@@ -56,6 +67,9 @@ def validate(
         patterns: Pattern ids to run (default all).
         specifications: Also run every alternative specification (else the default only).
         show_progress: Print one line per check to stderr.
+        seeds: Also run the default specification's checks with this many other root
+            seeds (variants ``"default, seed S"``): how firmly each verdict holds on
+            other random numbers.
 
     Returns:
         One row per (pattern, variant): passed, value and detail.
@@ -68,10 +82,12 @@ def validate(
                 "--pattern", f"got {unknown[0]!r}; allowed: " + ", ".join(PATTERN_IDS)
             )
     variants = specification_variants() if specifications else [("default", {})]
+    others = [(f"default, seed {s}", {}, s) for s in extra_seeds(seeds - 1)]
     rows = []
     for p in chosen:
-        for label, ov in variants:
-            r = run_check(p, ov)
+        for label, ov, seed in [(label, ov, SEED) for label, ov in variants] + others:
+            with root_seed(seed):
+                r = run_check(p, ov)
             rows.append(
                 {
                     "pattern": p.id,

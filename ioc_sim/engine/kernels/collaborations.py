@@ -12,7 +12,20 @@ import numpy as np
 from numba import njit
 
 from ioc_sim.engine.kernels.params import pack_dtype
-from ioc_sim.engine.stages import ACTIVE, DEEPENING, DISSOLVED, DISSOLVING, FORMING, PLANNED
+from ioc_sim.engine.kernels.rng import sfc64_next, to_unit
+from ioc_sim.engine.stages import (
+    ACTIVE,
+    DEEPENED,
+    DEEPENING,
+    DISSOLVED,
+    DISSOLVING,
+    ENDED,
+    FORMING,
+    IMPROPER,
+    PLANNED,
+    QUIT,
+    STARTED,
+)
 
 #: Parameters of :func:`review`: the model parameters of the same names, and
 #: ``formed``, the stage a collaboration starts in (forming, or active without a
@@ -21,11 +34,20 @@ REVIEW_PARAMS = pack_dtype(
     "formation_months",
     "dissolve_threshold",
     "dissolve_patience",
+    "dissolve_hazard",
     "deepen_threshold",
-    "deepen_rate",
+    "deepen_patience",
+    "deepen_hazard",
+    "policy_push",
+    "deepen_step",
     "dissolving_months",
+    "integration_keep",
     formed=np.int64,
 )
+
+#: What :func:`review` records of a collaboration in a month (0: nothing): the codes
+#: of :mod:`ioc_sim.engine.stages`.
+
 
 #: Rows of the per-collaboration pack (see :func:`mechanisms`).
 COLLAB_ROWS = ("compat_c", "c_leadership", "c_resolution", "organisational", "technological")
@@ -38,120 +60,158 @@ MECHANISM_PARAMS = pack_dtype(multiplicative=np.bool_)
 def review(
     month,
     start,
+    uniform_state,
     status,
     age,
     below,
+    ready,
     left,
+    ending,
+    pending,
     mandate,
+    support,
     depth,
     trust,
-    edge_collab,
+    tie_pair,
+    tie_collab,
     faith,
+    progress,
     mem_collab,
     params,
     ended,
+    events,
 ):
     """Lifecycle of every collaboration, (R, C + 1) arrays updated in place:
     planned -> forming -> active <-> deepening -> dissolving -> dissolved.
 
-    ``start`` (C + 1,) is each collaboration's first month; ``mandate`` and
-    ``depth`` are its contexts; ``trust`` and ``edge_collab`` (R, E) the pairs'
-    trust and collaboration, ``faith`` (R, M + 1) the memberships' faith and
-    ``mem_collab`` (M + 1,) their collaborations; ``params`` a
-    :data:`REVIEW_PARAMS` pack.
-
     In this order: live collaborations age a month; those due start (``formed``:
-    forming, or active without a formation period) at age 0; forming ones become
-    active at ``formation_months``. Then, with the mean trust of the collaboration's
-    pairs and the mean faith of its members (added in order, as ``np.bincount``):
+    forming, or active without a formation period) at age 0, with their whole depth
+    still to integrate (``pending``); forming ones become active at
+    ``formation_months``; depth still to integrate fades by ``integration_keep``.
+    Then, with the means over the collaboration's ties of its pairs' trust, and over
+    its members of faith and perceived progress (added in order):
 
-    * working ones count the months their faith is below ``dissolve_threshold``
-      (``below``); voluntary ones (mandate < 0.5) quit after ``dissolve_patience``
-      of them;
-    * working ones that do not quit stop deepening, unless trust and faith both
-      exceed ``deepen_threshold``: then they deepen (depth + ``deepen_rate``, at most 1);
-    * dissolving ones count ``left`` down and are dissolved at 0 (``ended``);
-      quitting ones start dissolving with ``dissolving_months`` left.
+    * a working collaboration counts the months in a row its morale (mean of faith
+      and progress) is below ``dissolve_threshold`` (``below``), and the months its
+      readiness (mean of trust and faith) is a small win, at least
+      ``deepen_threshold`` (``ready``);
+    * a voluntary one (mandate < 0.5) whose morale has been low for
+      ``dissolve_patience`` months quits with chance ``dissolve_hazard`` a month;
+    * one that does not quit deepens with chance ``deepen_hazard`` a month once it
+      has ``deepen_patience`` small wins in a row, plus ``policy_push * mandate *
+      support`` (consolidation pushed by policy): depth grows by ``deepen_step`` (at
+      most to 1), the added depth is still to integrate, and its small wins start
+      again; it is *deepening* for that month;
+    * a dissolving one counts ``left`` down and is dissolved at 0 (``ended``); one
+      that quits starts dissolving with ``dissolving_months`` left, as an improper
+      ending (``ending``).
 
+    Each chance draws the next number of the replicate's uniform stream
+    (``uniform_state`` (R, 4)), collaboration by collaboration, only where it is
+    above 0. ``events`` (R, C + 1) records what happened to each collaboration this
+    month (:data:`STARTED`, :data:`DEEPENED`, :data:`QUIT`, :data:`ENDED`).
     Returns whether any collaboration started or ended (pairs must be reassigned).
     """
     pars = params[0]
     formed, formation_months = pars.formed, pars.formation_months
     dissolve_threshold, patience = pars.dissolve_threshold, pars.dissolve_patience
-    deepen_threshold, deepen_rate = pars.deepen_threshold, pars.deepen_rate
-    dissolving_months = pars.dissolving_months
+    dissolve_hazard, deepen_threshold = pars.dissolve_hazard, pars.deepen_threshold
+    deepen_patience, deepen_hazard = pars.deepen_patience, pars.deepen_hazard
+    policy_push, deepen_step = pars.policy_push, pars.deepen_step
+    dissolving_months, integration_keep = pars.dissolving_months, pars.integration_keep
     r_count, c_total = status.shape
     m_count = mem_collab.shape[0] - 1  # the last membership is the dummy
     trust_sum = np.zeros(c_total)
     trust_count = np.zeros(c_total)
     faith_sum = np.zeros(c_total)
-    faith_count = np.zeros(c_total)
+    progress_sum = np.zeros(c_total)
+    member_count = np.zeros(c_total)
     for m in range(m_count):
-        faith_count[mem_collab[m]] += 1.0
+        member_count[mem_collab[m]] += 1.0
+    for t in range(tie_pair.shape[0]):
+        trust_count[tie_collab[t]] += 1.0
     changed = False
     for r in range(r_count):
         trust_sum[:] = 0.0
-        trust_count[:] = 0.0
         faith_sum[:] = 0.0
+        progress_sum[:] = 0.0
         for m in range(m_count):
             faith_sum[mem_collab[m]] += faith[r, m]
-        # Trust is read only where a collaboration that may work this month (planned to
-        # forming, active or deepening) has faith above the deepening threshold; without
-        # one, the pass over the pairs is skipped.
-        need_trust = False
-        for c in range(c_total):
-            if (
-                status[r, c] <= DEEPENING
-                and faith_sum[c] / max(faith_count[c], 1.0) > deepen_threshold
-            ):
-                need_trust = True
-        cc, acc, n = -1, 0.0, 0.0  # running sum of the current collaboration (pair_means)
-        for e in range(trust.shape[1] if need_trust else 0):
-            c = edge_collab[r, e]
+            progress_sum[mem_collab[m]] += progress[r, m]
+        # A running sum of the current collaboration, as in pairs.pair_means.
+        cc, acc = -1, 0.0
+        for t in range(tie_pair.shape[0]):
+            c = tie_collab[t]
             if c != cc:
                 if cc >= 0:
-                    trust_sum[cc], trust_count[cc] = acc, n
-                cc, acc, n = c, trust_sum[c], trust_count[c]
-            acc += trust[r, e]
-            n += 1.0
+                    trust_sum[cc] = acc
+                cc, acc = c, trust_sum[c]
+            acc += trust[r, tie_pair[t]]
         if cc >= 0:
-            trust_sum[cc], trust_count[cc] = acc, n
+            trust_sum[cc] = acc
+        state = uniform_state[r]
+        s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
         for c in range(c_total):
             s = status[r, c]
+            events[r, c] = 0
             if FORMING <= s <= DISSOLVING:
                 age[r, c] += 1.0
             if s == PLANNED and start[c] <= month:
                 s = formed
                 age[r, c] = 0.0
+                pending[r, c] = depth[r, c]
+                events[r, c] = STARTED
                 changed = True
             if s == FORMING and age[r, c] >= formation_months:
                 s = ACTIVE
-            faith_c = faith_sum[c] / max(faith_count[c], 1.0)
-            trust_c = trust_sum[c] / max(trust_count[c], 1.0)
-            working = s == ACTIVE or s == DEEPENING
-            dissolving = s == DISSOLVING
-            below[r, c] = below[r, c] + 1 if working and faith_c < dissolve_threshold else 0
-            quit_ = working and mandate[r, c] < 0.5 and below[r, c] >= patience
-            deep = (
-                working and trust_c > deepen_threshold and faith_c > deepen_threshold and not quit_
-            )
-            if working and not quit_:
-                s = ACTIVE  # deepening stops unless renewed
-            if deep:
-                s = DEEPENING
-                depth[r, c] = min(1.0, depth[r, c] + deepen_rate)
+            pending[r, c] *= integration_keep
+            if s == DEEPENING:
+                s = ACTIVE  # deepening is the month it happens
+            n_members = max(member_count[c], 1.0)
+            faith_c = faith_sum[c] / n_members
+            morale = 0.5 * (faith_c + progress_sum[c] / n_members)
+            readiness = 0.5 * (trust_sum[c] / max(trust_count[c], 1.0) + faith_c)
+            working = s == ACTIVE
+            below[r, c] = below[r, c] + 1 if working and morale < dissolve_threshold else 0
+            ready[r, c] = ready[r, c] + 1 if working and readiness >= deepen_threshold else 0
+            quit_ = False
+            if (
+                working
+                and mandate[r, c] < 0.5
+                and below[r, c] >= patience
+                and dissolve_hazard > 0.0
+            ):
+                s0, s1, s2, s3, bits = sfc64_next(s0, s1, s2, s3)
+                quit_ = to_unit(bits) < dissolve_hazard
+            if working and not quit_ and depth[r, c] < 1.0:
+                chance = policy_push * mandate[r, c] * support[r, c]
+                if ready[r, c] >= deepen_patience:
+                    chance += deepen_hazard
+                if chance > 0.0:
+                    s0, s1, s2, s3, bits = sfc64_next(s0, s1, s2, s3)
+                    if to_unit(bits) < chance:
+                        added = min(deepen_step, 1.0 - depth[r, c])
+                        depth[r, c] += added
+                        pending[r, c] += added
+                        ready[r, c] = 0
+                        s = DEEPENING
+                        events[r, c] = DEEPENED
             end = False
-            if dissolving:
+            if status[r, c] == DISSOLVING:
                 left[r, c] -= 1
                 end = left[r, c] <= 0
             if quit_:
                 s = DISSOLVING
                 left[r, c] = int(dissolving_months)
+                ending[r, c] = IMPROPER
+                events[r, c] = QUIT
             if end:
                 s = DISSOLVED
+                events[r, c] = ENDED
                 changed = True
             ended[r, c] = end
             status[r, c] = s
+        state[0], state[1], state[2], state[3] = s0, s1, s2, s3
     return changed
 
 

@@ -99,6 +99,7 @@ def metric_rows(
     performance,
     cost,
     distressed,
+    alive,
     mech,
     output,
     eff,
@@ -111,16 +112,19 @@ def metric_rows(
     Each mean adds its values as numpy does (:func:`pairwise_sum`), so every value
     equals the metric's own numpy function bit for bit: pair means over all pairs,
     membership means over the real memberships (not the dummy slot), organisation
-    means, the means of the mechanisms and output over live collaborations (0 with
+    means over the organisations still in being (``alive`` (N,): not absorbed by a
+    merger), the means of the mechanisms and output over live collaborations (0 with
     none live), effectiveness, its six components, the lifecycle counts and inertia.
     """
     r_count, e_count = trust.shape
     m_count = faith.shape[1] - 1
-    n_count = behaviour.shape[1]
     c_count = output.shape[1] - 1
     k_count = eff.shape[2]
     live_x = np.empty(c_count)
     column = np.empty(c_count)
+    being = np.flatnonzero(alive)
+    n_count = being.shape[0]
+    org_rows = np.empty((7, n_count))
     for r in range(r_count):
         if e_count:
             out[0, r] = pairwise_sum(trust[r], 0, e_count) / e_count
@@ -131,16 +135,19 @@ def metric_rows(
             out[0:4, r] = 0.0
         out[4, r] = pairwise_sum(faith[r], 0, m_count) / m_count
         out[5, r] = pairwise_sum(progress[r], 0, m_count) / m_count
-        out[6, r] = pairwise_sum(behaviour[r], 0, n_count) / n_count
-        out[7, r] = pairwise_sum(quality[r], 0, n_count) / n_count
-        out[8, r] = pairwise_sum(efficiency[r], 0, n_count) / n_count
-        out[9, r] = pairwise_sum(access[r], 0, n_count) / n_count
-        out[10, r] = pairwise_sum(admissions[r], 0, n_count) / n_count
-        out[11, r] = pairwise_sum(performance[r], 0, n_count) / n_count
-        out[12, r] = pairwise_sum(cost[r], 0, n_count) / n_count
         n_distressed = 0
-        for i in range(n_count):
+        for j in range(n_count):
+            i = being[j]
+            org_rows[0, j] = behaviour[r, i]
+            org_rows[1, j] = quality[r, i]
+            org_rows[2, j] = efficiency[r, i]
+            org_rows[3, j] = access[r, i]
+            org_rows[4, j] = admissions[r, i]
+            org_rows[5, j] = performance[r, i]
+            org_rows[6, j] = cost[r, i]
             n_distressed += distressed[r, i]
+        for row in range(7):
+            out[6 + row, r] = pairwise_sum(org_rows[row], 0, n_count) / n_count
         out[13, r] = n_distressed / n_count
         n_live = n_deep = n_gone = n_slow = 0
         for c in range(c_count):

@@ -1,14 +1,12 @@
 """The memberships' and organisations' month, compiled: perceived progress and
 faith (:func:`progress_faith`), effectiveness and performance
-(:func:`performance`), and entry into and exit from special measures
-(:func:`distress`).
+(:func:`performance`), and the regulator's special measures with the improvement
+and fluctuation of underlying performance (:func:`regulate`).
 
 ``docs/ODD.md`` sections 7.12 to 7.14 have the equations.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from numba import njit
@@ -40,17 +38,32 @@ PROGRESS_PARAMS = pack_dtype(
 #: Parameters of :func:`performance`: the model parameters of the same names.
 PERFORMANCE_PARAMS = pack_dtype(
     "communication_effect",
-    "integration_cost_months",
     "management_cost",
     "integration_cost",
     "benefit_scale",
     "admissions_effect",
 )
 
-#: Parameters of :func:`distress`: the model parameters of the same names.
-DISTRESS_PARAMS = pack_dtype(
-    "distress_entry", "distress_entry_rate", "distress_exit", "distress_exit_months"
+#: Parameters of :func:`regulate`: the model parameters of the same names.
+REGULATOR_PARAMS = pack_dtype(
+    "distress_entry",
+    "distress_exit",
+    "distress_exit_months",
+    "inspection_rate",
+    "regulator_memory",
+    "finance_weight",
+    "performance_noise",
+    "performance_persistence",
+    "improvement_rate",
+    "regime_support",
+    "help_effect",
+    "improvement_target",
+    "embedding_rate",
+    "fade_rate",
 )
+
+#: What :func:`regulate` records of an organisation in a month (0: nothing).
+ENTERED, LEFT = 1, 2
 
 
 @njit(cache=True)
@@ -67,6 +80,7 @@ def progress_faith(
     faith,
     trust_c,
     working_c,
+    results,
     params,
     progress_out,
     faith_out,
@@ -79,6 +93,7 @@ def progress_faith(
 
         drivers  = (m_drivers + trust + ambition + actors + stability + calm) / 8
         target_p = (1 - feedback) * drivers + feedback * mean effectiveness of its collaboration
+                   + results (the collaboration's visible results this month, (R, C + 1))
         target_f = 0.5 * (progress + trust) + persuasion + mandate
         x       += rate * (target - x) - harm * conflict * x     (where live; clipped)
 
@@ -110,7 +125,7 @@ def progress_faith(
                 + member_pack[M_STABILITY, r, m]
                 + member_pack[M_CALM, r, m]
             ) / 8.0
-            target_p = (1.0 - feedback) * drivers + feedback * eff_m
+            target_p = (1.0 - feedback) * drivers + feedback * eff_m + results[r, c]
             p, f = progress[r, m], faith[r, m]
             target_f = (
                 0.5 * (p + t) + member_pack[M_PERSUASION, r, m] + member_pack[M_MANDATE, r, m]
@@ -138,12 +153,16 @@ def performance(
     eff,
     lags,
     engage,
-    fading,
-    age,
+    pending,
+    working_c,
     mem_org,
     mem_collab,
     baseline,
+    improvement,
+    deviation,
     distress_penalty,
+    merger_efficiency,
+    merger_service,
     pressure_term,
     demand_factor,
     shock_factor,
@@ -168,34 +187,39 @@ def performance(
         output    = effective * combined
         eff      += (effective * blend - eff) / lags                       (in place)
 
-    Per organisation, summed over its memberships in order: the six components
-    (``benefit``, capped at 1), engagement ``behaviour_c * engage`` and integration
-    ``fading * exp(-age / cost_months)`` (integration costs fade as the collaboration
-    ages); then::
+    Per organisation, over its memberships in order: each of the six components
+    combines its collaborations' with diminishing returns,
+    ``benefit = 1 - prod(1 - eff_c)``; engagement sums ``behaviour_c * engage`` and
+    integration sums the depth still to integrate (``pending``) of the working ones;
+    then, with ``level = baseline + improvement + deviation`` its underlying
+    performance::
 
         cost        = management_cost * engagement + integration_cost * integration
-        quality     = base + scale * (b0 + b2 + b4) / 3                     - penalty
-        efficiency  = base + scale * (b1 + b3) / 2      - cost              - penalty
-        access      = base + scale * (b4 + b3) / 2      - pressure_term     - penalty
+        quality     = level + scale * (b0 + b2 + b4) / 3 + service          - penalty
+        efficiency  = level + scale * (b1 + b3) / 2 + merger efficiency - cost - penalty
+        access      = level + scale * (b4 + b3) / 2 + service - pressure_term - penalty
         admissions  = demand * (1 - admissions_effect * b4) * shock_factor
         performance = (quality + efficiency + access) / 3
 
-    (quality, efficiency and access clipped to [0, 1]) and ``behaviour`` = acts / partners.
-    ``penalty`` is ``distress_penalty`` (R, N), the penalty of special measures;
+    (quality, efficiency and access clipped to [0, 1]) and ``behaviour`` = acts /
+    partners. ``penalty`` is ``distress_penalty`` (R, N), the penalty of special
+    measures; ``merger_efficiency`` and ``merger_service`` (R, N) a merged
+    organisation's savings and service gains net of its integration's costs;
     ``pressure_term``, ``demand_factor`` and ``shock_factor`` are this month's; the
     other scalars come from ``params``, a :data:`PERFORMANCE_PARAMS` pack (``w`` is
     ``communication_effect``).
     """
     pars = params[0]
-    communication, cost_months = pars.communication_effect, pars.integration_cost_months
+    communication = pars.communication_effect
     management_cost, integration_cost = pars.management_cost, pars.integration_cost
     benefit_scale, admissions_effect = pars.benefit_scale, pars.admissions_effect
     r_count, c_total = combined.shape
     n_orgs = baseline.shape[0]
     k_count = eff.shape[2]
     m_count = mem_org.shape[0]
-    sums = np.zeros((n_orgs, k_count + 2))
-    per_collab = np.empty((c_total, k_count + 2))
+    unmet = np.ones((n_orgs, k_count))  # the product of (1 - eff) over memberships
+    sums = np.zeros((n_orgs, 2))
+    per_collab = np.empty((c_total, 2))
     for r in range(r_count):
         for c in range(c_total):
             behaviour_c = collab[1, r, c]
@@ -209,25 +233,29 @@ def performance(
                 x = eff[r, c, k]
                 x = x + (effective * blend[r, c, k] - x) / lags[k]
                 eff[r, c, k] = x
-                per_collab[c, k] = x
-            per_collab[c, k_count] = behaviour_c * engage[r, c]
-            per_collab[c, k_count + 1] = fading[r, c] * math.exp(-age[r, c] / cost_months)
+            per_collab[c, 0] = behaviour_c * engage[r, c]
+            per_collab[c, 1] = pending[r, c] if working_c[r, c] else 0.0
+        unmet[:, :] = 1.0
         sums[:, :] = 0.0
         for m in range(m_count):
             i, c = mem_org[m], mem_collab[m]
-            for k in range(k_count + 2):
-                sums[i, k] += per_collab[c, k]
+            for k in range(k_count):
+                unmet[i, k] *= 1.0 - min(1.0, max(0.0, eff[r, c, k]))
+            sums[i, 0] += per_collab[c, 0]
+            sums[i, 1] += per_collab[c, 1]
         for i in range(n_orgs):
             for k in range(k_count):
-                benefit[r, i, k] = min(1.0, sums[i, k])
+                benefit[r, i, k] = 1.0 - unmet[i, k]
             b0, b1, b2 = benefit[r, i, 0], benefit[r, i, 1], benefit[r, i, 2]
             b3, b4 = benefit[r, i, 3], benefit[r, i, 4]
-            cst = management_cost * sums[i, k_count] + integration_cost * sums[i, k_count + 1]
+            cst = management_cost * sums[i, 0] + integration_cost * sums[i, 1]
             cost[r, i] = cst
             penalty = distress_penalty[r, i]
-            q = (b0 + b2 + b4) * benefit_scale / 3.0 + baseline[i] - penalty
-            f = (b1 + b3) * benefit_scale / 2.0 + baseline[i] - cst - penalty
-            a = (b4 + b3) * benefit_scale / 2.0 + baseline[i] - pressure_term - penalty
+            level = baseline[i] + improvement[r, i] + deviation[r, i]
+            service = merger_service[r, i]
+            q = (b0 + b2 + b4) * benefit_scale / 3.0 + level + service - penalty
+            f = (b1 + b3) * benefit_scale / 2.0 + level + merger_efficiency[r, i] - cst - penalty
+            a = (b4 + b3) * benefit_scale / 2.0 + level + service - pressure_term - penalty
             q, f, a = clip01(q), clip01(f), clip01(a)
             quality[r, i], efficiency[r, i], access[r, i] = q, f, a
             admissions[r, i] = demand_factor * (1.0 - admissions_effect * b4) * shock_factor
@@ -236,32 +264,129 @@ def performance(
 
 
 @njit(cache=True)
-def distress(uniform_state, performance, distressed, ok_months, params, distressed_out, ok_out):
-    """Special measures: an organisation not in them enters when its performance is
-    below ``entry`` and its uniform draw ``u`` is below ``entry_rate``; one in them
-    counts months of performance above ``exit_level`` (the count restarts otherwise)
-    and leaves after ``exit_months`` of them, its count reset to 0. Only an
-    organisation that could enter (not in special measures, performance below
-    ``entry``) draws a number of the uniform stream ``uniform_state``, in order.
-    ``params`` is a :data:`DISTRESS_PARAMS` pack: ``entry``, ``entry_rate``,
-    ``exit_level`` and ``exit_months`` are ``distress_entry``,
-    ``distress_entry_rate``, ``distress_exit`` and ``distress_exit_months``."""
+def regulate(
+    uniform_state,
+    noise_block,
+    noise_pos,
+    performance,
+    finances,
+    capacity,
+    baseline,
+    alive,
+    act,
+    in_start,
+    in_ties,
+    tie_pair,
+    src,
+    distressed,
+    ok_months,
+    rating,
+    deviation,
+    improvement,
+    embedded,
+    params,
+    changes,
+):
+    """The regulator's month, and the course of underlying performance: (R, N) state
+    updated in place.
+
+    For every organisation still in being (``alive``), in order (an absorbed one only
+    takes its normal, unused):
+
+    * the regulator's rating moves toward this month's score,
+      ``(1 - finance_weight) * performance + finance_weight * finances``, with time
+      constant ``regulator_memory`` (a moving view of sustained performance);
+    * one not in special measures whose rating is below the line
+      (``distress_entry``) is inspected with chance ``inspection_rate`` a month, and
+      enters special measures if so (``changes`` :data:`ENTERED`);
+    * one in special measures counts the months in a row its rating holds at or above
+      ``distress_exit`` (``ok_months``); after ``distress_exit_months`` of them it is
+      inspected with chance ``inspection_rate`` a month, and leaves if so
+      (:data:`LEFT`);
+    * in special measures its improvement grows with its effort, closing
+      ``improvement_rate * effort`` of its headroom ``improvement_target - level`` a
+      month (the standard it works toward), where
+      ``effort = regime_support * capacity + help_effect * help``; ``help`` is the
+      spare capacity (``capacity`` above its own) of each partner that acted toward
+      it this month, summed over its incoming ties (``act`` (R, T); organisation
+      ``i``'s are ``in_ties[in_start[i]:in_start[i + 1]]``) and capped at 1;
+      improvement embeds at ``embedding_rate``; outside special measures the part not
+      embedded fades at ``fade_rate`` a month;
+    * its deviation from baseline follows
+      ``deviation = performance_persistence * deviation + performance_noise * z``,
+      with ``z`` the next normal of the fortunes stream (every organisation takes
+      one, in order, still in being or not).
+
+    Each chance draws the next number of the replicate's uniform stream, only where
+    the organisation could enter or has recovered long enough to leave. Returns how
+    many organisations entered or left.
+    """
     pars = params[0]
-    entry, entry_rate = pars.distress_entry, pars.distress_entry_rate
-    exit_level, exit_months = pars.distress_exit, pars.distress_exit_months
+    entry, exit_level = pars.distress_entry, pars.distress_exit
+    exit_months, inspection = pars.distress_exit_months, pars.inspection_rate
+    memory, finance_weight = pars.regulator_memory, pars.finance_weight
+    noise_sd, persistence = pars.performance_noise, pars.performance_persistence
+    improvement_rate, regime_support = pars.improvement_rate, pars.regime_support
+    help_effect, target = pars.help_effect, pars.improvement_target
+    embedding_rate, fade_rate = pars.embedding_rate, pars.fade_rate
     r_count, n_count = performance.shape
+    n_changes = 0
     for r in range(r_count):
         state = uniform_state[r]
         s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
+        zi = noise_pos[r]
         for i in range(n_count):
+            changes[r, i] = 0
+            if not alive[i]:
+                # An absorbed organisation still takes its normal, so that the others keep
+                # theirs (common random numbers across arms with and without a merger).
+                zi += 1
+                continue
+            score = (1.0 - finance_weight) * performance[r, i] + finance_weight * finances[i]
+            x = rating[r, i]
+            x = x + (score - x) / memory
+            rating[r, i] = x
             was = distressed[r, i]
-            perf = performance[r, i]
-            enter = False
-            if not was and perf < entry:
-                s0, s1, s2, s3, bits = sfc64_next(s0, s1, s2, s3)
-                enter = to_unit(bits) < entry_rate
-            ok = ok_months[r, i] + 1 if was and perf > exit_level else 0
-            leave = was and ok >= exit_months
-            distressed_out[r, i] = (was or enter) and not leave
-            ok_out[r, i] = 0 if leave else ok
+            if not was:
+                if x < entry:
+                    s0, s1, s2, s3, bits = sfc64_next(s0, s1, s2, s3)
+                    if to_unit(bits) < inspection:
+                        distressed[r, i] = True
+                        ok_months[r, i] = 0
+                        changes[r, i] = ENTERED
+                        n_changes += 1
+            else:
+                ok = ok_months[r, i] + 1 if x >= exit_level else 0
+                if ok >= exit_months:
+                    s0, s1, s2, s3, bits = sfc64_next(s0, s1, s2, s3)
+                    if to_unit(bits) < inspection:
+                        distressed[r, i] = False
+                        ok = 0
+                        changes[r, i] = LEFT
+                        n_changes += 1
+                ok_months[r, i] = ok
+            gain = improvement[r, i]
+            if was:
+                # Partners' help: the spare capacity of each that acted toward it.
+                help_ = 0.0
+                for j in range(in_start[i], in_start[i + 1]):
+                    t = in_ties[j]
+                    k = src[tie_pair[t]]
+                    if act[r, t] and capacity[k] > capacity[i]:
+                        help_ += capacity[k] - capacity[i]
+                effort = regime_support * capacity[i] + help_effect * min(1.0, help_)
+                headroom = target - (baseline[i] + gain + deviation[r, i])
+                if headroom > 0.0:
+                    gain += improvement_rate * effort * headroom
+            held = embedded[r, i]
+            if gain > held:
+                held += embedding_rate * (gain - held)
+                if not was:
+                    gain -= fade_rate * (gain - held)
+            improvement[r, i] = gain
+            embedded[r, i] = held
+            deviation[r, i] = persistence * deviation[r, i] + noise_sd * noise_block[r, zi]
+            zi += 1
+        noise_pos[r] = zi
         state[0], state[1], state[2], state[3] = s0, s1, s2, s3
+    return n_changes
