@@ -27,6 +27,28 @@ CASES = {
             {"month": 12, "kind": "regime_switch", "competition": 0.1},
         ],
     ),
+    # Overlapping collaborations, a time-limited programme, a merger and a policy
+    # wind-down: ties, attention, embedding, consolidation and the lifecycle's endings.
+    "structure_seed5": dict(
+        rng=5,
+        months=48,
+        n_organisations=12,
+        collaborations=[
+            {"name": "all", "form": "alliance", "members": "all"},
+            {
+                "name": "net",
+                "form": "clinical_network",
+                "members": [f"ORG{i:02d}" for i in range(1, 7)],
+            },
+            {"name": "ics", "form": "integrated_care_system", "members": "all", "start": 3},
+        ],
+        events=[
+            {"month": 2, "kind": "support", "collaboration": "net", "level": 0.8, "until": 14},
+            {"month": 9, "kind": "merger", "organisations": ["ORG02", "ORG03"]},
+            {"month": 30, "kind": "wind_down", "collaboration": "ics"},
+        ],
+        distressed_share=0.3,
+    ),
 }
 
 
