@@ -23,7 +23,7 @@ from ioc_sim.engine import (
     status_name,
 )
 from ioc_sim.errors import ConfigError
-from ioc_sim.model import metrics
+from ioc_sim.model import metrics, outputs
 from ioc_sim.model.agents import ProviderAgent
 from ioc_sim.spec.parameters import CONTEXT_FIELDS
 
@@ -38,6 +38,7 @@ ORGANISATION_REPORTERS = {
     "quality": "quality",
     "efficiency": "efficiency",
     "access": "access",
+    "emergency_admissions": "emergency_admissions",
     "performance": "performance",
     "collaboration_cost": "collaboration_cost",
 }
@@ -202,6 +203,33 @@ class CollaborationModel(mesa.Model):
             row.update({f: float(s.ctx[f][0, c]) for f in CONTEXT_FIELDS})
             rows.append(row)
         return pd.DataFrame(rows)
+
+    # What happened, as tables (:mod:`ioc_sim.model.outputs`; each has a replicate
+    # column, 0 here, so that a model's tables stack with a batch runner's).
+    def episodes(self) -> pd.DataFrame:
+        """Each special-measures episode (start, end, duration, whether under way at
+        month 0, how it ended) and each merger completion, up to now."""
+        return outputs.episodes(self.sim)
+
+    def pairs(self) -> pd.DataFrame:
+        """Each ordered pair now: relationship age (months since its first shared
+        collaboration), trust, confidence, and the collaborations it shares."""
+        return outputs.pairs(self.sim)
+
+    def collaboration_events(self) -> pd.DataFrame:
+        """Every event of a collaboration's life (started, deepened, dissolution began,
+        dissolved, wound down, completed by a merger), with its month."""
+        return outputs.collaboration_events(self.sim)
+
+    def organisation_events(self) -> pd.DataFrame:
+        """Every entry into and exit from special measures, and every merger, with its
+        month."""
+        return outputs.organisation_events(self.sim)
+
+    def organisations_now(self) -> pd.DataFrame:
+        """Every organisation now: emergency admissions, quality, efficiency, access,
+        performance, special measures, and whether it is still in being."""
+        return outputs.organisations(self.sim)
 
     def agent(self, code: str) -> ProviderAgent:
         """The organisation with id ``code``."""
