@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -192,6 +193,35 @@ def test_one_replicate_replays_alone_from_its_stored_seed(tmp_path):
     pd.testing.assert_frame_equal(stored, alone, check_names=False)
 
 
+def test_a_run_writes_what_happened_in_every_replicate(tmp_path):
+    sc = load_scenario("merger")
+    out, _, _ = run_scenario(
+        sc, seed=3, months=36, replicates=3, out=tmp_path / "r", show_progress=False, figure=False
+    )
+    seeds = json.loads((out / "manifest.json").read_text())["replicate_seeds"]
+    alone = CollaborationModel(rng=seeds[2], **sc.model_kwargs(months=36)).run()
+    for name, table in (
+        ("episodes", alone.episodes()),
+        ("pairs", alone.pairs()),
+        ("collaboration_events", alone.collaboration_events()),
+        ("organisation_events", alone.organisation_events()),
+        ("organisations", alone.organisations_now()),
+    ):
+        stored = pd.read_csv(out / f"{name}.csv")
+        assert sorted(stored["replicate"].unique()) == [0, 1, 2], name
+        mine = stored[stored["replicate"] == 2].reset_index(drop=True)
+        # The file holds what the model run alone with that replicate's seed shows.
+        table["replicate"] = 2
+        written = io.StringIO(table.to_csv(index=False))
+        # Values, not dtypes: a column read whole may hold an empty cell of another
+        # replicate, which makes its whole numbers floats.
+        pd.testing.assert_frame_equal(mine, pd.read_csv(written), check_dtype=False, obj=name)
+    merger = pd.read_csv(out / "episodes.csv").query("episode == 'merger'")
+    assert merger["start"].tolist() == [24, 24, 24] and set(merger["absorbed"]) == {"ACQUIRED"}
+    orgs = pd.read_csv(out / "organisations.csv")
+    assert (orgs["month"] == 36).all() and orgs["emergency_admissions"].notna().sum() == 3 * 3
+
+
 def test_replicate_seeds_are_stable_and_distinct():
     assert replicate_seeds(1, 5)[:3] == replicate_seeds(1, 3)
     assert len(set(replicate_seeds(1, 50))) == 50
@@ -218,6 +248,8 @@ def test_interrupted_run_keeps_finished_replicates(tmp_path, monkeypatch):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "interrupted" and manifest["finished_replicates"] == 2
     assert sorted(pd.read_csv(out / "timeseries.csv")["replicate"].unique()) == [0, 1]
+    for name in ("episodes", "pairs", "organisations", "collaboration_events"):
+        assert sorted(pd.read_csv(out / f"{name}.csv")["replicate"].unique()) == [0, 1], name
 
 
 def test_scenarios_command_lists_each_with_its_question(capsys):

@@ -13,7 +13,7 @@ stays light:
   Ishigami function).
 
 Modules, from the bottom up: ``replicates`` (:func:`simulate`), ``scenarios``,
-``provenance``, ``runs``; ``factors``, ``design``, ``experiment`` (the
+``provenance``, ``runs``; ``factors``, ``outcomes``, ``design``, ``experiment`` (the
 :class:`Experiment` object), ``experiment_tables`` (checking a file's tables),
 ``spec`` (finding and loading files); ``reductions``, ``ishigami``, ``kinds``,
 ``tasks``, ``executors``, ``results``, ``execution``; ``analysers`` (one per

@@ -23,7 +23,8 @@ import pandas as pd
 
 from ioc_sim.errors import ConfigError
 from ioc_sim.experiments.design import Design, make_design
-from ioc_sim.experiments.factors import Factor, Outcome
+from ioc_sim.experiments.factors import Factor
+from ioc_sim.experiments.outcomes import Outcome
 from ioc_sim.experiments.provenance import replicate_seeds
 from ioc_sim.experiments.scenarios import Scenario
 

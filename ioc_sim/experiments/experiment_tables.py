@@ -17,13 +17,8 @@ from typing import Any
 from ioc_sim.errors import ConfigError
 from ioc_sim.experiments.design import METHODS, SAMPLED, design_size, parse_options, row_label
 from ioc_sim.experiments.experiment import Experiment
-from ioc_sim.experiments.factors import (
-    NOT_FACTORS,
-    Factor,
-    Outcome,
-    factor_from_param,
-    parse_outcome,
-)
+from ioc_sim.experiments.factors import NOT_FACTORS, Factor, factor_from_param
+from ioc_sim.experiments.outcomes import Outcome, parse_outcome
 from ioc_sim.experiments.replicates import metric_names
 from ioc_sim.experiments.scenarios import Scenario, load_scenario
 from ioc_sim.spec.parameters import PARAMETERS, unknown_name_error

@@ -1,32 +1,23 @@
-"""The factors an experiment varies and the outcomes it computes from each run.
+"""The factors an experiment varies.
 
-A :class:`Factor` maps a sampled number to a parameter's value; an
-:class:`Outcome` reduces one monthly series of a run to a number (the
-reductions are listed in :data:`REDUCTIONS` and carried out by
-:mod:`~ioc_sim.experiments.reductions`).
+A :class:`Factor` maps a sampled number to a parameter's value. The outcomes an
+experiment computes from each run are in :mod:`~ioc_sim.experiments.outcomes`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ioc_sim.errors import ConfigError
-from ioc_sim.spec.parameters import Param, unknown_name_error
-from ioc_sim.spec.schema import check_keys, whole
+from ioc_sim.spec.parameters import Param
+from ioc_sim.spec.schema import check_keys
 
-REDUCTIONS = ("final", "mean", "auc", "time_to", "dissolved_share")
-OUTCOME_KEYS = {
-    "final": ("metric", "reduce", "month"),
-    "mean": ("metric", "reduce", "from", "to"),
-    "auc": ("metric", "reduce", "from", "to"),
-    "time_to": ("metric", "reduce", "threshold", "direction", "from", "never"),
-    "dissolved_share": ("reduce", "month"),
-}
+__all__ = ["NOT_FACTORS", "Factor", "factor_from_param"]
+
 #: Parameters that cannot be factors: outcome windows are defined on the run length.
 NOT_FACTORS = ("months",)
 
@@ -166,116 +157,4 @@ def factor_from_param(p: Param, spec: Any, fld: str, method: str) -> Factor:
         float(low) if p.kind == "float" else low,
         float(high) if p.kind == "float" else high,
         values=values,
-    )
-
-
-# ----------------------------------------------------------------- outcomes
-@dataclass(frozen=True)
-class Outcome:
-    """A number per run: a reduction of one monthly series.
-
-    Attributes:
-        name: Column name in the results.
-        reduce: One of :data:`REDUCTIONS`.
-        metric: Name of a metric in :data:`ioc_sim.model.metrics.METRICS` (None for
-            ``dissolved_share``).
-        start: First month of a window (``mean``, ``auc``, ``time_to``).
-        end: Last month of a window, or the month of ``final`` and
-            ``dissolved_share``.
-        threshold: Level for ``time_to``.
-        direction: "above" or "below", for ``time_to``.
-        never: Value of ``time_to`` when the threshold is never reached.
-    """
-
-    name: str
-    reduce: str
-    metric: str | None
-    start: int = 0
-    end: int = 0
-    threshold: float | None = None
-    direction: str = "above"
-    never: float = 0.0
-
-    def describe(self) -> str:
-        """A one-line description for tables and the summary."""
-        if self.reduce == "final":
-            return f"{self.metric} at month {self.end}"
-        if self.reduce == "mean":
-            return f"mean of {self.metric} over months {self.start}-{self.end}"
-        if self.reduce == "auc":
-            return f"area under {self.metric} over months {self.start}-{self.end}"
-        if self.reduce == "time_to":
-            return (
-                f"first month from {self.start} with {self.metric} {self.direction} "
-                f"{self.threshold:g} ({self.never:g} if never)"
-            )
-        return f"share of collaborations dissolved by month {self.end}"
-
-
-def parse_outcome(
-    name: str, spec: Any, months: int, fld: str, metric_names: Collection[str]
-) -> Outcome:
-    """Validate one ``[outcomes]`` entry.
-
-    Raises:
-        ConfigError: Naming ``fld`` and what is allowed.
-    """
-    if not isinstance(spec, dict):
-        raise ConfigError(fld, f"got {spec!r}; allowed: a table {{metric = .., reduce = ..}}")
-    reduce = spec.get("reduce")
-    if reduce not in REDUCTIONS:
-        raise ConfigError(
-            f"{fld}.reduce",
-            f"got {reduce!r}; allowed: one of " + ", ".join(repr(r) for r in REDUCTIONS),
-        )
-    check_keys(spec, OUTCOME_KEYS[reduce], fld, f"key for reduce = {reduce!r}")
-    metric = None
-    if reduce != "dissolved_share":
-        metric = spec.get("metric")
-        if metric is None:
-            raise ConfigError(
-                f"{fld}.metric",
-                "missing; allowed: a metric name (see ioc_sim.model.metrics.METRICS)",
-            )
-        if metric not in metric_names:
-            raise unknown_name_error(str(metric), list(metric_names), "metric").with_prefix(fld)
-
-    def month(key: str, default: int) -> int:
-        return whole(
-            spec.get(key, default),
-            f"{fld}.{key}",
-            0,
-            months,
-            "a whole month",
-            " (the experiment's months)",
-        )
-
-    if reduce in ("final", "dissolved_share"):
-        end = month("month", months)
-        return Outcome(name, reduce, metric, start=end, end=end)
-    if reduce in ("mean", "auc"):
-        start, end = month("from", 0), month("to", months)
-        if start > end or (reduce == "auc" and start == end):
-            raise ConfigError(
-                f"{fld}.from", f"got from = {start}, to = {end}; allowed: from before to"
-            )
-        return Outcome(name, reduce, metric, start=start, end=end)
-    threshold = spec.get("threshold")
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
-        raise ConfigError(f"{fld}.threshold", f"got {threshold!r}; allowed: a number")
-    direction = spec.get("direction", "above")
-    if direction not in ("above", "below"):
-        raise ConfigError(f"{fld}.direction", f"got {direction!r}; allowed: 'above' or 'below'")
-    never = spec.get("never", months + 1)
-    if isinstance(never, bool) or not isinstance(never, int | float) or math.isnan(never):
-        raise ConfigError(f"{fld}.never", f"got {never!r}; allowed: a number")
-    return Outcome(
-        name,
-        reduce,
-        metric,
-        start=month("from", 0),
-        end=months,
-        threshold=float(threshold),
-        direction=direction,
-        never=float(never),
     )

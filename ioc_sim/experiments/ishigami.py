@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from ioc_sim.experiments.experiment import Experiment
-from ioc_sim.experiments.factors import Factor, Outcome
+from ioc_sim.experiments.factors import Factor
+from ioc_sim.experiments.outcomes import Outcome
 
 #: The model kind recorded in the experiment and its manifest.
 KIND = "ishigami"

@@ -4,21 +4,27 @@
 it builds the row's system once, advances its replicates together
 (:func:`~ioc_sim.experiments.replicates.simulate`), reads each metric only at
 the months an outcome or a kept series needs, and reduces the series in
-month order.
+month order. The outcomes read from what has happened (``dissolved_share``,
+``share``, ``median_months``, ``corr``) are read once, at their month, from every
+replicate of the batch (:mod:`ioc_sim.model.measures`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from ioc_sim.experiments.factors import Outcome
+from ioc_sim.experiments.outcomes import TABLE_REDUCTIONS, Outcome
 from ioc_sim.experiments.replicates import Reader, dissolved_share, simulate
+from ioc_sim.model import measures
 
 #: The label under which the share of dissolved collaborations is read.
 _DISSOLVED = ":dissolved_share"
+#: Reductions that take the value at one month.
+_AT_ONE_MONTH = ("final", "dissolved_share", *TABLE_REDUCTIONS)
 
 
 class Reducer:
@@ -33,7 +39,7 @@ class Reducer:
     def wants(self, month: int) -> bool:
         """Whether :meth:`observe` uses the value at ``month``."""
         o = self.o
-        if o.reduce in ("final", "dissolved_share"):
+        if o.reduce in _AT_ONE_MONTH:
             return month == o.end
         if o.reduce in ("mean", "auc"):
             return o.start <= month <= o.end
@@ -42,7 +48,7 @@ class Reducer:
     def observe(self, month: int, x: np.ndarray) -> None:
         """Take the value of every replicate at ``month``."""
         o = self.o
-        if o.reduce in ("final", "dissolved_share"):
+        if o.reduce in _AT_ONE_MONTH:
             if month == o.end:
                 self.value = np.asarray(x, dtype=float).copy()
         elif o.reduce == "mean":
@@ -68,7 +74,28 @@ class Reducer:
 
 
 def _label(o: Outcome) -> str:
+    if o.reduce in TABLE_REDUCTIONS:
+        return f":{o.name}"  # each its own reader (outcome names are unique)
     return _DISSOLVED if o.reduce == "dissolved_share" else str(o.metric)
+
+
+def _reader(o: Outcome) -> Reader:
+    """How an outcome's value is read from the simulation: a metric's name, or a
+    function of the simulation with one value per replicate."""
+    if o.reduce == "share":
+        return partial(measures.share, of=o.of, event=o.event, among=o.among, empty=o.otherwise)
+    if o.reduce == "median_months":
+        return partial(
+            measures.median_months,
+            of=o.of,
+            event=o.event,
+            at_start=o.at_start,
+            never=o.never,
+            empty=o.otherwise,
+        )
+    if o.reduce == "corr":
+        return partial(measures.rank_correlation, of=o.of, x=o.x, y=o.y, undefined=o.otherwise)
+    return dissolved_share if o.reduce == "dissolved_share" else str(o.metric)
 
 
 def reduce_runs(
@@ -99,7 +126,7 @@ def reduce_runs(
     at: dict[str, set[int]] = {}
     for red in reducers:
         label = _label(red.o)
-        readers.setdefault(label, dissolved_share if label == _DISSOLVED else label)
+        readers.setdefault(label, _reader(red.o))
         at.setdefault(label, set()).update(m for m in range(months + 1) if red.wants(m))
     for name in keep:
         readers.setdefault(name, name)

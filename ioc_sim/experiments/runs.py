@@ -8,6 +8,11 @@ A results folder holds:
 * ``summary.csv`` - per metric, the mean, standard deviation and range
   across replicates at the start, at month 12 and at the end;
 * ``collaborations.csv`` - each collaboration's final status per replicate;
+* ``episodes.csv``, ``collaboration_events.csv``, ``organisation_events.csv`` - what
+  happened: special-measures episodes and mergers, and the events of collaborations and
+  organisations, with their months; ``pairs.csv`` and ``organisations.csv`` - every pair
+  and every organisation at the end (:mod:`ioc_sim.model.outputs`), per replicate and
+  written as each finishes;
 * ``manifest.json`` - scenario, root seed and every replicate seed, all
   parameter values, package versions, git commit, platform and times;
 * ``trajectories.png`` - the main trajectories with their spread.
@@ -19,7 +24,7 @@ import platform
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,20 +42,35 @@ from ioc_sim.experiments.replicates import (
     validate_kwargs,
 )
 from ioc_sim.experiments.scenarios import Scenario
+from ioc_sim.model import outputs
 
 __all__ = ["ReplicateResult", "iter_replicates", "replicate_seeds", "run_scenario", "summarise"]
 
 SUMMARY_MONTHS = (0, 12)
 
+#: The tables of what happened in a replicate, by the stem of the file each goes to.
+RUN_TABLES = {
+    "episodes": outputs.episodes,
+    "pairs": outputs.pairs,
+    "collaboration_events": outputs.collaboration_events,
+    "organisation_events": outputs.organisation_events,
+    "organisations": outputs.organisations,
+}
+
 
 @dataclass
 class ReplicateResult:
-    """One finished replicate."""
+    """One finished replicate.
+
+    Attributes:
+        tables: The tables of :data:`RUN_TABLES` at the end of the replicate, by name.
+    """
 
     replicate: int
     seed: int
     timeseries: pd.DataFrame
     collaborations: pd.DataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def iter_replicates(
@@ -78,7 +98,11 @@ def iter_replicates(
         ts.insert(0, "replicate", r)
         collabs = collaboration_table(sim)
         collabs.insert(0, "replicate", r)
-        yield ReplicateResult(r, seed, ts, collabs)
+        tables = {}
+        for name, table in RUN_TABLES.items():
+            tables[name] = df = table(sim)
+            df["replicate"] = r  # the run's replicate, not the simulation's only one
+        yield ReplicateResult(r, seed, ts, collabs, tables)
 
 
 def summarise(ts: pd.DataFrame, months: int) -> pd.DataFrame:
@@ -176,7 +200,7 @@ def run_scenario(
     _write_manifest(out, manifest)
     ts_path = out / "timeseries.csv"
     co_path = out / "collaborations.csv"
-    for p in (ts_path, co_path):
+    for p in (ts_path, co_path, *(out / f"{name}.csv" for name in RUN_TABLES)):
         p.unlink(missing_ok=True)
     frames, collabs = [], []
     t0 = time.perf_counter()
@@ -197,6 +221,10 @@ def run_scenario(
             res.collaborations.to_csv(
                 co_path, mode="w" if first else "a", header=first, index=False
             )
+            for name, table in res.tables.items():
+                table.to_csv(
+                    out / f"{name}.csv", mode="w" if first else "a", header=first, index=False
+                )
             manifest["finished_replicates"] = res.replicate + 1
             _write_manifest(out, manifest)
     except KeyboardInterrupt:

@@ -11,7 +11,8 @@ the number of replicates and the outcomes to compute::
     [fixed]        parameter values set on every run (for example n_organisations = 200)
     [factors]      name = {} (the declared bounds or choices), {low, high}, {choices = [...]},
                    or {values = [...]} (grid only)
-    [outcomes]     name = {metric, reduce, ...}: reductions of the monthly series
+    [outcomes]     name = {metric, reduce, ...}: reductions of the monthly series, or
+                   {reduce = share | median_months | corr, of, ...}: of what happened
 
 Design options: ``sobol`` takes ``n`` (a power of two) and ``second_order``;
 ``morris`` takes ``trajectories`` and ``levels``; ``fast`` takes ``n`` and
@@ -25,7 +26,16 @@ the area uses the trapezoidal rule, in metric units times months),
 ``time_to`` (first month from ``from`` on when the metric is at or ``above``
 (or ``below``) ``threshold``; a run that never gets there counts as ``never``,
 default months + 1), and ``dissolved_share`` (share of collaborations
-dissolved by ``month``, default the end).
+dissolved by ``month``, default the end). From the tables of what happened by
+``month`` (default the end; :mod:`ioc_sim.model.outputs`): ``share`` (the share of
+the run's collaborations or organisations, ``of``, that had ``event``, among those
+that had the event ``among`` if given), ``median_months`` (the median months of
+special-measures episodes, ``of = "special measures"``, optionally only those under
+way at month 0 or not, ``at_start``; or to a collaboration's or organisation's first
+``event``; open ones count as running, by Kaplan-Meier; ``never`` when fewer than half
+ended) and ``corr`` (Spearman's rank correlation of columns ``x`` and ``y`` across
+the ``pairs`` or ``organisations``). ``empty`` (``undefined`` for ``corr``) is the
+value when there is nothing to measure.
 
 Seeds: every design row uses the same replicate seeds,
 ``replicate_seeds(root, replicates, row=0)`` (common random numbers), so

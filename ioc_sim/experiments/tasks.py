@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from ioc_sim.experiments.experiment import Experiment
-from ioc_sim.experiments.factors import Outcome
 from ioc_sim.experiments.kinds import MODEL, kind
+from ioc_sim.experiments.outcomes import Outcome
 
 
 @dataclass(frozen=True)
