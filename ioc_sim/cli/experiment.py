@@ -348,7 +348,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for p in paths:
         try:
             q = (
-                tomllib.loads(p.read_text(encoding="utf-8"))
+                tomllib.loads(p.read_text(encoding="utf-8-sig"))
                 .get("experiment", {})
                 .get("question", "")
             )
