@@ -16,7 +16,7 @@ from ioc_sim.cli import experiment as cli_experiment
 from ioc_sim.cli import nhs as cli_nhs
 from ioc_sim.cli import theory as cli_theory
 from ioc_sim.errors import ConfigError
-from ioc_sim.spec.files import whole_number
+from ioc_sim.spec.files import whole_number, writable_folder
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -73,8 +73,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ioc_sim.experiments.scenarios import load_scenario
 
     scenario = load_scenario(args.scenario)
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        raise ConfigError("--out", f"{args.out} exists and is not a folder")
+    if args.out is not None:
+        writable_folder(args.out, "--out")  # before the survey is scored and anything runs
     scenario, options, scores = cli_nhs.prepare_run(args, scenario)  # --survey, if given
     out, ts, summary = run_scenario(
         scenario,
@@ -188,6 +188,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
+    except OSError as err:
+        # Output locations are checked before work starts; this catches what no check can
+        # foresee (a disk that fills, a mount that goes away), still in one line.
+        if err.filename is None:
+            raise
+        print(f"ioc-sim: error: {err.filename}: {err.strerror or err}", file=sys.stderr)
+        return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import os
+import tempfile
 import tomllib
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -109,6 +111,69 @@ def decode_utf8(raw: bytes, source: str) -> str:
 def describe_os_error(err: OSError) -> str:
     """What went wrong in an operating-system error, in words (``Permission denied``)."""
     return err.strerror or type(err).__name__
+
+
+def _check_writes(folder: Path) -> None:
+    """Create ``folder`` if needed, and a file in it, then remove the file (OSError if not)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, probe = tempfile.mkstemp(prefix=".write-check-", dir=folder)
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _cannot_write(option: str, p: Path, err: OSError, what: str) -> ConfigError:
+    return ConfigError(
+        option, f"cannot write to {p} ({describe_os_error(err)}); allowed: {what} you can write to"
+    )
+
+
+def writable_folder(path: str | Path, option: str) -> Path:
+    """Make sure output can be written into folder ``path`` before any work starts.
+
+    The folder is created if needed, and a file is created and removed in it: the
+    only test that answers for every reason a write can fail (permissions, a
+    read-only or immutable folder, a path under a file or in ``/proc``), whoever
+    runs it.
+
+    Args:
+        path: The folder.
+        option: The option or argument that named it, for the message (``--out``).
+
+    Returns:
+        The folder, as a path.
+
+    Raises:
+        ConfigError: One line naming the option and the path, and what is wrong.
+    """
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise ConfigError(option, f"{p} exists and is not a folder; allowed: a folder")
+    try:
+        _check_writes(p)
+    except OSError as err:
+        raise _cannot_write(option, p, err, "a folder") from None
+    return p
+
+
+def writable_file(path: str | Path, option: str) -> Path:
+    """Make sure file ``path`` can be written before any work starts.
+
+    Its folder is created if needed; the file itself is not touched.
+
+    Raises:
+        ConfigError: One line naming the option and the path, and what is wrong.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise ConfigError(option, f"{p} is a folder; allowed: a file name")
+    try:
+        _check_writes(p.parent)
+        if p.exists():
+            with open(p, "a"):  # opened for appending, and closed: nothing written
+                pass
+    except OSError as err:
+        raise _cannot_write(option, p, err, "a file") from None
+    return p
 
 
 def bundled_dir(*parts: str) -> Path:
