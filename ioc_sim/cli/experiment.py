@@ -27,17 +27,23 @@ EXIT_INTERRUPTED = 130
 
 
 def _scheduler(text: str) -> str:
-    if text.startswith("local:"):
-        n = text.split(":", 1)[1]
-        if not n.isdigit() or not 1 <= int(n) <= 1024:
-            raise argparse.ArgumentTypeError(
-                f"--scheduler local:N needs N from 1 to 1024, got {text!r}"
-            )
-    elif not text:
-        raise argparse.ArgumentTypeError(
-            "--scheduler needs an address such as tcp://host:8786, or local:N"
-        )
-    return text
+    from ioc_sim.experiments.executors import scheduler_address
+
+    try:
+        return scheduler_address(text)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(err.message) from None
+
+
+def _add_scheduler_options(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--scheduler", type=_scheduler, help=help_text)
+    parser.add_argument(
+        "--connect-timeout",
+        type=whole_number("connect-timeout", 1, 3600),
+        default=30,
+        metavar="SECONDS",
+        help="with --scheduler ADDRESS: how long to wait for the scheduler to answer (default 30)",
+    )
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -63,10 +69,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         type=whole_number("workers", 1, 1024),
         help="worker processes (default: one per CPU; 1 runs in-process)",
     )
-    run.add_argument(
-        "--scheduler",
-        type=_scheduler,
-        help="Dask scheduler address (tcp://host:8786), or local:N to start a "
+    _add_scheduler_options(
+        run,
+        "Dask scheduler address (tcp://host:8786), or local:N to start a "
         "local cluster of N worker processes",
     )
     run.add_argument("--out", type=Path, help="results folder (default: results/NAME)")
@@ -123,7 +128,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         default=1,
         help="worker processes (default 1: in-process)",
     )
-    st.add_argument("--scheduler", type=_scheduler, help="as for run")
+    _add_scheduler_options(st, "as for run")
     st.add_argument(
         "--out", type=Path, help="results folder (default: a temporary folder, removed afterwards)"
     )
@@ -174,6 +179,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             show_progress=not args.quiet,
             chunk=args.chunk,
             retry_failed=args.retry_failed,
+            connect_timeout=args.connect_timeout,
         )
     except KeyboardInterrupt:
         print(
@@ -316,7 +322,12 @@ def cmd_selftest(args: argparse.Namespace) -> int:
         out = args.out or Path(tmp) / "ishigami"
         t0 = time.perf_counter()
         ok, table = selftest(
-            out, n=n, workers=args.workers, scheduler=args.scheduler, show_progress=not args.quiet
+            out,
+            n=n,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            show_progress=not args.quiet,
+            connect_timeout=args.connect_timeout,
         )
         seconds = time.perf_counter() - t0
     print(

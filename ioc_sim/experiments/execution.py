@@ -13,7 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ioc_sim.experiments.executors import execute, open_executor, stop_on_interrupt
+from ioc_sim.experiments.executors import (
+    CONNECT_TIMEOUT,
+    execute,
+    open_executor,
+    scheduler_address,
+    stop_on_interrupt,
+)
 from ioc_sim.experiments.experiment import Experiment
 from ioc_sim.experiments.results import ResultsWriter
 from ioc_sim.experiments.tasks import TaskResult, make_tasks
@@ -36,6 +42,7 @@ def run_experiment(
     chunk: int | None = None,
     retry_failed: bool = False,
     flush_seconds: float = 2.0,
+    connect_timeout: float = CONNECT_TIMEOUT,
 ) -> dict[str, Any]:
     """Run every run of an experiment not yet recorded in ``out``, streaming results to disk.
 
@@ -49,14 +56,21 @@ def run_experiment(
         chunk: Most runs per task (default: all replicates of a row together).
         retry_failed: Run again the runs recorded as failed.
         flush_seconds: Longest time finished runs wait in memory before a part is written.
+        connect_timeout: Seconds to wait for the Dask scheduler to answer.
 
     Returns:
         The final manifest. On Ctrl-C, what finished is written and the
         manifest says "interrupted" before ``KeyboardInterrupt`` propagates.
+
+    Raises:
+        ConfigError: For a malformed scheduler address (before anything is made), or
+            one that does not answer.
     """
     from tqdm import tqdm
 
     out = default_out_dir(exp) if out is None else Path(out)
+    if scheduler:
+        scheduler_address(scheduler)
     where = (
         f"dask {scheduler}"
         if scheduler
@@ -86,7 +100,10 @@ def run_experiment(
 
     try:
         if todo:
-            with stop_on_interrupt() as stop, open_executor(workers, scheduler) as executor:
+            with (
+                stop_on_interrupt() as stop,
+                open_executor(workers, scheduler, connect_timeout) as executor,
+            ):
                 execute(
                     make_tasks(exp, writer.skip, chunk),
                     executor,
