@@ -76,6 +76,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     run.add_argument("--out", type=Path, help="results folder (default: results/NAME)")
     run.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another runner is writing the results folder, wait for it to finish, "
+        "then resume (default: refuse, naming it)",
+    )
+    run.add_argument(
         "--chunk",
         type=whole_number("chunk", 1, 100000),
         help="most runs per task (default: all replicates of a design row)",
@@ -179,6 +185,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             show_progress=not args.quiet,
             chunk=args.chunk,
             retry_failed=args.retry_failed,
+            wait=args.wait,
             connect_timeout=args.connect_timeout,
         )
     except KeyboardInterrupt:
@@ -235,8 +242,12 @@ EXPECTED_TABLES = {
 
 def cmd_show(args: argparse.Namespace) -> int:
     from ioc_sim.experiments.results import load_results
+    from ioc_sim.experiments.runs import read_run_manifest
 
-    _need_results(args.results)
+    _need_results(args.results, runs_too=True)
+    run = read_run_manifest(args.results)
+    if run is not None and "scenario" in run and "fingerprint" not in run:
+        return _show_run(args.results, run)
     res = load_results(args.results)
     m = res.manifest
     total = int(m["total_runs"])
@@ -369,12 +380,34 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _need_results(path: Path) -> None:
-    if not (path / "manifest.json").is_file():
+def _show_run(path: Path, m: dict) -> int:
+    """``show`` for the folder of a scenario run (``ioc-sim run``)."""
+    files = [p.name for p in sorted(path.iterdir()) if not p.name.startswith(".")]
+    lines = [
+        f"{m.get('scenario')}: {m.get('question', '')}".rstrip(": "),
+        f"  run         one scenario (ioc-sim run): {m.get('replicates')} replicate(s) of "
+        f"{m.get('months')} months; root seed {m.get('root_seed')}",
+        f"  replicates  {m.get('finished_replicates', 0)} of {m.get('replicates')} finished",
+        f"  status      {m.get('status')}; started {m.get('started')}; ended {m.get('ended')}",
+        f"  files       {', '.join(files)}",
+    ]
+    if m.get("status") != "complete":
+        lines.append(
+            f"  next        run it again: ioc-sim run {m.get('scenario_file') or m.get('scenario')}"
+            f" --out {path} --force"
+        )
+    print("\n".join(lines))
+    return 0
+
+
+def _need_results(path: Path, runs_too: bool = False) -> None:
+    manifest = path / "manifest.json"
+    if not manifest.is_file():
         raise ConfigError(
             "RESULTS_DIR",
             "not an experiment results folder (no manifest.json); "
-            "allowed: a folder written by `ioc-sim experiment run`",
+            "allowed: a folder written by `ioc-sim experiment run`"
+            + (" or `ioc-sim run`" if runs_too else ""),
             str(path),
         )
 

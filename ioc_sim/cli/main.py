@@ -48,6 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="number of replicates (default: the scenario's)",
     )
     run.add_argument("--out", type=Path, help="results folder (default: results/NAME-TIME)")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an earlier run in --out (default: refuse to mix with it)",
+    )
+    run.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another run is writing --out, wait for it (default: refuse, naming it)",
+    )
     run.add_argument("--no-figure", action="store_true", help="skip the PNG figure")
     run.add_argument("--quiet", action="store_true", help="no progress bar or table")
     cli_nhs.add_run_options(run)
@@ -85,6 +95,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         show_progress=not args.quiet,
         figure=not args.no_figure,
         model_options=options,
+        force=args.force,
+        wait=args.wait,
     )
     if not args.quiet:
         print(format_summary(summary, scenario.name, scenario.question))

@@ -6,16 +6,22 @@ A results folder holds::
                            platform, start/end times, finished and failed counts, sessions
     experiment.toml        a copy of the experiment file as run
     design.parquet         one row per design row: label, factor values, sampled numbers
-    runs/part-NNNNNN.parquet   one row per finished run (ok or failed), as runs finish
-    timeseries/part-NNNNNN.parquet   kept monthly series (run_id, month, metrics), if asked
+    runs/part-sSSSS-TAG-NNNNNN.parquet   one row per finished run (ok or failed), as runs
+                           finish; SSSS is the session, TAG is random, so that no two
+                           writers ever name the same part (older folders: part-NNNNNN)
+    timeseries/part-...parquet   kept monthly series (run_id, month, metrics), if asked
     analysis/              tables (CSV), figures (PNG), summary.md (``experiment analyse``)
+    .lock, .writer.json    the writer's lock and who holds it (see ``folders``)
 
 Parts are written to a temporary name and renamed, so a part is either
 whole or absent: killing the process (even with ``kill -9``) loses at most
 the runs buffered since the last part, which a re-run then computes again.
 Re-running the same experiment into the same folder skips every run id
 already recorded. :func:`load_results` reads everything back as pandas
-DataFrames.
+DataFrames, keeping the latest record of each run. The parts of ``runs/`` (and
+of ``timeseries/``) share one schema, so ``pd.read_parquet(folder / "runs")``
+reads them all too, as they were written: a run retried after a failure
+appears there once per try.
 """
 
 from __future__ import annotations
@@ -23,11 +29,12 @@ from __future__ import annotations
 import json
 import os
 import platform
+import secrets
 import shutil
 import sys
+import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,37 +43,80 @@ import pandas as pd
 
 from ioc_sim.errors import ConfigError
 from ioc_sim.experiments.experiment import Experiment
+from ioc_sim.experiments.folders import (
+    HOLDER_NAME,
+    LOCK_NAME,
+    FolderLock,
+    record_stopped,
+    stopped_status,
+    writer_gone,
+)
+from ioc_sim.experiments.folders import now as _now
 from ioc_sim.experiments.jsonfiles import write_json
 from ioc_sim.experiments.kinds import MODEL, kind
 from ioc_sim.experiments.provenance import git_commit, versions
+from ioc_sim.spec.files import writable_folder
 
 PART_GLOB = "part-*.parquet"
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
+def part_order(path: Path) -> tuple[int, int, int, str]:
+    """Where a part falls in the order runs were recorded.
+
+    Parts of folders written before part names carried their session
+    (``part-000001.parquet``) come first, by number; then ``part-s0002-1f3a9c-000001``
+    by session, number and writer. Read in this order, the last record of a run is
+    its latest (a failed run retried later).
+    """
+    bits = path.stem.split("-")
+    if len(bits) == 2 and bits[1].isdigit():
+        return (0, 0, int(bits[1]), "")
+    if len(bits) == 4 and bits[1][1:].isdigit() and bits[3].isdigit():
+        return (1, int(bits[1][1:]), int(bits[3]), bits[2])
+    return (2, 0, 0, path.stem)
 
 
-def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name("." + path.name + ".tmp")
-    df.to_parquet(tmp, index=False)
+def _write_parquet(df: pd.DataFrame, path: Path, text: tuple[str, ...] = ()) -> None:
+    """Write ``df`` to ``path`` whole or not at all (a temporary name, then a rename).
+
+    Columns named in ``text`` are stored as text even when every value is missing, so
+    that all parts of a folder share one schema and read as one Parquet dataset.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    for name in text:
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, name, table.column(i).cast(pa.string()))
+    # Hidden (so a Parquet reader of the folder skips it) and unique to this process and
+    # thread (so two writers never rename each other's half-written file).
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    pq.write_table(table, tmp)
     os.replace(tmp, path)
 
 
 def _read_parts(folder: Path) -> pd.DataFrame | None:
-    parts = sorted(folder.glob(PART_GLOB))
+    parts = sorted(folder.glob(PART_GLOB), key=part_order)
     if not parts:
         return None
     return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
 
 
-def _next_part(folder: Path) -> int:
-    numbers = [int(p.stem.split("-")[1]) for p in folder.glob(PART_GLOB)]
-    return max(numbers, default=0) + 1
-
-
 class ResultsWriter:
     """Streams run records to Parquet parts and keeps the manifest current.
+
+    Made in two steps, so that nothing is written before the runs can start:
+    the constructor takes the folder's lock and reads what is recorded (and
+    refuses a folder of another experiment); :meth:`begin` then writes the
+    manifest, the design and a copy of the experiment file. :meth:`close`
+    writes the last part and the final status and gives the lock up;
+    :meth:`abandon` gives it up without a word written (and removes a folder it
+    made that holds nothing else).
+
+    Each writer names its parts after its session and a random tag
+    (``part-s0003-1f3a9c-000001.parquet``), so two writers in one folder can
+    never write the same part, even where the lock is not available.
 
     Args:
         out: The results folder (created if needed).
@@ -74,9 +124,12 @@ class ResultsWriter:
         flush_runs: Write a part once this many runs are buffered.
         flush_seconds: ... or once this long has passed since the last part.
         executor: A description of the executor, for the manifest.
+        retry_failed: Run again the runs recorded as failed.
+        wait: If another writer holds the folder, wait for it rather than refuse.
 
     Raises:
-        ConfigError: If ``out`` holds the results of a different experiment.
+        ConfigError: If ``out`` cannot be written, is being written by another
+            runner (naming it), or holds the results of a different experiment.
     """
 
     def __init__(
@@ -88,19 +141,31 @@ class ResultsWriter:
         flush_seconds: float = 2.0,
         executor: str = "",
         retry_failed: bool = False,
+        wait: bool = False,
     ):
         self.out = Path(out)
         self.exp = exp
         self.flush_runs = flush_runs
         self.flush_seconds = flush_seconds
+        self.executor = executor
         self.runs_dir = self.out / "runs"
         self.ts_dir = self.out / "timeseries"
-        if self.out.exists() and not self.out.is_dir():
-            raise ConfigError("--out", f"{self.out} exists and is not a folder")
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.runs_dir.mkdir(exist_ok=True)
-        for stale in self.out.glob("**/.part-*.tmp"):
-            stale.unlink()  # a part cut short by a kill; its runs were never recorded
+        self._made_folder = not self.out.exists()
+        writable_folder(self.out, "--out")
+        self.lock = FolderLock(self.out).acquire(wait)
+        try:
+            self._read(exp, retry_failed)
+        except BaseException:
+            self.abandon()
+            raise
+        self._begun = False
+        self._buffer: list[dict[str, Any]] = []
+        self._series: list[pd.DataFrame] = []
+        self._last = time.monotonic()
+        self._tag = ""
+        self._part = 0
+
+    def _read(self, exp: Experiment, retry_failed: bool) -> None:
         manifest_path = self.out / "manifest.json"
         fingerprint = exp.fingerprint()
         if manifest_path.exists():
@@ -123,27 +188,54 @@ class ResultsWriter:
             for rid, status in zip(records["run_id"], records["status"], strict=True):
                 self.recorded[int(rid)] = str(status)
         self.skip = {rid for rid, st in self.recorded.items() if st == "ok" or not retry_failed}
+
+    def begin(self) -> None:
+        """Start this session: write the manifest (status ``running``), the design and a
+        copy of the experiment file."""
+        if self._begun:
+            return
+        self._begun = True
+        self.runs_dir.mkdir(exist_ok=True)
+        if self.lock.held:
+            # Only the lock's holder may sweep: a temporary file is otherwise another
+            # writer's part in the making. Held, these are parts cut short by a kill,
+            # whose runs were never recorded.
+            for stale in [*self.out.glob(".*.tmp"), *self.out.glob("*/.*.tmp")]:
+                stale.unlink(missing_ok=True)
+        sessions = self.manifest.setdefault("sessions", [])
+        if self.lock.held and self.manifest.get("status") == "running" and sessions:
+            sessions[-1].setdefault("gone_noticed", _now())  # its runner ended unannounced
         session = {
             "started": _now(),
-            "executor": executor,
+            "executor": self.executor,
             "already_finished": len(self.skip),
             "versions": versions(),
             "git_commit": git_commit(),
             "host": platform.node(),
             "pid": os.getpid(),
+            "locked": self.lock.held,
         }
-        self.manifest.setdefault("sessions", []).append(session)
+        sessions.append(session)
+        self._tag = f"s{len(sessions):04d}-{secrets.token_hex(3)}"
         self.manifest.update(status="running", ended=None)
         self._update_counts()
-        write_json(manifest_path, self.manifest)
+        write_json(self.out / "manifest.json", self.manifest)
         if not (self.out / "design.parquet").exists():
-            design = exp.design_frame()
-            _write_parquet(design, self.out / "design.parquet")
-        if exp.path is not None and not (self.out / "experiment.toml").exists():
-            shutil.copyfile(exp.path, self.out / "experiment.toml")
-        self._buffer: list[dict[str, Any]] = []
-        self._series: list[pd.DataFrame] = []
-        self._last = time.monotonic()
+            _write_parquet(self.exp.design_frame(), self.out / "design.parquet")
+        if self.exp.path is not None and not (self.out / "experiment.toml").exists():
+            shutil.copyfile(self.exp.path, self.out / "experiment.toml")
+
+    def abandon(self) -> None:
+        """Give the folder up without writing anything; a folder this writer made, holding
+        nothing but the lock's files, is removed."""
+        self.lock.release()
+        if self._made_folder and self.out.is_dir():
+            for name in (LOCK_NAME, HOLDER_NAME):
+                (self.out / name).unlink(missing_ok=True)
+            try:
+                self.out.rmdir()  # only if empty
+            except OSError:
+                pass
 
     def _new_manifest(self, fingerprint: str) -> dict[str, Any]:
         exp = self.exp
@@ -223,18 +315,18 @@ class ResultsWriter:
         self._last = time.monotonic()
         if not self._buffer:
             return
-        n = _next_part(self.runs_dir)
+        self.begin()
+        self._part += 1
+        name = f"part-{self._tag}-{self._part:06d}.parquet"
         if self._series:
             # Series first: a run is "recorded" only once its record exists, so a kill
             # between the two writes at worst leaves series that a re-run rewrites.
             self.ts_dir.mkdir(exist_ok=True)
-            _write_parquet(
-                pd.concat(self._series, ignore_index=True), self.ts_dir / f"part-{n:06d}.parquet"
-            )
+            _write_parquet(pd.concat(self._series, ignore_index=True), self.ts_dir / name)
         df = pd.DataFrame(self._buffer)
         df["seed"] = df["seed"].astype(np.uint64)
         df["error"] = df["error"].astype(object)
-        _write_parquet(df, self.runs_dir / f"part-{n:06d}.parquet")
+        _write_parquet(df, self.runs_dir / name, text=("error",))
         for rid, status in zip(df["run_id"], df["status"], strict=True):
             self.recorded[int(rid)] = str(status)
         self._buffer.clear()
@@ -244,7 +336,14 @@ class ResultsWriter:
         write_json(self.out / "manifest.json", self.manifest)
 
     def close(self, status: str | None = None) -> dict[str, Any]:
-        """Flush, stamp the end time and status, and return the manifest."""
+        """Flush, stamp the end time and status, give the lock up, and return the manifest."""
+        try:
+            return self._close(status)
+        finally:
+            self.lock.release()
+
+    def _close(self, status: str | None) -> dict[str, Any]:
+        self.begin()
         self.flush()
         self._update_counts()
         if status is None:
@@ -255,25 +354,6 @@ class ResultsWriter:
         self.manifest["sessions"][-1]["ended"] = self.manifest["ended"]
         write_json(self.out / "manifest.json", self.manifest)
         return self.manifest
-
-
-def _process_exists(pid: int) -> bool:
-    """Whether a process with this id exists on this machine (and is not a zombie).
-    Only asked on POSIX systems; elsewhere (where ``os.kill`` would end the process)
-    the answer is yes."""
-    if os.name != "posix":
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 # ----------------------------------------------------------------- loading
@@ -307,21 +387,18 @@ class ExperimentResults:
     @property
     def status(self) -> str:
         """The manifest's status, unless it says ``running`` while the runner that wrote
-        it is gone from this machine (killed with ``kill -9``, or the machine
-        restarted): then ``stopped (runner gone; last write at ...)``. The recorded
-        runs are kept either way, and re-running the same command finishes the rest.
-        A runner on another machine cannot be checked, so its word stands."""
+        it is gone (killed with ``kill -9``, or its machine restarted): then ``stopped
+        (runner gone; last write at ...)``. :func:`load_results` also writes that into
+        the manifest when it can. The recorded runs are kept either way, and re-running
+        the same command finishes the rest. A runner on this machine is gone when its
+        process is, or when the folder's lock it held is free (see
+        :func:`~ioc_sim.experiments.folders.writer_gone`); a runner on another machine
+        cannot be checked, so its word stands."""
         status = str(self.manifest.get("status"))
-        sessions = self.manifest.get("sessions") or [{}]
-        last = sessions[-1]
-        if (
-            status != "running"
-            or last.get("host") != platform.node()
-            or not isinstance(last.get("pid"), int)
-            or _process_exists(last["pid"])
-        ):
-            return status
-        return f"stopped (runner gone; last write at {last.get('last_write') or last['started']})"
+        last = (self.manifest.get("sessions") or [{}])[-1]
+        if status == "running" and writer_gone(self.path, last):
+            return stopped_status(last)
+        return status
 
     @property
     def ok(self) -> pd.DataFrame:
@@ -408,14 +485,32 @@ class ExperimentResults:
 def load_results(path: str | Path) -> ExperimentResults:
     """Load a results folder.
 
+    A manifest that says ``running`` while its runner is gone (killed, so it could
+    not say so) is rewritten to say ``stopped (runner gone; ...)`` if the folder can
+    be written; reading never waits for, or needs, the folder's lock.
+
     Raises:
-        ConfigError: If the folder has no manifest.
+        ConfigError: If the folder has no manifest, or is not an experiment's.
     """
     p = Path(path)
     manifest_path = p / "manifest.json"
     if not manifest_path.is_file():
         raise ConfigError("", "not an experiment results folder (no manifest.json)", str(path))
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if "outcomes" not in manifest:
+        kind_ = "a scenario run's folder (ioc-sim run)" if "scenario" in manifest else "a folder"
+        raise ConfigError(
+            "",
+            f"not an experiment results folder: {kind_} whose manifest names no outcomes; "
+            "allowed: a folder written by `ioc-sim experiment run`",
+            str(path),
+        )
+    if manifest.get("status") == "running":
+        last = (manifest.get("sessions") or [{}])[-1]
+        if writer_gone(p, last):
+            # The runner was killed and could not say so: say it now, for every later
+            # reader of the manifest (a read-only folder keeps its word; status still tells).
+            record_stopped(p, manifest, last)
     design = (
         pd.read_parquet(p / "design.parquet")
         if (p / "design.parquet").exists()
