@@ -141,6 +141,9 @@ CASES: list[tuple[str, str, int, str]] = [
     ("experiment", "experiment analyse @run", 2, "not an experiment results folder: a scenario run's folder"),
     ("experiment", "experiment analyse @a_file", 2, "not an experiment results folder (no manifest.json)"),
     ("experiment", "experiment show @run", 0, "one scenario (ioc-sim run)"),
+    ("theory", "theory test --out /proc/ioc-sim-x", 2, "--out: cannot write to /proc/ioc-sim-x"),
+    ("theory", "validate --out /proc/ioc-sim-x", 2, "--out: cannot write to /proc/ioc-sim-x"),
+    ("theory", "report @results --out /proc/ioc-sim-x.html", 2, "--out: cannot write to /proc/ioc-sim-x.html"),
     # -- the survey
     ("survey", "survey score @answers_bom.csv", 0, "respondent"),
     ("survey", "survey score @answers_utf16.csv", 2, "the file is UTF-16 text (Excel's \"Unicode Text\", or an export in UTF-16); allowed: CSV in UTF-8"),
