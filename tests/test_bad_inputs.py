@@ -141,6 +141,7 @@ CASES: list[tuple[str, str, int, str]] = [
     ("experiment", "experiment analyse @run", 2, "not an experiment results folder: a scenario run's folder"),
     ("experiment", "experiment analyse @a_file", 2, "not an experiment results folder (no manifest.json)"),
     ("experiment", "experiment show @run", 0, "one scenario (ioc-sim run)"),
+    ("experiment", "experiment show @results", 0, "from ioc_sim import load_results; load_results("),
     ("theory", "theory test --out /proc/ioc-sim-x", 2, "--out: cannot write to /proc/ioc-sim-x"),
     ("theory", "validate --out /proc/ioc-sim-x", 2, "--out: cannot write to /proc/ioc-sim-x"),
     ("theory", "report @results --out /proc/ioc-sim-x.html", 2, "--out: cannot write to /proc/ioc-sim-x.html"),

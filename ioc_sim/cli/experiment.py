@@ -268,6 +268,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         f"  code        git {m.get('git_commit')}; ioc_sim "
         f"{m['versions'].get('ioc_sim')}, mesa {m['versions'].get('mesa')}, numpy "
         f"{m['versions'].get('numpy')}, SALib {m['versions'].get('SALib')}",
+        # The way in from Python (the folder itself is not one Parquet table).
+        f"  python      from ioc_sim import load_results; load_results({str(res.path)!r})",
     ]
     if len(res.ok):
         sec = res.ok["seconds"].sum()
