@@ -81,6 +81,9 @@ def test_names_moved_into_their_own_modules_are_still_importable_from_the_old_on
         "sobol_indices",
     ):
         assert getattr(sensitivity, name) is getattr(analysers, name), name
+    from ioc_sim.experiments import results, writer
+
+    assert results.ResultsWriter is writer.ResultsWriter
 
 
 # ----------------------------------------------------------------- validation

@@ -22,8 +22,8 @@ from ioc_sim.experiments.executors import (
     stop_on_interrupt,
 )
 from ioc_sim.experiments.experiment import Experiment
-from ioc_sim.experiments.results import ResultsWriter
 from ioc_sim.experiments.tasks import TaskResult, make_tasks
+from ioc_sim.experiments.writer import ResultsWriter
 
 __all__ = ["default_out_dir", "run_experiment"]
 
