@@ -81,6 +81,9 @@ def test_names_moved_into_their_own_modules_are_still_importable_from_the_old_on
         "sobol_indices",
     ):
         assert getattr(sensitivity, name) is getattr(analysers, name), name
+    from ioc_sim.experiments import results, writer
+
+    assert results.ResultsWriter is writer.ResultsWriter
 
 
 # ----------------------------------------------------------------- validation
@@ -696,11 +699,13 @@ def test_kill_9_and_ctrl_c_then_rerun_finishes_without_loss_or_repeats(tmp_path,
     proc.wait()
     # Pool workers notice their parent is gone and exit rather than wait forever.
     assert _wait_for(lambda: not any(_alive(c) for c in children), 10), "orphaned workers"
+    # Killed, the runner could not say so; the first reader sees that it is gone, and
+    # records it in the manifest for every later one.
+    assert json.loads((out / "manifest.json").read_text())["status"] == "running"
     first = load_results(out)
     assert 0 < len(first.runs) < exp.n_runs
-    assert first.manifest["status"] == "running"  # killed: nobody could say otherwise
-    # ... but show sees that the runner has gone.
     assert first.status.startswith("stopped (runner gone; last write at 20"), first.status
+    assert json.loads((out / "manifest.json").read_text())["status"] == first.status
     shown = subprocess.run(
         [sys.executable, "-m", "ioc_sim", "experiment", "show", str(out)],
         capture_output=True,

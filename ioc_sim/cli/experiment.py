@@ -27,17 +27,23 @@ EXIT_INTERRUPTED = 130
 
 
 def _scheduler(text: str) -> str:
-    if text.startswith("local:"):
-        n = text.split(":", 1)[1]
-        if not n.isdigit() or not 1 <= int(n) <= 1024:
-            raise argparse.ArgumentTypeError(
-                f"--scheduler local:N needs N from 1 to 1024, got {text!r}"
-            )
-    elif not text:
-        raise argparse.ArgumentTypeError(
-            "--scheduler needs an address such as tcp://host:8786, or local:N"
-        )
-    return text
+    from ioc_sim.experiments.executors import scheduler_address
+
+    try:
+        return scheduler_address(text)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(err.message) from None
+
+
+def _add_scheduler_options(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--scheduler", type=_scheduler, help=help_text)
+    parser.add_argument(
+        "--connect-timeout",
+        type=whole_number("connect-timeout", 1, 3600),
+        default=30,
+        metavar="SECONDS",
+        help="with --scheduler ADDRESS: how long to wait for the scheduler to answer (default 30)",
+    )
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -63,13 +69,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         type=whole_number("workers", 1, 1024),
         help="worker processes (default: one per CPU; 1 runs in-process)",
     )
-    run.add_argument(
-        "--scheduler",
-        type=_scheduler,
-        help="Dask scheduler address (tcp://host:8786), or local:N to start a "
+    _add_scheduler_options(
+        run,
+        "Dask scheduler address (tcp://host:8786), or local:N to start a "
         "local cluster of N worker processes",
     )
     run.add_argument("--out", type=Path, help="results folder (default: results/NAME)")
+    run.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another runner is writing the results folder, wait for it to finish, "
+        "then resume (default: refuse, naming it)",
+    )
     run.add_argument(
         "--chunk",
         type=whole_number("chunk", 1, 100000),
@@ -123,7 +134,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         default=1,
         help="worker processes (default 1: in-process)",
     )
-    st.add_argument("--scheduler", type=_scheduler, help="as for run")
+    _add_scheduler_options(st, "as for run")
     st.add_argument(
         "--out", type=Path, help="results folder (default: a temporary folder, removed afterwards)"
     )
@@ -174,6 +185,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             show_progress=not args.quiet,
             chunk=args.chunk,
             retry_failed=args.retry_failed,
+            wait=args.wait,
+            connect_timeout=args.connect_timeout,
         )
     except KeyboardInterrupt:
         print(
@@ -229,8 +242,12 @@ EXPECTED_TABLES = {
 
 def cmd_show(args: argparse.Namespace) -> int:
     from ioc_sim.experiments.results import load_results
+    from ioc_sim.experiments.runs import read_run_manifest
 
-    _need_results(args.results)
+    _need_results(args.results, runs_too=True)
+    run = read_run_manifest(args.results)
+    if run is not None and "scenario" in run and "fingerprint" not in run:
+        return _show_run(args.results, run)
     res = load_results(args.results)
     m = res.manifest
     total = int(m["total_runs"])
@@ -251,6 +268,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         f"  code        git {m.get('git_commit')}; ioc_sim "
         f"{m['versions'].get('ioc_sim')}, mesa {m['versions'].get('mesa')}, numpy "
         f"{m['versions'].get('numpy')}, SALib {m['versions'].get('SALib')}",
+        # The way in from Python (the folder itself is not one Parquet table).
+        f"  python      from ioc_sim import load_results; load_results({str(res.path)!r})",
     ]
     if len(res.ok):
         sec = res.ok["seconds"].sum()
@@ -316,7 +335,12 @@ def cmd_selftest(args: argparse.Namespace) -> int:
         out = args.out or Path(tmp) / "ishigami"
         t0 = time.perf_counter()
         ok, table = selftest(
-            out, n=n, workers=args.workers, scheduler=args.scheduler, show_progress=not args.quiet
+            out,
+            n=n,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            show_progress=not args.quiet,
+            connect_timeout=args.connect_timeout,
         )
         seconds = time.perf_counter() - t0
     print(
@@ -348,7 +372,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for p in paths:
         try:
             q = (
-                tomllib.loads(p.read_text(encoding="utf-8"))
+                tomllib.loads(p.read_text(encoding="utf-8-sig"))
                 .get("experiment", {})
                 .get("question", "")
             )
@@ -358,12 +382,34 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _need_results(path: Path) -> None:
-    if not (path / "manifest.json").is_file():
+def _show_run(path: Path, m: dict) -> int:
+    """``show`` for the folder of a scenario run (``ioc-sim run``)."""
+    files = [p.name for p in sorted(path.iterdir()) if not p.name.startswith(".")]
+    lines = [
+        f"{m.get('scenario')}: {m.get('question', '')}".rstrip(": "),
+        f"  run         one scenario (ioc-sim run): {m.get('replicates')} replicate(s) of "
+        f"{m.get('months')} months; root seed {m.get('root_seed')}",
+        f"  replicates  {m.get('finished_replicates', 0)} of {m.get('replicates')} finished",
+        f"  status      {m.get('status')}; started {m.get('started')}; ended {m.get('ended')}",
+        f"  files       {', '.join(files)}",
+    ]
+    if m.get("status") != "complete":
+        lines.append(
+            f"  next        run it again: ioc-sim run {m.get('scenario_file') or m.get('scenario')}"
+            f" --out {path} --force"
+        )
+    print("\n".join(lines))
+    return 0
+
+
+def _need_results(path: Path, runs_too: bool = False) -> None:
+    manifest = path / "manifest.json"
+    if not manifest.is_file():
         raise ConfigError(
             "RESULTS_DIR",
             "not an experiment results folder (no manifest.json); "
-            "allowed: a folder written by `ioc-sim experiment run`",
+            "allowed: a folder written by `ioc-sim experiment run`"
+            + (" or `ioc-sim run`" if runs_too else ""),
             str(path),
         )
 

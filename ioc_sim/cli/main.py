@@ -16,7 +16,7 @@ from ioc_sim.cli import experiment as cli_experiment
 from ioc_sim.cli import nhs as cli_nhs
 from ioc_sim.cli import theory as cli_theory
 from ioc_sim.errors import ConfigError
-from ioc_sim.spec.files import whole_number
+from ioc_sim.spec.files import whole_number, writable_folder
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -48,6 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="number of replicates (default: the scenario's)",
     )
     run.add_argument("--out", type=Path, help="results folder (default: results/NAME-TIME)")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an earlier run in --out (default: refuse to mix with it)",
+    )
+    run.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another run is writing --out, wait for it (default: refuse, naming it)",
+    )
     run.add_argument("--no-figure", action="store_true", help="skip the PNG figure")
     run.add_argument("--quiet", action="store_true", help="no progress bar or table")
     cli_nhs.add_run_options(run)
@@ -73,8 +83,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ioc_sim.experiments.scenarios import load_scenario
 
     scenario = load_scenario(args.scenario)
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        raise ConfigError("--out", f"{args.out} exists and is not a folder")
+    if args.out is not None:
+        writable_folder(args.out, "--out")  # before the survey is scored and anything runs
     scenario, options, scores = cli_nhs.prepare_run(args, scenario)  # --survey, if given
     out, ts, summary = run_scenario(
         scenario,
@@ -85,6 +95,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         show_progress=not args.quiet,
         figure=not args.no_figure,
         model_options=options,
+        force=args.force,
+        wait=args.wait,
     )
     if not args.quiet:
         print(format_summary(summary, scenario.name, scenario.question))
@@ -188,6 +200,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
+    except OSError as err:
+        # Output locations are checked before work starts; this catches what no check can
+        # foresee (a disk that fills, a mount that goes away), still in one line.
+        if err.filename is None:
+            raise
+        print(f"ioc-sim: error: {err.filename}: {err.strerror or err}", file=sys.stderr)
+        return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ioc_sim.errors import ConfigError
-from ioc_sim.spec.files import whole_number
+from ioc_sim.spec.files import whole_number, writable_file, writable_folder
 
 
 def add_parsers(sub: Any) -> None:
@@ -255,10 +255,11 @@ def cmd_survey(args: argparse.Namespace) -> int:
 
     if args.survey_command == "template":
         return _template(args)
+    if args.out is not None:
+        writable_file(args.out, "--out")  # before the answers are read and scored
     scores = survey.score_file(args.responses, _known(args), args.min_respondents)
     print(survey.format_report(scores))
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
         scores.long_table().to_csv(args.out, index=False)
         print(f"\nscores: {args.out}")
     return 0
@@ -269,7 +270,7 @@ def _template(args: argparse.Namespace) -> int:
 
     out: Path = args.out
     if out.exists() and not out.is_dir():
-        raise ConfigError("--out", f"{out} exists and is not a folder")
+        raise ConfigError("--out", f"{out} exists and is not a folder; allowed: a folder")
     files = {"responses_template.csv": survey.template_rows(_known(args) or (), args.respondents)}
     if args.format in ("md", "both"):
         files["questionnaire.md"] = survey.render_markdown(collaboration=args.collaboration)
@@ -278,7 +279,7 @@ def _template(args: argparse.Namespace) -> int:
     clash = [name for name in files if (out / name).exists()]
     if clash and not args.force:
         raise ConfigError("--out", f"{out / clash[0]} already exists; use --force to overwrite")
-    out.mkdir(parents=True, exist_ok=True)
+    writable_folder(out, "--out")
     for name, text in files.items():
         (out / name).write_text(text, encoding="utf-8")
         print(f"wrote {out / name}")

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from ioc_sim.errors import ConfigError
-from ioc_sim.spec.files import whole_number
+from ioc_sim.spec.files import whole_number, writable_file, writable_folder
 
 _workers = whole_number("workers", 1, 1024)
 
@@ -103,8 +103,8 @@ def add_parsers(subparsers) -> None:
 def cmd_theory(args: argparse.Namespace) -> int:
     from ioc_sim.theory import run_theory_test
 
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        raise ConfigError("--out", f"{args.out} exists and is not a folder")
+    if args.out is not None:
+        writable_folder(args.out, "--out")  # before any run or score
     if args.results is not None and not args.results.is_dir():
         raise ConfigError("--results", f"{args.results} is not a folder")
     workers = args.workers or os.cpu_count() or 1
@@ -126,6 +126,7 @@ def cmd_theory(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from ioc_sim.validation import matrix_markdown, validate
 
+    writable_folder(args.out, "--out")  # before the checks run
     checks = validate(
         args.out,
         patterns=args.pattern,
@@ -145,6 +146,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from ioc_sim.report.html import write_report
 
+    if args.out is not None:
+        writable_file(args.out, "--out")
     path = write_report(args.results_dir, args.out, validation=args.validation)
     print(f"report: {path}")
     return 0

@@ -9,7 +9,10 @@
 * :func:`compare_table` - scenario means and paired differences from the first.
 
 The SALib analysers read the design-row means in the design's row order (SALib
-reads only the order of Y); an outcome whose row means do not vary has no variance
+reads only the order of Y), and draw their bootstrap confidence intervals from a
+seed derived from the experiment's root seed
+(:func:`~ioc_sim.experiments.provenance.analysis_seed`), so the same results folder
+always gives the same tables; an outcome whose row means do not vary has no variance
 to apportion, so its Sobol', eFAST and RBD-FAST indices are NaN. The comparison
 reads single runs, paired by replicate. :func:`ioc_sim.experiments.sensitivity.analyse`
 chooses the analyser from the design's method and writes the tables.
@@ -23,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ioc_sim.experiments.provenance import analysis_seed
 from ioc_sim.experiments.results import ExperimentResults
 
 
@@ -40,6 +44,11 @@ def problem_from_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _seed(res: ExperimentResults, seed: int | None) -> int:
+    """The seed given, or else the one derived from the experiment's root seed."""
+    return analysis_seed(int(res.manifest["root_seed"])) if seed is None else seed
+
+
 def _y(res: ExperimentResults, name: str) -> np.ndarray:
     return res.row_means().sort_values("row")[name].to_numpy(dtype=float)
 
@@ -54,15 +63,22 @@ def _nan_rows(name: str, factors: list[str], cols: list[str]) -> list[dict[str, 
 
 
 def sobol_indices(
-    res: ExperimentResults, second_order: bool | None = None, seed: int = 0
+    res: ExperimentResults, second_order: bool | None = None, seed: int | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """S1 and ST (and S2 when the design has it) with 95% confidence intervals.
+
+    Args:
+        res: The results.
+        second_order: False skips S2; True insists on it.
+        seed: Seed of the bootstrap confidence intervals (default: derived from the
+            experiment's root seed; the other analysers take it the same way).
 
     Raises:
         AnalysisError: If second order is asked of a design without it.
     """
     from SALib.analyze import sobol
 
+    seed = _seed(res, seed)
     problem = problem_from_manifest(res.manifest)
     has_s2 = bool(res.manifest["options"]["second_order"])
     if second_order and not has_s2:
@@ -104,7 +120,7 @@ def sobol_indices(
     return pd.DataFrame(rows), (pd.DataFrame(s2_rows) if s2_rows else None)
 
 
-def sobol_convergence(res: ExperimentResults, seed: int = 0) -> pd.DataFrame:
+def sobol_convergence(res: ExperimentResults, seed: int | None = None) -> pd.DataFrame:
     """Convergence evidence: S1 and ST from the first half of the base samples against all.
 
     SALib's Sobol' design groups its rows by base sample (each base point gives
@@ -115,6 +131,7 @@ def sobol_convergence(res: ExperimentResults, seed: int = 0) -> pd.DataFrame:
     """
     from SALib.analyze import sobol
 
+    seed = _seed(res, seed)
     problem = problem_from_manifest(res.manifest)
     calc = bool(res.manifest["options"]["second_order"])
     names = problem["names"]
@@ -143,10 +160,11 @@ def sobol_convergence(res: ExperimentResults, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def morris_indices(res: ExperimentResults, seed: int = 0) -> pd.DataFrame:
+def morris_indices(res: ExperimentResults, seed: int | None = None) -> pd.DataFrame:
     """Morris elementary effects: mu, mu*, its 95% CI and sigma, per outcome and factor."""
     from SALib.analyze import morris
 
+    seed = _seed(res, seed)
     problem = problem_from_manifest(res.manifest)
     X = res.design.sort_values("row")[[f"x.{n}" for n in problem["names"]]].to_numpy(float)
     rows = []
@@ -169,10 +187,11 @@ def morris_indices(res: ExperimentResults, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def fast_indices(res: ExperimentResults, seed: int = 0) -> pd.DataFrame:
+def fast_indices(res: ExperimentResults, seed: int | None = None) -> pd.DataFrame:
     """eFAST first-order and total indices with 95% confidence intervals."""
     from SALib.analyze import fast
 
+    seed = _seed(res, seed)
     problem = problem_from_manifest(res.manifest)
     import warnings
 
@@ -200,10 +219,11 @@ def fast_indices(res: ExperimentResults, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def latin_indices(res: ExperimentResults, seed: int = 0) -> pd.DataFrame:
+def latin_indices(res: ExperimentResults, seed: int | None = None) -> pd.DataFrame:
     """RBD-FAST first-order indices of a Latin hypercube design."""
     from SALib.analyze import rbd_fast
 
+    seed = _seed(res, seed)
     problem = problem_from_manifest(res.manifest)
     X = res.design.sort_values("row")[[f"x.{n}" for n in problem["names"]]].to_numpy(float)
     rows = []

@@ -22,6 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
+from ioc_sim.errors import ConfigError
 from ioc_sim.experiments.tasks import Task, TaskResult, run_task
 
 
@@ -88,8 +89,73 @@ def _sigint_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+#: Protocols a Dask scheduler address may name (``distributed``'s own, less ``inproc``,
+#: which only reaches a scheduler inside the same process).
+SCHEDULER_PROTOCOLS = ("tcp", "tls", "ucx", "ws", "wss")
+#: Seconds to wait for a Dask scheduler to answer (Dask's own default).
+CONNECT_TIMEOUT = 30.0
+
+
+def scheduler_address(text: str, option: str = "--scheduler") -> str:
+    """Check a scheduler given by the user, before anything is made or started.
+
+    Args:
+        text: ``local:N`` (N from 1 to 1024), or the address of a running Dask
+            scheduler: ``[protocol://]host:port``, as the scheduler prints it.
+        option: The option that gave it, for the message.
+
+    Returns:
+        ``text`` unchanged.
+
+    Raises:
+        ConfigError: Naming the option and what is allowed.
+    """
+    allowed = (
+        "allowed: the address a running Dask scheduler prints (tcp://host:port, for "
+        "example tcp://10.0.0.5:8786), or local:N for a local cluster of N workers "
+        "(N from 1 to 1024)"
+    )
+    if text.startswith("local:"):
+        n = text.split(":", 1)[1]
+        if not n.isdigit() or not 1 <= int(n) <= 1024:
+            raise ConfigError(option, f"got {text!r}; {allowed}")
+        return text
+    protocol, sep, rest = text.partition("://")
+    if not sep:
+        protocol, rest = "tcp", text
+    host, _, port = rest.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host  # [::1]
+    if (
+        protocol not in SCHEDULER_PROTOCOLS
+        or not host
+        or any(c in host for c in " /?#@[]")
+        or not port.isdigit()
+        or not 1 <= int(port) <= 65535
+    ):
+        raise ConfigError(option, f"got {text!r}; {allowed}")
+    return text
+
+
+def _connect(scheduler: str, timeout: float):
+    """A Dask client of a running scheduler, or one line saying why there is none."""
+    from distributed import Client
+
+    try:
+        return Client(scheduler, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as err:
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise ConfigError(
+            "--scheduler",
+            f"cannot reach a Dask scheduler at {scheduler} within {timeout:g} s ({reason}); "
+            "allowed: the address of a running scheduler (is it still running? a slow "
+            "network needs a longer --connect-timeout)",
+        ) from None
+
+
 @contextmanager
-def open_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Executor]:
+def open_executor(
+    workers: int = 1, scheduler: str | None = None, connect_timeout: float = CONNECT_TIMEOUT
+) -> Iterator[Executor]:
     """Open the executor runs go to, and close it afterwards.
 
     Args:
@@ -97,12 +163,17 @@ def open_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Ex
         scheduler: A Dask scheduler address (``tcp://host:8786``), or
             ``local:N`` to start a local Dask cluster of N worker processes.
             The workers must have ``ioc_sim`` installed.
+        connect_timeout: Seconds to wait for the scheduler to answer.
 
     Yields:
         A ``concurrent.futures.Executor``.
+
+    Raises:
+        ConfigError: For a malformed or unreachable scheduler address, in one line.
     """
     if scheduler:
-        from distributed import Client, LocalCluster
+        scheduler_address(scheduler)
+        from distributed import LocalCluster
 
         cluster = None
         if scheduler.startswith("local:"):
@@ -118,9 +189,11 @@ def open_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Ex
                     dashboard_address=None,
                     silence_logs=logging.ERROR,
                 )
+            from distributed import Client
+
             client = Client(cluster)
         else:
-            client = Client(scheduler)
+            client = _connect(scheduler, connect_timeout)
         try:
             yield client.get_executor(pure=False)
         finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -63,9 +64,11 @@ def _key(k: Any) -> Any:
 def write_json(path: Path, data: Any, *, finite: bool = False) -> None:
     """Write ``data`` as indented JSON, atomically: a temporary file, then a rename.
 
-    A reader (or a process killed mid-write) never sees half a file.
+    A reader (or a process killed mid-write) never sees half a file. The temporary
+    name is hidden and unique to the writing process and thread, so that two writers
+    of one file can never rename each other's half-written copy.
     """
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     tmp.write_text(json.dumps(jsonable(data, finite=finite), indent=2), encoding="utf-8")
     os.replace(tmp, path)

@@ -24,6 +24,7 @@ def selftest(
     scheduler: str | None = None,
     tolerance: float = 0.02,
     show_progress: bool = True,
+    connect_timeout: float = 30.0,
 ) -> tuple[bool, pd.DataFrame]:
     """Run the whole pipeline on the Ishigami function and compare with the analytic indices.
 
@@ -39,6 +40,7 @@ def selftest(
         scheduler=scheduler,
         show_progress=show_progress,
         flush_seconds=5.0,
+        connect_timeout=connect_timeout,
     )
     an = analyse(out, figures=True)
     if an.problems:

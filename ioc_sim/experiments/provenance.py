@@ -26,6 +26,21 @@ def replicate_seeds(root: int, n: int, row: int = 0) -> list[int]:
     ]
 
 
+#: The spawn key of the analysis's random stream, apart from every replicate's.
+ANALYSIS_STREAM = 0xA7A1
+
+
+def analysis_seed(root: int) -> int:
+    """The seed of an experiment's analysis (bootstrap confidence intervals), from its root.
+
+    ``SeedSequence(root, spawn_key=(ANALYSIS_STREAM,))``, so the same results folder
+    always gives the same tables. Never 0: SALib's Sobol' and eFAST analysers take a
+    seed of 0 as no seed at all.
+    """
+    seed = int(np.random.SeedSequence(root, spawn_key=(ANALYSIS_STREAM,)).generate_state(1)[0])
+    return seed or 1
+
+
 def _installed(names: tuple[str, ...]) -> dict[str, str]:
     out = {}
     for name in names:

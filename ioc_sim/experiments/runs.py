@@ -16,22 +16,38 @@ A results folder holds:
 * ``manifest.json`` - scenario, root seed and every replicate seed, all
   parameter values, package versions, git commit, platform and times;
 * ``trajectories.png`` - the main trajectories with their spread.
+
+One run writes a folder at a time (it holds the folder's lock, see
+:mod:`~ioc_sim.experiments.folders`), and a folder holds one run: running
+into a folder that holds an earlier run is refused unless asked to replace
+it, and replacing removes every file above first, so no file of the earlier
+run is left beside the new one.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import platform
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ioc_sim.errors import ConfigError
+from ioc_sim.experiments.folders import (
+    FolderLock,
+    now,
+    record_stopped,
+    stopped_status,
+    writer_gone,
+)
 from ioc_sim.experiments.jsonfiles import write_json
 from ioc_sim.experiments.provenance import git_commit, package_versions, replicate_seeds
 from ioc_sim.experiments.replicates import (
@@ -43,6 +59,7 @@ from ioc_sim.experiments.replicates import (
 )
 from ioc_sim.experiments.scenarios import Scenario
 from ioc_sim.model import outputs
+from ioc_sim.spec.files import writable_folder
 
 __all__ = ["ReplicateResult", "iter_replicates", "replicate_seeds", "run_scenario", "summarise"]
 
@@ -127,9 +144,78 @@ def summarise(ts: pd.DataFrame, months: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: The files a run writes into its folder, and so replaces when it runs there again.
+RUN_FILES = (
+    "timeseries.csv",
+    "summary.csv",
+    "collaborations.csv",
+    "manifest.json",
+    "trajectories.png",
+    *(f"{name}.csv" for name in RUN_TABLES),
+)
+
+
 def default_out_dir(scenario: Scenario) -> Path:
+    """``results/<name>-<time>``, with ``-2``, ``-3``... if a run started in the same second."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("results") / f"{scenario.name}-{stamp}"
+    out = Path("results") / f"{scenario.name}-{stamp}"
+    k = 2
+    while out.exists():
+        out = Path("results") / f"{scenario.name}-{stamp}-{k}"
+        k += 1
+    return out
+
+
+def read_run_manifest(out: Path) -> dict[str, Any] | None:
+    """The manifest of a run's folder, with the truth recorded if its runner was killed.
+
+    A manifest that says ``running`` while the folder's lock is free (its runner was
+    killed and could not say so) is rewritten to say ``stopped (runner gone; ...)``,
+    so that every later reader sees the truth. None if there is no readable manifest.
+    """
+    path = Path(out) / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict):
+        return None
+    if manifest.get("status") == "running" and writer_gone(Path(out), manifest):
+        if not record_stopped(Path(out), manifest, manifest):
+            manifest["status"] = stopped_status(manifest)
+    return manifest
+
+
+def _claim(out: Path, force: bool) -> None:
+    """Make ``out`` ready for a run: refuse to mix with what is there, or clear it.
+
+    A folder holding an earlier run is refused unless ``force`` is given; then every
+    file a run writes is removed first, so nothing of the earlier run (a figure the new
+    run does not draw, say) is left beside the new one. An experiment's folder is never
+    a run's.
+    """
+    manifest = read_run_manifest(out)
+    if manifest is not None and ("fingerprint" in manifest or "outcomes" in manifest):
+        raise ConfigError(
+            "--out",
+            f"{out} holds an experiment's results; allowed: a new folder, or one "
+            "written by ioc-sim run",
+        )
+    present = [name for name in RUN_FILES if (out / name).exists()]
+    if not present:
+        return
+    if not force:
+        what = (
+            f"a run of {manifest.get('scenario')!r} ({manifest.get('status')})"
+            if manifest
+            else f"files of an earlier run ({', '.join(present)})"
+        )
+        raise ConfigError(
+            "--out",
+            f"{out} already holds {what}; allowed: another folder, or --force to replace that run",
+        )
+    for name in present:
+        (out / name).unlink()
 
 
 def run_scenario(
@@ -142,8 +228,14 @@ def run_scenario(
     show_progress: bool = True,
     figure: bool = True,
     model_options: dict[str, Any] | None = None,
+    force: bool = False,
+    wait: bool = False,
 ) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
     """Run a scenario's replicates and write a results folder.
+
+    Before anything runs, the scenario is checked, the folder is found writable
+    and locked against a second writer (see :mod:`~ioc_sim.experiments.folders`),
+    and an earlier run there is refused, or with ``force`` cleared.
 
     Args:
         scenario: The loaded scenario.
@@ -155,53 +247,83 @@ def run_scenario(
         figure: Also draw ``trajectories.png``.
         model_options: Further model keywords for every replicate (for example
             ``initial_relations`` from ``--survey``); recorded in the manifest.
+        force: Replace an earlier run in ``out`` (every file a run writes is
+            removed first) instead of refusing.
+        wait: If another run is writing ``out``, wait for it rather than refuse.
 
     Returns:
         The folder, the time series of every replicate, and the summary.
         If interrupted (Ctrl-C), what finished is written and the manifest
         says so before ``KeyboardInterrupt`` propagates.
-    """
-    from tqdm import tqdm
 
+    Raises:
+        ConfigError: For an invalid scenario or option, a folder that cannot be
+            written, is being written by another run (named), holds an earlier run
+            (without ``force``) or an experiment's results.
+    """
     root = scenario.seed if seed is None else seed
     months = scenario.months if months is None else months
     n = scenario.replicates if replicates is None else replicates
-    out = default_out_dir(scenario) if out is None else Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    seeds = replicate_seeds(root, n)
     resolved = validate_kwargs(scenario.model_kwargs(months=months, **(model_options or {})))
-    manifest: dict[str, Any] = {
-        "scenario": scenario.name,
-        "question": scenario.question,
-        "scenario_file": str(scenario.path) if scenario.path else None,
-        "scenario_contents": scenario.raw,
-        "root_seed": root,
-        "replicates": n,
-        "replicate_seeds": seeds,
-        "seed_derivation": "numpy.random.SeedSequence(root_seed, spawn_key=(0, replicate))"
-        ".generate_state(1)[0]; replay one with "
-        "CollaborationModel(rng=seed, **scenario params)",
-        "months": months,
-        "parameters": resolved,
-        "versions": package_versions(),
-        "git_commit": git_commit(),
-        "platform": {
-            "system": platform.platform(),
-            "machine": platform.machine(),
-            "processor": platform.processor(),
-            "python": sys.version,
-        },
-        "started": datetime.now(UTC).isoformat(),
-        "status": "running",
-        "finished_replicates": 0,
-    }
-    if model_options:
-        manifest["model_options"] = model_options
+    out = default_out_dir(scenario) if out is None else Path(out)
+    writable_folder(out, "--out")
+    lock = FolderLock(out).acquire(wait)
+    try:
+        _claim(out, force)
+        seeds = replicate_seeds(root, n)
+        manifest: dict[str, Any] = {
+            "scenario": scenario.name,
+            "question": scenario.question,
+            "scenario_file": str(scenario.path) if scenario.path else None,
+            "scenario_contents": scenario.raw,
+            "root_seed": root,
+            "replicates": n,
+            "replicate_seeds": seeds,
+            "seed_derivation": "numpy.random.SeedSequence(root_seed, spawn_key=(0, "
+            "replicate)).generate_state(1)[0]; replay one with "
+            "CollaborationModel(rng=seed, **scenario params)",
+            "months": months,
+            "parameters": resolved,
+            "versions": package_versions(),
+            "git_commit": git_commit(),
+            "platform": {
+                "system": platform.platform(),
+                "machine": platform.machine(),
+                "processor": platform.processor(),
+                "python": sys.version,
+            },
+            "started": now(),
+            "status": "running",
+            "finished_replicates": 0,
+            # Who writes the folder, so that a reader can tell whether it still runs.
+            "host": platform.node(),
+            "pid": os.getpid(),
+            "locked": lock.held,
+        }
+        if model_options:
+            manifest["model_options"] = model_options
+        return _run_into(out, scenario, manifest, seeds, months, show_progress, figure)
+    finally:
+        lock.release()
+
+
+def _run_into(
+    out: Path,
+    scenario: Scenario,
+    manifest: dict[str, Any],
+    seeds: list[int],
+    months: int,
+    show_progress: bool,
+    figure: bool,
+) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
+    """Run the replicates into ``out`` (claimed and locked), keeping the manifest true."""
+    from tqdm import tqdm
+
+    n = len(seeds)
+    model_options = manifest.get("model_options")
     _write_manifest(out, manifest)
     ts_path = out / "timeseries.csv"
     co_path = out / "collaborations.csv"
-    for p in (ts_path, co_path, *(out / f"{name}.csv" for name in RUN_TABLES)):
-        p.unlink(missing_ok=True)
     frames, collabs = [], []
     t0 = time.perf_counter()
     bar = tqdm(
@@ -226,31 +348,28 @@ def run_scenario(
                     out / f"{name}.csv", mode="w" if first else "a", header=first, index=False
                 )
             manifest["finished_replicates"] = res.replicate + 1
+            manifest["last_write"] = now()
             _write_manifest(out, manifest)
-    except KeyboardInterrupt:
-        manifest["status"] = "interrupted"
-        manifest["ended"] = datetime.now(UTC).isoformat()
-        _write_manifest(out, manifest)
         bar.close()
-        raise
-    bar.close()
-    ts = pd.concat(frames, ignore_index=True)
-    summary = summarise(ts, months)
-    summary.to_csv(out / "summary.csv", index=False)
-    if figure:
-        from ioc_sim.experiments.plotting import plot_trajectories
+        ts = pd.concat(frames, ignore_index=True)
+        summary = summarise(ts, months)
+        summary.to_csv(out / "summary.csv", index=False)
+        if figure:
+            from ioc_sim.experiments.plotting import plot_trajectories
 
-        plot_trajectories(
-            ts,
-            out / "trajectories.png",
-            title=f"{scenario.name}: {n} replicate(s), seed {root}",
-            subtitle=scenario.question,
-        )
-    manifest.update(
-        status="complete",
-        ended=datetime.now(UTC).isoformat(),
-        seconds=round(time.perf_counter() - t0, 3),
-    )
+            plot_trajectories(
+                ts,
+                out / "trajectories.png",
+                title=f"{scenario.name}: {n} replicate(s), seed {manifest['root_seed']}",
+                subtitle=scenario.question,
+            )
+    except BaseException as err:
+        bar.close()
+        stopped = "interrupted" if isinstance(err, KeyboardInterrupt) else "stopped by an error"
+        manifest.update(status=stopped, ended=now())
+        _write_manifest(out, manifest)
+        raise
+    manifest.update(status="complete", ended=now(), seconds=round(time.perf_counter() - t0, 3))
     _write_manifest(out, manifest)
     return out, ts, summary
 

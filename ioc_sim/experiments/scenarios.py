@@ -177,9 +177,11 @@ def parse_scenario(
         raw=data,
         real_system=real,
     )
+    # One rule for every scheduled month in a file, checked before the model's own (looser)
+    # check: from 0 to the scenario's months, whichever side a month falls off.
+    _check_timing(sc)
     # Structural mistakes surface now, with the file name, rather than at the first run.
     validate_kwargs(sc.model_kwargs(months=sc.months))
-    _check_timing(sc)
     return sc
 
 
@@ -202,23 +204,28 @@ def _real_system_spec(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
 
 
 def _check_timing(sc: Scenario) -> None:
-    """Scheduled months must fall within the scenario's own run."""
+    """Scheduled months must fall within the scenario's own run: from 0 to its months.
+
+    A month before 0, one after the end and one that is not a whole number all get
+    the same message. The model itself accepts months up to the longest run, so that a
+    shortened run of a longer scenario is allowed; a file is held to its own length.
+    """
     months = sc.months
-    for k, ev in enumerate(sc.events):
-        for key in ("month", "until"):
-            if key in ev and ev[key] > months:
-                raise ConfigError(
-                    f"events[{k}].{key}",
-                    f"got {ev[key]}; allowed: a whole month "
-                    f"from 0 to {months} (the scenario's months)",
+    timed = [(f"events[{k}]", ev, ("month", "until")) for k, ev in enumerate(sc.events or [])]
+    timed += [
+        (f"collaborations[{k}]", c, ("start",)) for k, c in enumerate(sc.collaborations or [])
+    ]
+    for where, table, keys in timed:
+        for key in keys:
+            if isinstance(table, dict) and key in table:
+                whole(
+                    table[key],
+                    f"{where}.{key}",
+                    0,
+                    months,
+                    "a whole month",
+                    " (the scenario's months)",
                 )
-    for k, c in enumerate(sc.collaborations or []):
-        if c.get("start", 0) > months:
-            raise ConfigError(
-                f"collaborations[{k}].start",
-                f"got {c['start']}; allowed: a whole "
-                f"month from 0 to {months} (the scenario's months)",
-            )
 
 
 def _home_of(key: str) -> str | None:
@@ -238,8 +245,9 @@ def load_scenario(path: str | Path) -> Scenario:
     ``path`` may also be the name of a bundled scenario (``"default"``).
 
     Raises:
-        ConfigError: Naming the file and the field, for a missing file,
-            malformed TOML, unknown keys, wrong types or out-of-range values.
+        ConfigError: Naming the file and the field, for a missing or empty file,
+            text that is not UTF-8, malformed TOML, unknown keys, wrong types or
+            out-of-range values.
     """
     p = resolve_scenario_path(path)
     source = str(path)
@@ -249,6 +257,15 @@ def load_scenario(path: str | Path) -> Scenario:
         "no such scenario file; bundled scenarios: "
         + ", ".join(s.stem for s in bundled_scenarios()),
     )
+    if not data:
+        # Almost always a mistake (a file saved before it was written, or the wrong file);
+        # running the defaults in silence would pass it off as a result.
+        raise ConfigError(
+            "",
+            "the file is empty (no tables or values); allowed: a scenario with at least a "
+            "[scenario] table; to run the defaults, name the bundled scenario: default",
+            source,
+        )
     try:
         return parse_scenario(data, name=p.stem, path=p)
     except ConfigError as err:
@@ -273,7 +290,7 @@ def resolve_scenario_path(path: str | Path) -> Path:
 def scenario_question(path: Path) -> str:
     """The one-line question of a scenario file, without a full validation."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         return str(data.get("scenario", {}).get("question", ""))
     except (OSError, tomllib.TOMLDecodeError):
         return "(unreadable)"

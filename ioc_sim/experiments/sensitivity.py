@@ -53,6 +53,7 @@ from ioc_sim.experiments.figures import (
     trajectories_figure,
 )
 from ioc_sim.experiments.results import ExperimentResults, load_results
+from ioc_sim.spec.files import writable_folder
 
 # The analysers are named here too, so that code written against this module
 # before they moved out keeps working.
@@ -89,6 +90,10 @@ class Analysis:
         leading: Outcome -> leading factors (or scenarios), best first.
         problems: Reasons indices were not computed.
         notes: Caveats on what was computed.
+        ranked: For compare and grid designs, outcome -> (scenario or design point,
+            mean) pairs, highest first.
+        equal: Outcomes whose mean is the same in every scenario or design point,
+            with that mean (their ``leading`` is empty: nothing leads).
     """
 
     folder: Path
@@ -97,6 +102,27 @@ class Analysis:
     leading: dict[str, list[str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    ranked: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    equal: dict[str, float] = field(default_factory=dict)
+
+    def rank(self, name: str, labels: list[str], means: list[float]) -> None:
+        """Record an outcome's means by scenario or design point, highest first; when
+        they are all the same, record that instead of a leader."""
+        pairs = sorted(zip(labels, means, strict=True), key=lambda p: -p[1])
+        self.ranked[name] = pairs
+        values = np.array(means, dtype=float)
+        finite = values[np.isfinite(values)]
+        if len(finite) == len(values) and len(values) and _all_equal(finite):
+            self.equal[name] = float(finite[0])
+            self.leading[name] = []
+        else:
+            self.leading[name] = [label for label, _ in pairs]
+
+
+def _all_equal(values: np.ndarray) -> bool:
+    """Equal up to rounding in the last digits (means of equal runs can differ there)."""
+    scale = max(1.0, float(np.abs(values).max()))
+    return float(np.ptp(values)) <= 1e-12 * scale
 
 
 def noise_table(res: ExperimentResults) -> pd.DataFrame:
@@ -176,19 +202,29 @@ def analyse(path: str | Path, second_order: bool | None = None, figures: bool = 
     Args:
         path: The results folder.
         second_order: For Sobol designs sampled with second order: False
-            skips S2; True insists on it.
+            skips S2; True insists on it (and is refused for other designs).
         figures: Also draw PNG figures.
 
     Returns:
         What was written. Indices that could not be computed are listed in
         ``problems`` (and in ``summary.md``); the caller decides whether that
         is an error.
+
+    Raises:
+        AnalysisError: If second-order indices are asked of a design without them.
+        ConfigError: If the folder is not a results folder, or its ``analysis``
+            folder cannot be written (checked before anything is computed).
     """
     res = load_results(path)
-    out = res.path / "analysis"
-    out.mkdir(exist_ok=True)
-    an = Analysis(out)
     method = res.manifest["method"]
+    if second_order and method != "sobol":
+        raise AnalysisError(
+            f"second-order indices are Sobol' indices, and a {method} design has none; "
+            "allowed: --second-order with a sobol design sampled with "
+            "design.second_order = true"
+        )
+    out = writable_folder(res.path / "analysis", "analysis")
+    an = Analysis(out)
 
     def put(name: str, df: pd.DataFrame) -> None:
         an.tables[name] = df
@@ -226,14 +262,14 @@ def analyse(path: str | Path, second_order: bool | None = None, figures: bool = 
     elif method == "grid" and len(ok):
         put("grid_main_effects", grid_main_effects(res, by_row))
         for name in res.outcomes:
-            best = by_row.sort_values(f"{name}_mean", ascending=False)["label"].head(LEADING)
-            an.leading[name] = [str(b) for b in best]
+            have = by_row[by_row["n_ok"] > 0]
+            an.rank(name, [str(b) for b in have["label"]], list(have[f"{name}_mean"]))
     elif method == "compare" and len(ok):
         table = compare_table(res)
         put("compare", table)
         for name in res.outcomes:
-            t = table[table["outcome"] == name].sort_values("mean", ascending=False)
-            an.leading[name] = [str(s) for s in t["scenario"]]
+            t = table[table["outcome"] == name]
+            an.rank(name, [str(s) for s in t["scenario"]], list(t["mean"]))
             if figures:
                 an.figures.append(compare_figure(table, name, out / f"compare_{name}.png"))
         if figures and res.timeseries is not None and len(res.timeseries):
@@ -286,6 +322,20 @@ def _indices(res, method, second_order, an, put, figures) -> None:
                 an.figures.append(bar_figure(table, name, cols, p, f"{method} indices: {name}"))
 
 
+def _ranking(pairs: list[tuple[str, float]], at: str) -> str:
+    """``highest in b and c (0.61), then a (0.52)``: the leaders with their means, those
+    equal to the best named together, up to :data:`LEADING` names in all."""
+    top = pairs[0][1]
+    best = [label for label, v in pairs if _all_equal(np.array([v, top]))]
+    shown = pairs[: max(LEADING, len(best))]
+    text = f"highest {at} " + " and ".join(best) + f" ({top:.4g}"
+    text += ", equal)" if len(best) > 1 else ")"
+    rest = [f"{label} ({v:.4g})" for label, v in shown[len(best) :]]
+    if rest:
+        text += ", then " + ", ".join(rest)
+    return text
+
+
 def summary_markdown(res: ExperimentResults, an: Analysis) -> str:
     """A short Markdown summary: what was run, noise, and the leading factors per outcome."""
     m = res.manifest
@@ -319,10 +369,11 @@ def summary_markdown(res: ExperimentResults, an: Analysis) -> str:
             t = t[t["outcome"] == name].set_index("factor")
             parts = [f"{f} ({key} {t.loc[f, key]:.3g})" for f in lead]
             line += ": " + ", ".join(parts)
-        elif lead and method == "compare":
-            line += ": highest in " + ", ".join(lead[:LEADING])
-        elif lead:
-            line += ": highest at " + "; ".join(lead)
+        elif name in an.equal:
+            where = "scenario" if method == "compare" else "design point"
+            line += f": the same in every {where} ({an.equal[name]:.4g})"
+        elif name in an.ranked:
+            line += ": " + _ranking(an.ranked[name], "in" if method == "compare" else "at")
         if noise is not None and len(noise):
             row = noise.set_index("outcome").loc[name]
             if not math.isnan(row["noise_share"]):

@@ -8,6 +8,9 @@ names the file, so the command line can print one line and exit 2.
 from __future__ import annotations
 
 import argparse
+import codecs
+import os
+import tempfile
 import tomllib
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -20,6 +23,10 @@ from ioc_sim.errors import ConfigError
 def read_toml(path: Path, source: str, missing: str) -> dict[str, Any]:
     """Parse a TOML file.
 
+    A UTF-8 byte-order mark (which Windows editors write) is accepted; text
+    that is not UTF-8 is refused with the line and column of the first byte
+    that is not.
+
     Args:
         path: The file to read.
         source: How the user named it (used in error messages).
@@ -27,18 +34,146 @@ def read_toml(path: Path, source: str, missing: str) -> dict[str, Any]:
             files there are).
 
     Raises:
-        ConfigError: For a missing, unreadable or malformed file.
+        ConfigError: For a missing, unreadable, wrongly encoded or malformed file.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError("", missing, source) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
-        raise ConfigError("", f"cannot read the file ({type(err).__name__})", source) from None
+    except OSError as err:
+        raise ConfigError("", f"cannot read the file ({describe_os_error(err)})", source) from None
+    text = decode_utf8(raw, source)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError("", f"malformed TOML: {err}", source) from None
+
+
+#: Byte-order marks of UTF-16 and UTF-32 text; UTF-32's little-endian mark starts with
+#: UTF-16's, so it is tried first.
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def wide_encoding(raw: bytes) -> str | None:
+    """``"UTF-16"`` or ``"UTF-32"`` if ``raw`` looks like text in that encoding, else None.
+
+    Recognised by its byte-order mark, or (for UTF-16 saved without one) by a zero
+    byte in every other place, as plain Latin letters are written in UTF-16.
+    """
+    for bom, name in _WIDE_BOMS:
+        if raw.startswith(bom):
+            return name
+    head = raw[:512]
+    if len(head) >= 4 and len(head) % 2 == 0:
+        for zeros in (head[1::2], head[0::2]):
+            if zeros.count(0) >= 0.9 * len(zeros):
+                return "UTF-16"
+    return None
+
+
+def decode_utf8(raw: bytes, source: str) -> str:
+    """``raw`` decoded as UTF-8, with or without a byte-order mark.
+
+    Raises:
+        ConfigError: Naming the file, for UTF-16 or UTF-32 text, and for any other
+            byte that is not UTF-8, with its line and column (counted from 1, as
+            editors count them), so the user can find it.
+    """
+    wide = wide_encoding(raw)
+    if wide:
+        raise ConfigError(
+            "",
+            f"the file is {wide} text; allowed: UTF-8 text (in the editor, save it with "
+            "the encoding UTF-8)",
+            source,
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        start = err.start + (3 if raw.startswith(codecs.BOM_UTF8) else 0)
+        line_start = raw.rfind(b"\n", 0, start) + 1
+        line = raw.count(b"\n", 0, start) + 1
+        column = len(raw[line_start:start].decode("utf-8", errors="replace")) + 1
+        raise ConfigError(
+            "",
+            f"not UTF-8 text: byte 0x{raw[start]:02x} at line {line}, column {column} "
+            "(saved as Latin-1 or Windows-1252?); allowed: UTF-8 text (in the editor, "
+            "save it with the encoding UTF-8)",
+            source,
+        ) from None
+
+
+def describe_os_error(err: OSError) -> str:
+    """What went wrong in an operating-system error, in words (``Permission denied``)."""
+    return err.strerror or type(err).__name__
+
+
+def _check_writes(folder: Path) -> None:
+    """Create ``folder`` if needed, and a file in it, then remove the file (OSError if not)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, probe = tempfile.mkstemp(prefix=".write-check-", dir=folder)
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _cannot_write(option: str, p: Path, err: OSError, what: str) -> ConfigError:
+    return ConfigError(
+        option, f"cannot write to {p} ({describe_os_error(err)}); allowed: {what} you can write to"
+    )
+
+
+def writable_folder(path: str | Path, option: str) -> Path:
+    """Make sure output can be written into folder ``path`` before any work starts.
+
+    The folder is created if needed, and a file is created and removed in it: the
+    only test that answers for every reason a write can fail (permissions, a
+    read-only or immutable folder, a path under a file or in ``/proc``), whoever
+    runs it.
+
+    Args:
+        path: The folder.
+        option: The option or argument that named it, for the message (``--out``).
+
+    Returns:
+        The folder, as a path.
+
+    Raises:
+        ConfigError: One line naming the option and the path, and what is wrong.
+    """
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise ConfigError(option, f"{p} exists and is not a folder; allowed: a folder")
+    try:
+        _check_writes(p)
+    except OSError as err:
+        raise _cannot_write(option, p, err, "a folder") from None
+    return p
+
+
+def writable_file(path: str | Path, option: str) -> Path:
+    """Make sure file ``path`` can be written before any work starts.
+
+    Its folder is created if needed; the file itself is not touched.
+
+    Raises:
+        ConfigError: One line naming the option and the path, and what is wrong.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise ConfigError(option, f"{p} is a folder; allowed: a file name")
+    try:
+        _check_writes(p.parent)
+        if p.exists():
+            with open(p, "a"):  # opened for appending, and closed: nothing written
+                pass
+    except OSError as err:
+        raise _cannot_write(option, p, err, "a file") from None
+    return p
 
 
 def bundled_dir(*parts: str) -> Path:

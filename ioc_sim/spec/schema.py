@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ioc_sim.errors import ConfigError
-from ioc_sim.spec.parameters import unknown_name_error
+from ioc_sim.spec.parameters import PARAMETERS, unknown_name_error
 
 
 def number(value: Any, fld: str, low: float, high: float) -> float:
@@ -23,9 +23,15 @@ def number(value: Any, fld: str, low: float, high: float) -> float:
 
 
 def month(value: Any, fld: str, months: int) -> int:
-    """``value`` as a whole month from 0 to ``months``; otherwise an error naming ``fld``."""
+    """``value`` as a whole month from 0 to ``months``; otherwise an error naming ``fld``.
+
+    Models built in code check scheduled months against the longest run (a month after
+    a run's end simply never comes), and the message says so; scenario files are held
+    to their own months before this check (``experiments.scenarios``).
+    """
     if isinstance(value, bool) or not isinstance(value, int) or not (0 <= value <= months):
-        raise ConfigError(fld, f"got {value!r}; allowed: a whole month from 0 to {months}")
+        note = " (the longest run)" if months == int(PARAMETERS["months"].high) else ""
+        raise ConfigError(fld, f"got {value!r}; allowed: a whole month from 0 to {months}{note}")
     return int(value)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from ioc_sim.errors import ConfigError
+from ioc_sim.spec.files import wide_encoding
 from ioc_sim.survey.instrument import Instrument, load_instrument
 from ioc_sim.survey.templates import META_COLUMNS
 
@@ -46,6 +47,17 @@ class Responses:
 
 
 def _decode(raw: bytes, source: str) -> str:
+    wide = wide_encoding(raw)
+    if wide:
+        # Excel's "Unicode Text" and some exports write UTF-16, whose zero bytes would
+        # otherwise pass for a binary file.
+        raise ConfigError(
+            "",
+            f'the file is {wide} text (Excel\'s "Unicode Text", or an export in {wide}); '
+            "allowed: CSV in UTF-8: in Excel, File > Save As > CSV UTF-8 (Comma delimited); "
+            "in another editor, save it with the encoding UTF-8",
+            source,
+        )
     if raw[:4] == b"PK\x03\x04" or b"\x00" in raw[:4096]:
         raise ConfigError(
             "",
