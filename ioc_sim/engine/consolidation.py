@@ -223,18 +223,12 @@ class Consolidation:
     def _fresh_relations(self) -> dict[str, np.ndarray]:
         """Starting relations for pairs that had no predecessor (as at month 0), from each
         replicate's own governing collaboration of the pair."""
-        p, st = self.p, self.st
+        st = self.st
         first = np.where(self.edge_collab < self.C, self.edge_collab, st.cands[None, :, 0])
         hist = np.take_along_axis(self.ctx["history"], first, axis=1)
         formal = np.take_along_axis(self.ctx["formalisation"], first, axis=1)
         saved = {name: getattr(self, name, None) for name in ("trust", "honoured", "breached")}
-        self.trust = np.clip(
-            p["initial_trust"]
-            + p["history_trust_effect"] * hist
-            + p["formal_trust_effect"] * formal,
-            0.0,
-            1.0,
-        )
+        self.trust = self._starting_trust(hist, formal)
         zeros = np.zeros((self.R, self.E))
         self.honoured, self.breached = zeros, zeros.copy()
         v = self._pair_contexts((first + self._ridx * (self.C + 1)).ravel())

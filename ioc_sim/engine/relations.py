@@ -25,13 +25,7 @@ class StartingRelations:
         # summed (by the metrics) in the same order as when it runs alone.
         hist = self.ctx["history"].take(first, axis=1)
         formal = self.ctx["formalisation"].take(first, axis=1)
-        self.trust = np.clip(
-            p["initial_trust"]
-            + p["history_trust_effect"] * hist
-            + p["formal_trust_effect"] * formal,
-            0.0,
-            1.0,
-        )
+        self.trust = self._starting_trust(hist, formal)
         v = self._pair_contexts((first[None, :] + self._ridx * (self.C + 1)).ravel())
         self.conflict = v["conflict_target"]
         self.confidence = self._confidence(v)
@@ -41,6 +35,18 @@ class StartingRelations:
         self.progress = np.full((r, self.M + 1), 0.5)
         self.progress[:, self.M] = 0.0
         self.faith[:, self.M] = 0.0
+
+    def _starting_trust(self, hist: np.ndarray, formal: np.ndarray) -> np.ndarray:
+        """Trust a new relationship starts from: the prior, raised by the collaboration's
+        history and formalisation (docs/ODD.md section 5)."""
+        p = self.p
+        return np.clip(
+            p["initial_trust"]
+            + p["history_trust_effect"] * hist
+            + p["formal_trust_effect"] * formal,
+            0.0,
+            1.0,
+        )
 
     def set_relations(self, values: dict[str, Any]) -> None:
         """Replace starting relations (see ``CollaborationModel(initial_relations=...)``).
