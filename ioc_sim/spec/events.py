@@ -55,6 +55,17 @@ EVENT_REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
+def _known_collaboration(ev: Mapping[str, Any], where: str, collab_names: list[str]) -> str:
+    """The event's collaboration, which the system must have."""
+    name = ev["collaboration"]
+    if name not in collab_names:
+        raise ConfigError(
+            f"{where}.collaboration",
+            f"unknown collaboration {name!r}; known: " + ", ".join(collab_names),
+        )
+    return name
+
+
 def normalise_events(
     events: Sequence[Mapping[str, Any]] | None,
     ids: list[str],
@@ -141,13 +152,7 @@ def normalise_events(
             e["half_life"] = number(ev.get("half_life", 6.0), f"{where}.half_life", 0.5, 120)
             e["pressure"] = number(ev.get("pressure", 0.3), f"{where}.pressure", 0, 1)
         elif kind == "support":
-            if ev["collaboration"] not in collab_names:
-                raise ConfigError(
-                    f"{where}.collaboration",
-                    f"unknown collaboration "
-                    f"{ev['collaboration']!r}; known: " + ", ".join(collab_names),
-                )
-            e["collaboration"] = ev["collaboration"]
+            e["collaboration"] = _known_collaboration(ev, where, collab_names)
             e["level"] = number(ev["level"], f"{where}.level", 0, 1)
             if "until" in ev:
                 e["until"] = month(ev["until"], f"{where}.until", months)
@@ -164,13 +169,7 @@ def normalise_events(
                 if key in ev:
                     e[key] = number(ev[key], f"{where}.{key}", 0, 1)
         elif kind == "wind_down":
-            if ev["collaboration"] not in collab_names:
-                raise ConfigError(
-                    f"{where}.collaboration",
-                    f"unknown collaboration "
-                    f"{ev['collaboration']!r}; known: " + ", ".join(collab_names),
-                )
-            e["collaboration"] = ev["collaboration"]
+            e["collaboration"] = _known_collaboration(ev, where, collab_names)
         elif kind == "merger":
             group = ev["organisations"]
             if (
