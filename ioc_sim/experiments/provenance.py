@@ -5,8 +5,10 @@ Written into every manifest, so that a run can be replayed and its code found.
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -62,6 +64,17 @@ def package_versions() -> dict[str, str]:
 def versions() -> dict[str, str]:
     """Package versions, with the storage and cluster libraries experiments use."""
     return {**package_versions(), **_installed(("pyarrow", "dask", "distributed"))}
+
+
+def platform_info() -> dict[str, str | int | None]:
+    """The machine a result was computed on: system, processor, Python build, CPUs."""
+    return {
+        "system": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "python": sys.version,
+        "cpus": os.cpu_count(),
+    }
 
 
 def git_commit() -> str | None:

@@ -49,7 +49,12 @@ from ioc_sim.experiments.folders import (
     writer_gone,
 )
 from ioc_sim.experiments.jsonfiles import write_json
-from ioc_sim.experiments.provenance import git_commit, package_versions, replicate_seeds
+from ioc_sim.experiments.provenance import (
+    git_commit,
+    package_versions,
+    platform_info,
+    replicate_seeds,
+)
 from ioc_sim.experiments.replicates import (
     advance,
     collaboration_table,
@@ -286,12 +291,7 @@ def run_scenario(
             "parameters": resolved,
             "versions": package_versions(),
             "git_commit": git_commit(),
-            "platform": {
-                "system": platform.platform(),
-                "machine": platform.machine(),
-                "processor": platform.processor(),
-                "python": sys.version,
-            },
+            "platform": platform_info(),
             "started": now(),
             "status": "running",
             "finished_replicates": 0,

@@ -13,7 +13,6 @@ import os
 import platform
 import secrets
 import shutil
-import sys
 import threading
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ from ioc_sim.experiments.experiment import Experiment
 from ioc_sim.experiments.folders import HOLDER_NAME, LOCK_NAME, FolderLock
 from ioc_sim.experiments.folders import now as _now
 from ioc_sim.experiments.jsonfiles import write_json
-from ioc_sim.experiments.provenance import git_commit, versions
+from ioc_sim.experiments.provenance import git_commit, platform_info, versions
 from ioc_sim.spec.files import writable_folder
 
 PART_GLOB = "part-*.parquet"
@@ -249,13 +248,7 @@ class ResultsWriter:
             "fingerprint": fingerprint,
             "versions": versions(),
             "git_commit": git_commit(),
-            "platform": {
-                "system": platform.platform(),
-                "machine": platform.machine(),
-                "processor": platform.processor(),
-                "python": sys.version,
-                "cpus": os.cpu_count(),
-            },
+            "platform": platform_info(),
             "started": _now(),
         }
 
