@@ -17,3 +17,15 @@ def test_ruff_finds_nothing():
         text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_code_is_formatted():
+    # The same formatter the pre-commit hook runs; a table kept compact on purpose is
+    # fenced with "# fmt: off" / "# fmt: on".
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

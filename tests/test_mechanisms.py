@@ -70,6 +70,7 @@ def test_relationships_improve_joint_work(metric):
 def test_visible_results_spread_collaborations_apart():
     """F2a: shocks to a collaboration's visible results make otherwise identical runs
     differ: the spread of perceived progress across replicates grows with them."""
+
     def spread(noise):
         out = simulate(dict(n_organisations=12, results_noise=noise, dissolve_hazard=0.0),
                        SEEDS, 36, ["perceived_progress"], at=[36])  # fmt: skip
@@ -92,8 +93,9 @@ def test_embedded_practice_keeps_a_programme_effect_after_its_support_ends():
         n_organisations=12,
         dissolve_hazard=0.0,
         form="new_care_model",
-        events=[{"month": 1, "kind": "support", "collaboration": "main", "level": 0.9,
-                 "until": 24}],  # fmt: skip
+        events=[
+            {"month": 1, "kind": "support", "collaboration": "main", "level": 0.9, "until": 24}
+        ],
     )
     after = range(36, 61)
     assert _diff(base, {"embedding_rate": 0.0}, {"embedding_rate": 0.2},
@@ -113,16 +115,18 @@ def test_regulatory_blocking_lowers_faith():
 
 
 #: A weak trust in special measures beside four others, every attribute given.
+# fmt: off
 DISTRESS = dict(
     organisations=[
         {"id": "WEAK", "type": "acute", "capacity": 0.3, "baseline_performance": 0.25,
-         "finances": 0.3, "distressed": True, "x": 0.5, "y": 0.5},  # fmt: skip
+         "finances": 0.3, "distressed": True, "x": 0.5, "y": 0.5},
         *[{"id": f"P{i}", "type": "acute", "capacity": 0.8, "baseline_performance": 0.6,
-           "x": 0.4 + 0.05 * i, "y": 0.5} for i in range(4)],  # fmt: skip
+           "x": 0.4 + 0.05 * i, "y": 0.5} for i in range(4)],
     ],
     dissolve_hazard=0.0,
     months=96,
 )
+# fmt: on
 
 
 @pytest.mark.parametrize(
