@@ -64,6 +64,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("scenarios", help="list the bundled scenarios with their questions")
 
+    tr = sub.add_parser(
+        "transitions",
+        help="how often each scenario's structural events happen over ten years",
+        description="Run scenarios (all the bundled ones by default) and count their "
+        "structural events: collaborations that deepen, dissolve or are wound down, "
+        "mergers, entries into and exits from special measures, and how long an episode "
+        "of special measures lasts; each with a 95%% interval from resampling the "
+        "replicates.",
+    )
+    tr.add_argument(
+        "scenario", nargs="*", help="scenario files or bundled names (default: all bundled)"
+    )
+    tr.add_argument(
+        "--months", type=whole_number("months", 1, 1200), default=120, help="default 120"
+    )
+    tr.add_argument(
+        "--replicates", type=whole_number("replicates", 2, 100000), default=20, help="default 20"
+    )
+    tr.add_argument("--seed", type=_seed, help="root seed (default: each scenario's)")
+    tr.add_argument("--out", type=Path, help="also write the table as CSV to this file")
+    tr.add_argument("--quiet", action="store_true", help="no progress bar")
+
     params = sub.add_parser("parameters", help="list the declared parameters")
     params.add_argument(
         "--group",
@@ -148,6 +170,32 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_transitions(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ioc_sim.experiments.scenarios import bundled_scenarios, load_scenario
+    from ioc_sim.experiments.transitions import MEASURES, transition_table, transitions_markdown
+    from ioc_sim.spec.files import writable_file
+
+    scenarios = [load_scenario(s) for s in (args.scenario or bundled_scenarios())]
+    if args.out is not None:
+        writable_file(args.out, "--out")
+    total = sum(args.months * args.replicates for _ in scenarios)
+    with tqdm(total=total, unit="month", delay=1.0, disable=args.quiet, file=sys.stderr) as bar:
+        table = transition_table(scenarios, args.months, args.replicates, args.seed, progress=bar)
+    print(
+        f"over {args.months} months, {args.replicates} replicates each; estimate "
+        "(95% interval from resampling the replicates)"
+    )
+    print(transitions_markdown(table))
+    for m in MEASURES:
+        print(f"  {m.label}: {m.meaning}")
+    if args.out is not None:
+        table.to_csv(args.out, index=False)
+        print(f"table: {args.out}")
+    return 0
+
+
 def cmd_parameters(args: argparse.Namespace) -> int:
     from ioc_sim.spec.parameters import PARAMETERS
 
@@ -177,6 +225,7 @@ def cmd_forms(args: argparse.Namespace) -> int:
 COMMANDS = {
     "run": cmd_run,
     "scenarios": cmd_scenarios,
+    "transitions": cmd_transitions,
     "parameters": cmd_parameters,
     "forms": cmd_forms,
     "experiment": cli_experiment.cmd_experiment,

@@ -18,7 +18,8 @@ Modules, from the bottom up: ``replicates`` (:func:`simulate`), ``scenarios``,
 ``spec`` (finding and loading files); ``reductions``, ``ishigami``, ``kinds``,
 ``tasks``, ``executors``, ``results``, ``execution``; ``analysers`` (one per
 design method), ``sensitivity`` (:func:`analyse` and its summary), ``figures``,
-``plotting``, ``pipeline_check`` (:func:`selftest`); ``jsonfiles``. No module
+``plotting``, ``pipeline_check`` (:func:`selftest`); ``transitions`` (how often
+scenarios' structural events happen); ``jsonfiles``. No module
 is named after a function it exports, so ``ioc_sim.experiments.simulate`` is
 always the function.
 """
