@@ -338,12 +338,9 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     import tomllib
 
-    from ioc_sim.experiments.spec import bundled_experiments, experiment_dir
+    from ioc_sim.experiments.spec import bundled_experiments
 
-    paths = bundled_experiments()
-    if not paths:
-        print(f"no experiments found in {experiment_dir()}")
-        return 0
+    paths = bundled_experiments()  # never empty: no files is an error, exit 2
     width = max(len(p.stem) for p in paths)
     for p in paths:
         try:

@@ -124,12 +124,9 @@ def format_summary(summary, name: str, question: str) -> str:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
-    from ioc_sim.experiments.scenarios import bundled_scenarios, scenario_dir, scenario_question
+    from ioc_sim.experiments.scenarios import bundled_scenarios, scenario_question
 
-    paths = bundled_scenarios()
-    if not paths:
-        print(f"no scenarios found in {scenario_dir()}")
-        return 0
+    paths = bundled_scenarios()  # never empty: no files is an error, exit 2
     width = max(len(p.stem) for p in paths)
     for p in paths:
         print(f"{p.stem:<{width}}  {scenario_question(p)}")

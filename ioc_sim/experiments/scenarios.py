@@ -30,7 +30,13 @@ from typing import Any
 
 from ioc_sim.errors import ConfigError
 from ioc_sim.experiments.replicates import validate_kwargs
-from ioc_sim.spec.files import bundled_dir, bundled_files, read_toml, resolve_bundled
+from ioc_sim.spec.files import (
+    bundled_files,
+    bundled_names,
+    package_data,
+    read_toml,
+    resolve_bundled,
+)
 from ioc_sim.spec.parameters import PARAMETERS, unknown_name_error
 from ioc_sim.spec.schema import check_keys, whole
 
@@ -246,8 +252,7 @@ def load_scenario(path: str | Path) -> Scenario:
     data = read_toml(
         p,
         source,
-        "no such scenario file; bundled scenarios: "
-        + ", ".join(s.stem for s in bundled_scenarios()),
+        lambda: "no such scenario file; " + bundled_names(scenario_dir(), "scenarios"),
     )
     try:
         return parse_scenario(data, name=p.stem, path=p)
@@ -256,13 +261,13 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def scenario_dir() -> Path:
-    """The folder of bundled scenarios (``scenarios/`` beside the package)."""
-    return bundled_dir("scenarios")
+    """The folder of bundled scenarios (in a checkout, the top-level ``scenarios/``)."""
+    return package_data("scenarios")
 
 
 def bundled_scenarios() -> list[Path]:
     """Paths of the bundled scenario files, sorted by name."""
-    return bundled_files(scenario_dir())
+    return bundled_files(scenario_dir(), "scenarios")
 
 
 def resolve_scenario_path(path: str | Path) -> Path:
