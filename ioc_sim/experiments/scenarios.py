@@ -39,6 +39,7 @@ from ioc_sim.spec.files import (
 )
 from ioc_sim.spec.parameters import PARAMETERS, unknown_name_error
 from ioc_sim.spec.schema import check_keys, whole
+from ioc_sim.spec.tables import listed
 
 #: Which parameter groups each table accepts.
 TABLE_GROUPS = {
@@ -87,12 +88,14 @@ class Scenario:
         """Keyword arguments for :class:`~ioc_sim.model.CollaborationModel` (without rng)."""
         kw: dict[str, Any] = dict(self.params)
         kw.update(overrides)
+        # Marked with their lists' lengths, so that mesa.batch_run, which sweeps a list, cannot
+        # silently run one collaboration of several (see ioc_sim.spec.tables).
         if self.organisations:
-            kw["organisations"] = self.organisations
+            kw["organisations"] = listed(self.organisations)
         if self.collaborations:
-            kw["collaborations"] = self.collaborations
+            kw["collaborations"] = listed(self.collaborations)
         if self.events:
-            kw["events"] = self.events
+            kw["events"] = listed(self.events)
         return kw
 
     def build(self, seed: int | None = None, **overrides: Any):

@@ -6,6 +6,7 @@ Each returns the value converted (or, for a check, nothing), or raises
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,7 +16,7 @@ from ioc_sim.spec.parameters import unknown_name_error
 
 def number(value: Any, fld: str, low: float, high: float) -> float:
     """``value`` as a float from ``low`` to ``high``; otherwise an error naming ``fld``."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ConfigError(fld, f"got {value!r}; allowed: a number from {low:g} to {high:g}")
     if not (low <= float(value) <= high):
         raise ConfigError(fld, f"got {value!r}; allowed: a number from {low:g} to {high:g}")
@@ -24,14 +25,18 @@ def number(value: Any, fld: str, low: float, high: float) -> float:
 
 def month(value: Any, fld: str, months: int) -> int:
     """``value`` as a whole month from 0 to ``months``; otherwise an error naming ``fld``."""
-    if isinstance(value, bool) or not isinstance(value, int) or not (0 <= value <= months):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or not (0 <= value <= months)
+    ):
         raise ConfigError(fld, f"got {value!r}; allowed: a whole month from 0 to {months}")
     return int(value)
 
 
 def unit(x: Any, where: str) -> float:
     """``x`` as a float from 0 to 1; otherwise an error naming ``where``."""
-    if isinstance(x, bool) or not isinstance(x, int | float) or not 0.0 <= float(x) <= 1.0:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not 0.0 <= float(x) <= 1.0:
         raise ConfigError(where, f"got {x!r}; allowed: a number from 0 to 1")
     return float(x)
 
@@ -70,9 +75,13 @@ def whole(
         what: What is allowed, as the message says it ("a whole month", "a power of two").
         note: Text added after the range, such as " (the experiment's months)".
     """
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or not low <= value <= high
+    ):
         raise ConfigError(fld, f"got {value!r}; allowed: {what} from {low} to {high}{note}")
-    return value
+    return int(value)
 
 
 def one_of(value: Any, fld: str, choices: Sequence[Any]) -> Any:
