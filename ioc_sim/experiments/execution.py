@@ -16,6 +16,7 @@ from typing import Any
 from ioc_sim.experiments.executors import execute, open_executor, stop_on_interrupt
 from ioc_sim.experiments.experiment import Experiment
 from ioc_sim.experiments.results import ResultsWriter
+from ioc_sim.experiments.spawning import check_main_is_guarded
 from ioc_sim.experiments.tasks import TaskResult, make_tasks
 
 __all__ = ["default_out_dir", "run_experiment"]
@@ -53,9 +54,18 @@ def run_experiment(
     Returns:
         The final manifest. On Ctrl-C, what finished is written and the
         manifest says "interrupted" before ``KeyboardInterrupt`` propagates.
+
+    Raises:
+        ConfigError: Before anything is written, when worker processes would run
+            the calling script's top-level code again: a script that runs
+            experiments with workers keeps it under ``if __name__ == "__main__":``.
     """
     from tqdm import tqdm
 
+    if scheduler and scheduler.startswith("local:"):
+        check_main_is_guarded("scheduler", f"run_experiment(scheduler={scheduler!r})")
+    elif not scheduler and workers > 1:
+        check_main_is_guarded("workers", f"run_experiment(workers={workers})")
     out = default_out_dir(exp) if out is None else Path(out)
     where = (
         f"dask {scheduler}"
