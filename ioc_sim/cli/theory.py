@@ -116,8 +116,10 @@ def cmd_theory(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from ioc_sim.experiments.warmup import compile_kernels
     from ioc_sim.validation import matrix_markdown, validate
 
+    compile_kernels(notice=not args.quiet)  # with a notice on a new installation
     checks = validate(
         args.out,
         patterns=args.pattern,

@@ -18,6 +18,7 @@ from ioc_sim.experiments.experiment import Experiment
 from ioc_sim.experiments.results import ResultsWriter
 from ioc_sim.experiments.spawning import check_main_is_guarded
 from ioc_sim.experiments.tasks import TaskResult, make_tasks
+from ioc_sim.experiments.warmup import compile_kernels
 
 __all__ = ["default_out_dir", "run_experiment"]
 
@@ -96,6 +97,8 @@ def run_experiment(
 
     try:
         if todo:
+            # Compiled here once, with a notice, before workers would each compile them.
+            compile_kernels(notice=show_progress)
             with stop_on_interrupt() as stop, open_executor(workers, scheduler) as executor:
                 execute(
                     make_tasks(exp, writer.skip, chunk),

@@ -37,6 +37,7 @@ from ioc_sim.experiments.replicates import (
     validate_kwargs,
 )
 from ioc_sim.experiments.scenarios import Scenario
+from ioc_sim.experiments.warmup import compile_kernels
 
 __all__ = ["ReplicateResult", "iter_replicates", "replicate_seeds", "run_scenario", "summarise"]
 
@@ -146,6 +147,7 @@ def run_scenario(
     out.mkdir(parents=True, exist_ok=True)
     seeds = replicate_seeds(root, n)
     resolved = validate_kwargs(scenario.model_kwargs(months=months, **(model_options or {})))
+    compile_kernels(notice=show_progress)  # the first run of an installation compiles them
     manifest: dict[str, Any] = {
         "scenario": scenario.name,
         "question": scenario.question,
