@@ -120,3 +120,26 @@ def test_an_installed_copy_finds_its_files_from_any_folder(tmp_path):
     assert found.returncode == 0, found.stderr
     for line in found.stdout.splitlines():
         assert Path(line).is_relative_to(site), line
+
+
+def test_scheduler_without_the_cluster_extra_says_what_to_install(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "distributed" else real(name, *a),
+    )
+    out = tmp_path / "out"
+    code = main(["experiment", "run", "compare_forms", "--scheduler", "local:2", "--out", str(out)])
+    assert code == 2
+    assert 'python -m pip install "ioc_sim[cluster]"' in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_the_extras_say_why_and_the_tests_install_them():
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    assert any(r.startswith("dask[distributed]") for r in extras["cluster"])
+    assert not any("distributed" in r for r in PYPROJECT["project"]["dependencies"])
+    assert "ioc_sim[app,cluster]" in extras["test"]

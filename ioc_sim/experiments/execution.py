@@ -13,7 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ioc_sim.experiments.executors import execute, open_executor, stop_on_interrupt
+from ioc_sim.experiments.executors import (
+    check_scheduler_available,
+    execute,
+    open_executor,
+    stop_on_interrupt,
+)
 from ioc_sim.experiments.experiment import Experiment
 from ioc_sim.experiments.results import ResultsWriter
 from ioc_sim.experiments.spawning import check_main_is_guarded
@@ -63,6 +68,8 @@ def run_experiment(
     """
     from tqdm import tqdm
 
+    if scheduler:
+        check_scheduler_available()
     if scheduler and scheduler.startswith("local:"):
         check_main_is_guarded("scheduler", f"run_experiment(scheduler={scheduler!r})")
     elif not scheduler and workers > 1:

@@ -11,6 +11,7 @@ completion never matters. The first Ctrl-C asks to stop at a safe point
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import signal
@@ -22,6 +23,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
+from ioc_sim.errors import ConfigError
 from ioc_sim.experiments.tasks import Task, TaskResult, run_task
 
 
@@ -86,6 +88,22 @@ def _sigint_blocked() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def check_scheduler_available() -> None:
+    """Refuse ``scheduler`` when Dask's ``distributed`` is not installed.
+
+    It comes with the ``cluster`` extra: only runs on a Dask cluster need it.
+
+    Raises:
+        ConfigError: Saying which extra to install.
+    """
+    if importlib.util.find_spec("distributed") is None:
+        raise ConfigError(
+            "scheduler",
+            "running on a Dask cluster needs the cluster extra: "
+            'python -m pip install "ioc_sim[cluster]"',
+        )
 
 
 @contextmanager
