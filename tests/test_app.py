@@ -528,6 +528,19 @@ def _month(page) -> int:
     return int(re.search(r"Month (\d+)", page.inner_text(".ioc-month")).group(1))
 
 
+def _settled_month(page, quiet_ms: int = 800, timeout_s: float = 20.0) -> int:
+    """The month shown, once it has stayed the same for ``quiet_ms``."""
+    month = _month(page)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(quiet_ms)
+        now = _month(page)
+        if now == month:
+            return month
+        month = now
+    raise AssertionError("the month kept changing after pause")
+
+
 def _set_slider(page, label: str, value: float):
     """Move a slider with the keyboard, as a user without a mouse would."""
     thumb = page.get_by_role("slider", name=label)
@@ -599,6 +612,9 @@ def test_app_in_a_real_browser():
         )
         page.get_by_role("button", name="❚❚").click()
         page.wait_for_selector("button:has-text('Step'):not([disabled])")
+        # Mesa's play loop sleeps, then steps: a pause pressed during that sleep still gets
+        # one last step (taken as a manual step), so wait until the month stands still.
+        _settled_month(page)
         # The page skips redraws while playing; paused, it settles on the model's month.
         page.wait_for_function(
             "() => { const m = document.querySelector('.ioc-month')"
