@@ -17,12 +17,13 @@ from ioc_sim.cli import nhs as cli_nhs
 from ioc_sim.cli import theory as cli_theory
 from ioc_sim.errors import ConfigError
 from ioc_sim.spec.files import whole_number
+from ioc_sim.spec.schema import MAX_SEED
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 
-_seed = whole_number("seed", 0, 2**63 - 1)
+_seed = whole_number("seed", 0, MAX_SEED)
 
 
 def build_parser() -> argparse.ArgumentParser:

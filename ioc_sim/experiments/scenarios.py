@@ -38,7 +38,7 @@ from ioc_sim.spec.files import (
     resolve_bundled,
 )
 from ioc_sim.spec.parameters import PARAMETERS, unknown_name_error
-from ioc_sim.spec.schema import check_keys, whole
+from ioc_sim.spec.schema import MAX_SEED, check_keys, whole
 from ioc_sim.spec.tables import listed
 
 #: Which parameter groups each table accepts.
@@ -132,7 +132,7 @@ def parse_scenario(
             int(PARAMETERS["months"].low),
             int(PARAMETERS["months"].high),
         )
-    seed = whole(head.get("seed", 0), "scenario.seed", 0, 2**63 - 1)
+    seed = whole(head.get("seed", 0), "scenario.seed", 0, MAX_SEED)
     replicates = whole(head.get("replicates", 1), "scenario.replicates", 1, 100000)
     for table, groups in TABLE_GROUPS.items():
         values = data.get(table, {})

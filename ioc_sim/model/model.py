@@ -27,10 +27,8 @@ from ioc_sim.errors import ConfigError
 from ioc_sim.model import metrics
 from ioc_sim.model.agents import ProviderAgent
 from ioc_sim.spec.parameters import CONTEXT_FIELDS
+from ioc_sim.spec.schema import MAX_SEED
 from ioc_sim.spec.tables import as_table_list
-
-#: Largest whole-number seed: the range of ``ioc-sim run --seed`` and scenario files.
-MAX_SEED = 2**63 - 1
 
 #: Organisation-level variables collected when ``collect_organisations=True``.
 ORGANISATION_REPORTERS = {

@@ -13,6 +13,10 @@ from typing import Any
 from ioc_sim.errors import ConfigError
 from ioc_sim.spec.parameters import unknown_name_error
 
+#: Largest whole-number seed, wherever a seed is given: ``ioc-sim run --seed``, scenario and
+#: experiment files, and ``CollaborationModel(rng=...)`` (numpy's SeedSequence takes any).
+MAX_SEED = 2**63 - 1
+
 
 def number(value: Any, fld: str, low: float, high: float) -> float:
     """``value`` as a float from ``low`` to ``high``; otherwise an error naming ``fld``."""
