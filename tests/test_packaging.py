@@ -143,3 +143,5 @@ def test_the_extras_say_why_and_the_tests_install_them():
     assert any(r.startswith("dask[distributed]") for r in extras["cluster"])
     assert not any("distributed" in r for r in PYPROJECT["project"]["dependencies"])
     assert "ioc_sim[app,cluster]" in extras["test"]
+    # Mesa 3.5 imports networkx on `import mesa` without requiring it.
+    assert any(r.startswith("networkx") for r in PYPROJECT["project"]["dependencies"])
