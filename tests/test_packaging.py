@@ -134,7 +134,9 @@ def test_scheduler_without_the_cluster_extra_says_what_to_install(tmp_path, monk
     out = tmp_path / "out"
     code = main(["experiment", "run", "compare_forms", "--scheduler", "local:2", "--out", str(out)])
     assert code == 2
-    assert 'python -m pip install "ioc_sim[cluster]"' in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("ioc-sim: error: scheduler: running on a Dask cluster needs the cluster")
+    assert 'python -m pip install "ioc_sim[cluster]"' in err
     assert not out.exists()
 
 

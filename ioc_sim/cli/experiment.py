@@ -136,6 +136,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 # ----------------------------------------------------------------- handlers
 def cmd_run(args: argparse.Namespace) -> int:
     from ioc_sim.experiments.execution import default_out_dir, run_experiment
+    from ioc_sim.experiments.executors import check_scheduler_available
     from ioc_sim.experiments.spec import load_experiment
 
     if args.workers and args.scheduler:
@@ -144,6 +145,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "give --workers (a process pool here) or --scheduler (a "
             "Dask cluster, which has its own workers), not both",
         )
+    if args.scheduler:
+        check_scheduler_available()  # before anything is printed as if it would run
     exp = load_experiment(args.experiment)
     out = args.out or default_out_dir(exp)
     workers = args.workers or os.cpu_count() or 1
