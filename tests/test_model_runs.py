@@ -3,6 +3,8 @@ agents, batch runs and the data frames it reports."""
 
 from __future__ import annotations
 
+import inspect
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -189,11 +191,19 @@ def test_trust_in_partner_and_keyerror_for_non_partner():
 
 
 # ------------------------------------------------------------------- batch run
+def repeats(n: int) -> dict:
+    """batch_run's repeats: seeds with ``rng=`` (Mesa 3.4 and later, which deprecates
+    ``iterations=``), or ``iterations=`` (Mesa 3.3, which has no ``rng=``)."""
+    if "rng" in inspect.signature(mesa.batch_run).parameters:
+        return {"rng": list(range(n))}
+    return {"iterations": n}
+
+
 def test_mesa_batch_run_returns_reporter_columns():
     rows = mesa.batch_run(
         CollaborationModel,
         parameters={"n_organisations": 8, "shared_vision": [0.2, 0.8], "months": 12},
-        iterations=2,
+        **repeats(2),
         max_steps=12,
         number_processes=1,
         display_progress=False,
@@ -224,7 +234,6 @@ def test_batch_run_stops_at_months():
     rows = mesa.batch_run(
         CollaborationModel,
         parameters={"rng": 9, "n_organisations": 6, "months": 5},
-        iterations=1,
         max_steps=12,
         number_processes=1,
         display_progress=False,

@@ -51,7 +51,10 @@ def test_bundled_scenario_loads_runs_and_says_what_it_asks(path):
 
 
 def test_bundled_name_resolves_like_a_path():
-    assert load_scenario("default").path == load_scenario(ROOT / "scenarios/default.toml").path
+    by_name, by_path = load_scenario("default"), load_scenario(ROOT / "scenarios/default.toml")
+    # The same file in a checkout (a link); an identical copy in an unpacked sdist.
+    assert by_name.path.read_bytes() == by_path.path.read_bytes()
+    assert by_name.raw == by_path.raw and by_name.name == by_path.name
 
 
 def write(tmp_path: Path, text: str) -> Path:

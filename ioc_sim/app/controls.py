@@ -103,7 +103,7 @@ class ScenarioInfo:
     """What the app needs to know about one scenario.
 
     Attributes:
-        name: Name shown and passed back as the ``scenario`` keyword.
+        name: Name shown and passed back as the ``scenario_name`` keyword.
         scenario: The loaded scenario.
         baseline: The scenario's own value of every controlled parameter (for a
             collaboration context, that of its first collaboration).
@@ -213,11 +213,12 @@ def control_spec(p: Param, value: Any, high: float | None = None) -> dict[str, A
 def control_specs(scenario: str) -> dict[str, Any]:
     """SolaraViz ``model_params`` for one scenario: every control, at the scenario's values.
 
-    The ``scenario`` entry is fixed (a plain value), so Reset rebuilds the same
-    scenario with the controls' current values.
+    The ``scenario_name`` entry is fixed (a plain value), so Reset rebuilds the
+    same scenario with the controls' current values. (Not ``scenario``: Mesa 3.5's
+    SolaraViz fills that keyword with a Mesa ``Scenario`` of its own on Reset.)
     """
     info = scenario_info(scenario)
-    out: dict[str, Any] = {"scenario": info.name}
+    out: dict[str, Any] = {"scenario_name": info.name}
     for key in CONTROLLED:
         if key == "n_organisations" and not info.synthetic:
             continue  # the scenario lists its organisations

@@ -159,7 +159,7 @@ def _ui():
     @solara.component
     def ScenarioRun(name: str):
         # A reactive of our own, so that we see the model SolaraViz's Reset puts in it.
-        first = solara.use_memo(lambda: TeachingModel(scenario=name), [])
+        first = solara.use_memo(lambda: TeachingModel(scenario_name=name), [])
         model = solara.use_reactive(first)
 
         def settle(cancel: threading.Event) -> None:

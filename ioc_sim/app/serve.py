@@ -1,8 +1,8 @@
 """``ioc-sim app``: serve the teaching app on localhost until interrupted.
 
 solara serves the package :mod:`ioc_sim.app` and finds its ``Page``. Nothing
-here imports the page, Mesa or the model, so adding the command to ``ioc-sim``
-costs the other commands nothing.
+here imports the page, Mesa or the model at import time, so adding the command
+to ``ioc-sim`` costs the other commands nothing.
 """
 
 from __future__ import annotations
@@ -63,6 +63,10 @@ def serve(port: int = DEFAULT_PORT, host: str = "localhost") -> int:
         )
     from solara.__main__ import run
 
+    from ioc_sim.experiments.warmup import compile_kernels
+
+    # Before the address is printed: the first page would otherwise wait for it in silence.
+    compile_kernels()
     print(f"ioc-sim teaching app: http://{host}:{port}  (Ctrl-C stops it)", flush=True)
     run.main(
         [

@@ -1,7 +1,7 @@
 """The teaching app's model: a bundled scenario with a teacher's changes.
 
 :class:`TeachingModel` is a :class:`~ioc_sim.model.model.CollaborationModel`
-built from keywords only (``scenario``, ``replicate``, ``shock_month``,
+built from keywords only (``scenario_name``, ``replicate``, ``shock_month``,
 ``shock_magnitude`` and any declared parameter), so SolaraViz's Reset rebuilds
 it as it rebuilds any Mesa model. Its data collector is safe to read from the
 thread that redraws the page while another steps the model.
@@ -9,12 +9,14 @@ thread that redraws the page while another steps the model.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
 import mesa
 
 from ioc_sim.app.controls import APP_PARAMETERS, DEFAULT_SCENARIO, same_value, scenario_info
+from ioc_sim.errors import ConfigError
 from ioc_sim.experiments.runs import replicate_seeds
 from ioc_sim.model import metrics
 from ioc_sim.model.model import CollaborationModel
@@ -25,7 +27,11 @@ class TeachingModel(CollaborationModel):
     """A bundled scenario with a teacher's changes, rebuilt from keywords alone.
 
     Args:
-        scenario: Name of a bundled scenario, or a scenario file.
+        scenario_name: Name of a bundled scenario, or a scenario file.
+        scenario: The same as ``scenario_name`` when given as text. Mesa 3.5's
+            SolaraViz passes a ``scenario`` of its own (a Mesa ``Scenario``) to every
+            model it rebuilds on Reset; it carries none of this model's settings and
+            is ignored, which is why the page names the scenario ``scenario_name``.
         replicate: Which replicate to show; replicate ``r`` has the seed that
             ``ioc-sim run`` gives its replicate ``r``.
         shock_month: Month of an extra pandemic-type shock (0 for none).
@@ -46,13 +52,14 @@ class TeachingModel(CollaborationModel):
     def __init__(
         self,
         *,
-        scenario: str = DEFAULT_SCENARIO,
+        scenario_name: str | None = None,
+        scenario: Any = None,
         replicate: int = 0,
         shock_month: int = 0,
         shock_magnitude: float = 0.8,
         **kwargs: Any,
     ):
-        info = scenario_info(str(scenario))
+        info = scenario_info(_scenario_name(scenario_name, scenario))
         own = {
             "replicate": replicate,
             "shock_month": shock_month,
@@ -86,6 +93,25 @@ class TeachingModel(CollaborationModel):
         self.datacollector = collector
         #: The month the app's page last drew; the page sets it (see ScenarioRun in page._ui).
         self.shown_month: int | None = None
+
+
+def _scenario_name(name: str | None, scenario: Any) -> str:
+    """The scenario asked for: ``scenario_name``, or ``scenario`` given as text."""
+    if isinstance(scenario, str | os.PathLike):
+        if name is not None and str(name) != str(scenario):
+            raise ConfigError("scenario", "give scenario_name or scenario, not both")
+        return str(scenario)
+    if scenario is not None and not _is_mesa_scenario(scenario):
+        raise ConfigError("scenario", f"got {scenario!r}; allowed: a scenario name or file")
+    return DEFAULT_SCENARIO if name is None else str(name)
+
+
+def _is_mesa_scenario(value: Any) -> bool:
+    try:  # Mesa 3.5 and later
+        from mesa.experimental.scenarios import Scenario
+    except ImportError:
+        return False
+    return isinstance(value, Scenario)
 
 
 class SteadyDataCollector(mesa.DataCollector):

@@ -147,6 +147,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 # ----------------------------------------------------------------- handlers
 def cmd_run(args: argparse.Namespace) -> int:
     from ioc_sim.experiments.execution import default_out_dir, run_experiment
+    from ioc_sim.experiments.executors import check_scheduler_available
     from ioc_sim.experiments.spec import load_experiment
 
     if args.workers and args.scheduler:
@@ -155,6 +156,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "give --workers (a process pool here) or --scheduler (a "
             "Dask cluster, which has its own workers), not both",
         )
+    if args.scheduler:
+        check_scheduler_available()  # before anything is printed as if it would run
     exp = load_experiment(args.experiment)
     out = args.out or default_out_dir(exp)
     workers = args.workers or os.cpu_count() or 1
@@ -362,12 +365,9 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     import tomllib
 
-    from ioc_sim.experiments.spec import bundled_experiments, experiment_dir
+    from ioc_sim.experiments.spec import bundled_experiments
 
-    paths = bundled_experiments()
-    if not paths:
-        print(f"no experiments found in {experiment_dir()}")
-        return 0
+    paths = bundled_experiments()  # never empty: no files is an error, exit 2
     width = max(len(p.stem) for p in paths)
     for p in paths:
         try:

@@ -17,12 +17,13 @@ from ioc_sim.cli import nhs as cli_nhs
 from ioc_sim.cli import theory as cli_theory
 from ioc_sim.errors import ConfigError
 from ioc_sim.spec.files import whole_number, writable_folder
+from ioc_sim.spec.schema import MAX_SEED
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 
-_seed = whole_number("seed", 0, 2**63 - 1)
+_seed = whole_number("seed", 0, MAX_SEED)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,12 +159,9 @@ def format_summary(summary, name: str, question: str) -> str:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
-    from ioc_sim.experiments.scenarios import bundled_scenarios, scenario_dir, scenario_question
+    from ioc_sim.experiments.scenarios import bundled_scenarios, scenario_question
 
-    paths = bundled_scenarios()
-    if not paths:
-        print(f"no scenarios found in {scenario_dir()}")
-        return 0
+    paths = bundled_scenarios()  # never empty: no files is an error, exit 2
     width = max(len(p.stem) for p in paths)
     for p in paths:
         print(f"{p.stem:<{width}}  {scenario_question(p)}")

@@ -124,9 +124,11 @@ def cmd_theory(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from ioc_sim.experiments.warmup import compile_kernels
     from ioc_sim.validation import matrix_markdown, validate
 
     writable_folder(args.out, "--out")  # before the checks run
+    compile_kernels(notice=not args.quiet)  # with a notice on a new installation
     checks = validate(
         args.out,
         patterns=args.pattern,

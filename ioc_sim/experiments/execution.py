@@ -16,13 +16,16 @@ from typing import Any
 
 from ioc_sim.experiments.executors import (
     CONNECT_TIMEOUT,
+    check_scheduler_available,
     execute,
     open_executor,
     scheduler_address,
     stop_on_interrupt,
 )
 from ioc_sim.experiments.experiment import Experiment
+from ioc_sim.experiments.spawning import check_main_is_guarded
 from ioc_sim.experiments.tasks import TaskResult, make_tasks
+from ioc_sim.experiments.warmup import compile_kernels
 from ioc_sim.experiments.writer import ResultsWriter
 
 __all__ = ["default_out_dir", "run_experiment"]
@@ -73,10 +76,19 @@ def run_experiment(
 
     Raises:
         ConfigError: For a malformed or unreachable scheduler, a folder that cannot
-            be written, is held by another runner (named) or holds another experiment.
+            be written, is held by another runner (named) or holds another experiment;
+            and, before anything is written, when worker processes would run the
+            calling script's top-level code again: a script that runs experiments
+            with workers keeps it under ``if __name__ == "__main__":``.
     """
     from tqdm import tqdm
 
+    if scheduler:
+        check_scheduler_available()
+    if scheduler and scheduler.startswith("local:"):
+        check_main_is_guarded("scheduler", f"run_experiment(scheduler={scheduler!r})")
+    elif not scheduler and workers > 1:
+        check_main_is_guarded("workers", f"run_experiment(workers={workers})")
     out = default_out_dir(exp) if out is None else Path(out)
     if scheduler:
         scheduler_address(scheduler)
@@ -98,6 +110,9 @@ def run_experiment(
     if scheduler and scheduler.startswith("local:"):
         n_workers = int(scheduler.split(":", 1)[1])
 
+    if todo:
+        # Compiled here once, with a notice, before workers would each compile them.
+        compile_kernels(notice=show_progress)
     with ExitStack() as stack:
         try:
             executor = (

@@ -11,6 +11,7 @@ completion never matters. The first Ctrl-C asks to stop at a safe point
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import signal
@@ -150,6 +151,22 @@ def _connect(scheduler: str, timeout: float):
             "allowed: the address of a running scheduler (is it still running? a slow "
             "network needs a longer --connect-timeout)",
         ) from None
+
+
+def check_scheduler_available() -> None:
+    """Refuse ``scheduler`` when Dask's ``distributed`` is not installed.
+
+    It comes with the ``cluster`` extra: only runs on a Dask cluster need it.
+
+    Raises:
+        ConfigError: Saying which extra to install.
+    """
+    if importlib.util.find_spec("distributed") is None:
+        raise ConfigError(
+            "scheduler",
+            "running on a Dask cluster needs the cluster extra: "
+            'python -m pip install "ioc_sim[cluster]"',
+        )
 
 
 @contextmanager

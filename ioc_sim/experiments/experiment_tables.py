@@ -22,7 +22,7 @@ from ioc_sim.experiments.outcomes import Outcome, parse_outcome
 from ioc_sim.experiments.replicates import metric_names
 from ioc_sim.experiments.scenarios import Scenario, load_scenario
 from ioc_sim.spec.parameters import PARAMETERS, unknown_name_error
-from ioc_sim.spec.schema import check_keys, whole
+from ioc_sim.spec.schema import MAX_SEED, check_keys, whole
 
 EXPERIMENT_KEYS = (
     "name",
@@ -332,7 +332,7 @@ def parse_experiment(
         int(months_p.high),
     )
     replicates = whole(head.get("replicates", 1), "experiment.replicates", 1, 100000)
-    root = whole(head.get("seed", base.seed if base else 0), "experiment.seed", 0, 2**63 - 1)
+    root = whole(head.get("seed", base.seed if base else 0), "experiment.seed", 0, MAX_SEED)
 
     fixed = _fixed(data)
     if method == "compare":

@@ -63,6 +63,7 @@ from ioc_sim.experiments.replicates import (
     validate_kwargs,
 )
 from ioc_sim.experiments.scenarios import Scenario
+from ioc_sim.experiments.warmup import compile_kernels
 from ioc_sim.model import outputs
 from ioc_sim.spec.files import writable_folder
 
@@ -272,6 +273,7 @@ def run_scenario(
     resolved = validate_kwargs(scenario.model_kwargs(months=months, **(model_options or {})))
     out = default_out_dir(scenario) if out is None else Path(out)
     writable_folder(out, "--out")
+    compile_kernels(notice=show_progress)  # the first run of an installation compiles them
     lock = FolderLock(out).acquire(wait)
     try:
         _claim(out, force)

@@ -30,9 +30,16 @@ from typing import Any
 
 from ioc_sim.errors import ConfigError
 from ioc_sim.experiments.replicates import validate_kwargs
-from ioc_sim.spec.files import bundled_dir, bundled_files, read_toml, resolve_bundled
+from ioc_sim.spec.files import (
+    bundled_files,
+    bundled_names,
+    package_data,
+    read_toml,
+    resolve_bundled,
+)
 from ioc_sim.spec.parameters import PARAMETERS, unknown_name_error
-from ioc_sim.spec.schema import check_keys, whole
+from ioc_sim.spec.schema import MAX_SEED, check_keys, whole
+from ioc_sim.spec.tables import listed
 
 #: Which parameter groups each table accepts.
 TABLE_GROUPS = {
@@ -81,12 +88,14 @@ class Scenario:
         """Keyword arguments for :class:`~ioc_sim.model.CollaborationModel` (without rng)."""
         kw: dict[str, Any] = dict(self.params)
         kw.update(overrides)
+        # Marked with their lists' lengths, so that mesa.batch_run, which sweeps a list, cannot
+        # silently run one collaboration of several (see ioc_sim.spec.tables).
         if self.organisations:
-            kw["organisations"] = self.organisations
+            kw["organisations"] = listed(self.organisations)
         if self.collaborations:
-            kw["collaborations"] = self.collaborations
+            kw["collaborations"] = listed(self.collaborations)
         if self.events:
-            kw["events"] = self.events
+            kw["events"] = listed(self.events)
         return kw
 
     def build(self, seed: int | None = None, **overrides: Any):
@@ -123,7 +132,7 @@ def parse_scenario(
             int(PARAMETERS["months"].low),
             int(PARAMETERS["months"].high),
         )
-    seed = whole(head.get("seed", 0), "scenario.seed", 0, 2**63 - 1)
+    seed = whole(head.get("seed", 0), "scenario.seed", 0, MAX_SEED)
     replicates = whole(head.get("replicates", 1), "scenario.replicates", 1, 100000)
     for table, groups in TABLE_GROUPS.items():
         values = data.get(table, {})
@@ -254,8 +263,7 @@ def load_scenario(path: str | Path) -> Scenario:
     data = read_toml(
         p,
         source,
-        "no such scenario file; bundled scenarios: "
-        + ", ".join(s.stem for s in bundled_scenarios()),
+        lambda: "no such scenario file; " + bundled_names(scenario_dir(), "scenarios"),
     )
     if not data:
         # Almost always a mistake (a file saved before it was written, or the wrong file);
@@ -273,13 +281,13 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def scenario_dir() -> Path:
-    """The folder of bundled scenarios (``scenarios/`` beside the package)."""
-    return bundled_dir("scenarios")
+    """The folder of bundled scenarios (in a checkout, the top-level ``scenarios/``)."""
+    return package_data("scenarios")
 
 
 def bundled_scenarios() -> list[Path]:
     """Paths of the bundled scenario files, sorted by name."""
-    return bundled_files(scenario_dir())
+    return bundled_files(scenario_dir(), "scenarios")
 
 
 def resolve_scenario_path(path: str | Path) -> Path:

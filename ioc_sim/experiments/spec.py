@@ -58,7 +58,13 @@ from pathlib import Path
 from ioc_sim.errors import ConfigError
 from ioc_sim.experiments.experiment import Experiment
 from ioc_sim.experiments.experiment_tables import parse_experiment
-from ioc_sim.spec.files import bundled_dir, bundled_files, read_toml, resolve_bundled
+from ioc_sim.spec.files import (
+    bundled_files,
+    bundled_names,
+    package_data,
+    read_toml,
+    resolve_bundled,
+)
 
 # Experiment and parse_experiment are named here too, so that code written
 # against this module before they moved out keeps working.
@@ -83,8 +89,11 @@ def load_experiment(path: str | Path) -> Experiment:
     """
     p = resolve_experiment_path(path)
     source = str(path)
-    names = ", ".join(s.stem for s in bundled_experiments()) or "none"
-    data = read_toml(p, source, f"no such experiment file; bundled experiments: {names}")
+    data = read_toml(
+        p,
+        source,
+        lambda: "no such experiment file; " + bundled_names(experiment_dir(), "experiments"),
+    )
     try:
         return parse_experiment(data, name=p.stem, path=p)
     except ConfigError as err:
@@ -92,13 +101,13 @@ def load_experiment(path: str | Path) -> Experiment:
 
 
 def experiment_dir() -> Path:
-    """The folder of bundled experiments (``experiments/`` beside the package)."""
-    return bundled_dir("experiments")
+    """The folder of bundled experiments (in a checkout, the top-level ``experiments/``)."""
+    return package_data("experiments")
 
 
 def bundled_experiments() -> list[Path]:
     """Paths of the bundled experiment files, sorted by name."""
-    return bundled_files(experiment_dir())
+    return bundled_files(experiment_dir(), "experiments")
 
 
 def resolve_experiment_path(path: str | Path) -> Path:

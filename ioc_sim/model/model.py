@@ -8,6 +8,7 @@ structure (organisations, collaborations, scheduled events), and each
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,8 @@ from ioc_sim.errors import ConfigError
 from ioc_sim.model import metrics, outputs
 from ioc_sim.model.agents import ProviderAgent
 from ioc_sim.spec.parameters import CONTEXT_FIELDS
+from ioc_sim.spec.schema import MAX_SEED
+from ioc_sim.spec.tables import as_table_list
 
 #: Organisation-level variables collected when ``collect_organisations=True``.
 ORGANISATION_REPORTERS = {
@@ -48,13 +51,19 @@ class CollaborationModel(mesa.Model):
     """Collaboration between NHS provider organisations, one step per month.
 
     Args:
-        rng: Seed or generator for all dynamic randomness (Mesa's convention).
+        rng: Seed or generator for all dynamic randomness (Mesa's convention): a
+            whole number from 0 to 2**63 - 1 (the range ``ioc-sim run --seed``
+            takes), a numpy ``Generator``, ``BitGenerator`` or ``SeedSequence``, or
+            None for fresh entropy.
+        seed: The same as ``rng`` (Mesa's older name, which Mesa models and
+            ``mesa.batch_run`` still use); give one or the other.
         organisations: Optional list of organisation tables (id, type and any
             attribute); otherwise ``n_organisations`` are drawn.
         collaborations: Optional list of collaboration tables (name, form,
             members, start and context overrides); otherwise one collaboration
             of ``form`` joins everyone.
         events: Optional scheduled changes (see :mod:`ioc_sim.spec.events`).
+            For these three, a single table is read as a list of one.
         collect_organisations: Also collect organisation-level variables
             every month (slower).
         collect_pairs: Also keep pair-level trust, confidence, risk threshold
@@ -76,6 +85,7 @@ class CollaborationModel(mesa.Model):
         self,
         *,
         rng: Any = None,
+        seed: Any = None,
         organisations: Sequence[Mapping[str, Any]] | None = None,
         collaborations: Sequence[Mapping[str, Any]] | None = None,
         events: Sequence[Mapping[str, Any]] | None = None,
@@ -84,15 +94,22 @@ class CollaborationModel(mesa.Model):
         initial_relations: Mapping[str, Any] | None = None,
         **parameters: Any,
     ):
-        super().__init__(rng=rng)
+        super().__init__(rng=_seed_or_rng(rng, seed))
         params, explicit = resolve_parameters(parameters)
         self.params = params
         self.months = params["months"]
+        # A single table is a list of one (how mesa.batch_run hands over a one-item list).
+        organisations = as_table_list("organisations", organisations)
+        collaborations = as_table_list("collaborations", collaborations)
+        events = as_table_list("events", events)
         pop, specs, evs = build_system(params, explicit, organisations, collaborations, events)
         self.sim = Simulation(params, pop, specs, evs, [self.rng])
         if initial_relations:
             self.sim.set_relations(normalise_relations(initial_relations, pop.ids))
         self.organisations: list[ProviderAgent] = [ProviderAgent(self, i) for i in range(pop.n)]
+        # Mesa 3.3 keeps every model in a class-level table of agent id counters (mesa#3179),
+        # so no model built in a process is ever freed; ours creates no agents after this.
+        getattr(mesa.Agent, "_ids", {}).pop(self, None)
         self._remove_merged()
         self.collect_pairs = collect_pairs
         self._pairs: list[np.ndarray] = []
@@ -117,6 +134,11 @@ class CollaborationModel(mesa.Model):
         else:  # what collect would store, without its per-metric calls and deep copies
             for name, values in dc.model_vars.items():
                 values.append(floats[name])
+            # Mesa 3.4.2 and later also record when each row was collected (model.time);
+            # mesa.batch_run reads its rows through that list.
+            steps = getattr(dc, "_collection_steps", None)
+            if steps is not None:
+                steps.append(self.time)
         if self.collect_pairs:
             s = self.sim
             self._pairs.append(np.stack([s.trust[0], s.confidence[0], s.risk[0], s.conflict[0]]))
@@ -237,6 +259,29 @@ class CollaborationModel(mesa.Model):
             if a.code == code:
                 return a
         raise KeyError(code)
+
+
+def _seed_or_rng(rng: Any, seed: Any) -> Any:
+    """The one seed or generator given, checked as ``ioc-sim run --seed`` checks a seed.
+
+    Raises:
+        ConfigError: Naming ``rng`` or ``seed``, for both given or an unusable value.
+    """
+    if rng is not None and seed is not None:
+        raise ConfigError("seed", "give rng or seed, not both (they mean the same)")
+    name, value = ("seed", seed) if seed is not None else ("rng", rng)
+    if value is None or isinstance(
+        value, np.random.Generator | np.random.BitGenerator | np.random.SeedSequence
+    ):
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        if 0 <= value <= MAX_SEED:
+            return int(value)
+    raise ConfigError(
+        name,
+        f"got {value!r}; allowed: a whole number from 0 to {MAX_SEED} (2**63 - 1), "
+        "a numpy Generator, BitGenerator or SeedSequence, or None",
+    )
 
 
 __all__ = ["CollaborationModel"]

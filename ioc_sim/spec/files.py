@@ -12,15 +12,15 @@ import codecs
 import os
 import tempfile
 import tomllib
+from collections.abc import Callable
 from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from ioc_sim.errors import ConfigError
 
 
-def read_toml(path: Path, source: str, missing: str) -> dict[str, Any]:
+def read_toml(path: Path, source: str, missing: str | Callable[[], str]) -> dict[str, Any]:
     """Parse a TOML file.
 
     A UTF-8 byte-order mark (which Windows editors write) is accepted; text
@@ -31,7 +31,7 @@ def read_toml(path: Path, source: str, missing: str) -> dict[str, Any]:
         path: The file to read.
         source: How the user named it (used in error messages).
         missing: What to say when it does not exist (for example which bundled
-            files there are).
+            files there are), or a function that says it, called only then.
 
     Raises:
         ConfigError: For a missing, unreadable, wrongly encoded or malformed file.
@@ -39,7 +39,7 @@ def read_toml(path: Path, source: str, missing: str) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError("", missing, source) from None
+        raise ConfigError("", missing if isinstance(missing, str) else missing(), source) from None
     except OSError as err:
         raise ConfigError("", f"cannot read the file ({describe_os_error(err)})", source) from None
     text = decode_utf8(raw, source)
@@ -176,26 +176,58 @@ def writable_file(path: str | Path, option: str) -> Path:
     return p
 
 
-def bundled_dir(*parts: str) -> Path:
-    """A folder of bundled files beside the package (a source checkout), else under the
-    working directory."""
-    here = Path(__file__).resolve().parents[2].joinpath(*parts)
-    return here if here.is_dir() else Path.cwd().joinpath(*parts)
+def package_data(*parts: str) -> Path:
+    """A file or folder shipped inside the package, under ``ioc_sim/data``: the one place
+    every bundled file is found (the survey, NHS reference data, scenarios, experiments,
+    theories).
 
+    Found through :mod:`importlib.resources`, so the same lookup works in a source
+    checkout, an editable install and an installed wheel. In a checkout,
+    ``ioc_sim/data/scenarios`` and ``ioc_sim/data/experiments`` are links to the
+    top-level ``scenarios/`` and ``experiments/`` folders, which users read and edit; a
+    wheel carries copies of them.
 
-def package_data(*parts: str) -> Traversable:
-    """A data file shipped inside the package, under ``ioc_sim/data``.
-
-    Read through :mod:`importlib.resources`, so it is found wherever the package
-    is installed (a wheel or a zip included), unlike the folders of
-    :func:`bundled_dir`, which sit beside a source checkout.
+    Raises:
+        ConfigError: If the package is not installed as files on disk (a zip archive),
+            which the model's compiled kernels need anyway.
     """
-    return resources.files("ioc_sim").joinpath("data", *parts)
+    found = resources.files("ioc_sim").joinpath("data", *parts)
+    if not isinstance(found, Path):
+        raise ConfigError(
+            "", "ioc_sim must be installed as files (pip install), not run from an archive"
+        )
+    # Resolved, so that in a checkout messages and manifests name the folder users see.
+    return found.resolve()
 
 
-def bundled_files(folder: Path) -> list[Path]:
-    """The TOML files in a folder, sorted by name."""
-    return sorted(folder.glob("*.toml")) if folder.is_dir() else []
+def bundled_names(folder: Path, what: str) -> str:
+    """What to say when a named file is missing: the bundled files' names, or why there
+    are none."""
+    try:
+        return f"bundled {what}: " + ", ".join(p.stem for p in bundled_files(folder, what))
+    except ConfigError as err:
+        return err.message
+
+
+def bundled_files(folder: Path, what: str) -> list[Path]:
+    """The TOML files in a folder of bundled files, sorted by name.
+
+    Args:
+        folder: The folder (from :func:`package_data`).
+        what: What the files are, for the message ("scenarios").
+
+    Raises:
+        ConfigError: If there are none: the package always ships some, so an empty
+            list means a broken installation, never a valid answer.
+    """
+    found = folder.is_dir() and [p for p in folder.iterdir() if p.suffix == ".toml"]
+    if not found:
+        raise ConfigError(
+            "",
+            f"no bundled {what} in {folder}: this installation of ioc_sim is incomplete; "
+            "reinstall it (in a source checkout, that folder links to the top-level one)",
+        )
+    return sorted(found)
 
 
 def resolve_bundled(path: str | Path, folder: Path) -> Path:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,7 +86,8 @@ class Param:
             if not isinstance(value, str) or value not in self.choices:
                 raise ConfigError(self.name, f"got {value!r}; allowed: {self.allowed()}")
             return value
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        # numbers.Real takes numpy's numbers too (what np.arange and samplers give).
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             if self.name == "mandate" and isinstance(value, str) and value in MANDATE_LEVELS:
                 return MANDATE_LEVELS[value]
             extra = ""
@@ -97,7 +99,7 @@ class Param:
             )
         original = value
         if self.kind == "int":
-            if isinstance(value, float) and not value.is_integer():
+            if not isinstance(value, numbers.Integral) and not float(value).is_integer():
                 raise ConfigError(self.name, f"got {value!r}; allowed: {self.allowed()}")
             value = int(value)
         else:

@@ -6,16 +6,21 @@ Each returns the value converted (or, for a check, nothing), or raises
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ioc_sim.errors import ConfigError
 from ioc_sim.spec.parameters import PARAMETERS, unknown_name_error
 
+#: Largest whole-number seed, wherever a seed is given: ``ioc-sim run --seed``, scenario and
+#: experiment files, and ``CollaborationModel(rng=...)`` (numpy's SeedSequence takes any).
+MAX_SEED = 2**63 - 1
+
 
 def number(value: Any, fld: str, low: float, high: float) -> float:
     """``value`` as a float from ``low`` to ``high``; otherwise an error naming ``fld``."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ConfigError(fld, f"got {value!r}; allowed: a number from {low:g} to {high:g}")
     if not (low <= float(value) <= high):
         raise ConfigError(fld, f"got {value!r}; allowed: a number from {low:g} to {high:g}")
@@ -29,7 +34,11 @@ def month(value: Any, fld: str, months: int) -> int:
     a run's end simply never comes), and the message says so; scenario files are held
     to their own months before this check (``experiments.scenarios``).
     """
-    if isinstance(value, bool) or not isinstance(value, int) or not (0 <= value <= months):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or not (0 <= value <= months)
+    ):
         note = " (the longest run)" if months == int(PARAMETERS["months"].high) else ""
         raise ConfigError(fld, f"got {value!r}; allowed: a whole month from 0 to {months}{note}")
     return int(value)
@@ -37,7 +46,7 @@ def month(value: Any, fld: str, months: int) -> int:
 
 def unit(x: Any, where: str) -> float:
     """``x`` as a float from 0 to 1; otherwise an error naming ``where``."""
-    if isinstance(x, bool) or not isinstance(x, int | float) or not 0.0 <= float(x) <= 1.0:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not 0.0 <= float(x) <= 1.0:
         raise ConfigError(where, f"got {x!r}; allowed: a number from 0 to 1")
     return float(x)
 
@@ -76,9 +85,13 @@ def whole(
         what: What is allowed, as the message says it ("a whole month", "a power of two").
         note: Text added after the range, such as " (the experiment's months)".
     """
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or not low <= value <= high
+    ):
         raise ConfigError(fld, f"got {value!r}; allowed: {what} from {low} to {high}{note}")
-    return value
+    return int(value)
 
 
 def one_of(value: Any, fld: str, choices: Sequence[Any]) -> Any:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ioc_sim.errors import ConfigError
-from ioc_sim.spec.files import bundled_dir, read_toml, resolve_bundled
+from ioc_sim.spec.files import package_data, read_toml, resolve_bundled
 from ioc_sim.spec.parameters import PARAMETERS, unknown_name_error
 from ioc_sim.spec.schema import check_keys, declared_name, sign, text
 
@@ -363,12 +363,12 @@ def parse_theory(data: dict[str, Any], path: Path | None = None) -> Theory:
 
 
 def theory_dir() -> Path:
-    """The folder of bundled theory files (``experiments/theories/`` beside the package).
+    """The folder of bundled theory files (in a checkout, ``experiments/theories/``).
 
     Theory files live in their own subfolder: they are not experiment specs, and
     the experiment commands list and load every ``experiments/*.toml``.
     """
-    return bundled_dir("experiments", "theories")
+    return package_data("experiments", "theories")
 
 
 def resolve_theory_path(path: str | Path | None) -> Path:

@@ -132,7 +132,8 @@ def savage_scores(importance: np.ndarray) -> np.ndarray:
     x = np.asarray(importance, dtype=float)
     n = len(x)
     table = np.cumsum(1.0 / np.arange(n, 0, -1))[::-1]  # table[i-1] = sum_{j=i}^n 1/j
-    ranks = stats.rankdata(-x, method="ordinal")
+    # SciPy 1.18 returns ranks as floats (earlier releases: integers); they index a table.
+    ranks = stats.rankdata(-x, method="ordinal").astype(np.intp)
     groups = stats.rankdata(-x, method="min")
     scores = table[ranks - 1]
     out = np.empty(n)
