@@ -413,6 +413,7 @@ def test_the_size_of_the_drawn_ahead_blocks_changes_no_number(monkeypatch, month
     )
     default = build_simulation(kwargs, [5, 6])
     monkeypatch.setattr(streams, "NOISE_BLOCK_MONTHS", months)
+    monkeypatch.setattr(streams, "NOISE_BLOCK_MIN", 0)
     other = build_simulation(kwargs, [5, 6])
     assert other.noise.buf.shape[1] != default.noise.buf.shape[1]
     before = [g.bit_generator.state for g in other.rngs]

@@ -99,7 +99,7 @@ class OrganisationPhases:
         """
         p = self.p
         support, held = self.ctx["support"], self.embedded
-        if not (support.any() or held.any()):
+        if not (np.count_nonzero(support) or np.count_nonzero(held)):  # cheaper than any()
             return
         behaviour = self._pair_means()[0][1]
         gap = support - held
@@ -141,6 +141,13 @@ class OrganisationPhases:
             self._params()["regulator"],
             changes,
         )
-        for rep, i in zip(*np.nonzero(changes), strict=True) if changed else ():
-            code = ENTERED if changes[rep, i] == kernels.ENTERED else LEFT
-            self.org_log.append((int(rep), self.month, int(i), code, -1))
+        if changed:
+            reps, orgs = np.nonzero(changes)
+            codes = [
+                ENTERED if c == kernels.ENTERED else LEFT for c in changes[reps, orgs].tolist()
+            ]
+            month = self.month
+            self.org_log.extend(
+                (rep, month, i, code, -1)
+                for rep, i, code in zip(reps.tolist(), orgs.tolist(), codes, strict=True)
+            )

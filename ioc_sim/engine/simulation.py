@@ -350,9 +350,15 @@ class Simulation(
             ended,
             events,
         )
-        if events.any():
-            for rep, c in zip(*np.nonzero(events[:, :-1]), strict=True):
-                self.collab_log.append((int(rep), self.month, int(c), int(events[rep, c])))
+        if np.count_nonzero(events):
+            reps, cs = np.nonzero(events[:, :-1])
+            month = self.month
+            self.collab_log.extend(
+                (rep, month, c, code)
+                for rep, c, code in zip(
+                    reps.tolist(), cs.tolist(), events[reps, cs].tolist(), strict=True
+                )
+            )
         if changed:
             # An improper ending scars the pairs whose relationship it governed (path
             # dependence); a collaboration wound down by a policy decision does not.
@@ -461,16 +467,19 @@ class Simulation(
         self.conflict, self.trust, self.confidence, self.risk = conflict, trust, confidence, risk
 
     def update_progress_and_faith(self) -> None:
-        """Perceived progress follows its drivers and realised effectiveness; faith follows
-        progress and trust, lifted by persuasive leaders, moved by the mandate; then the
-        ambition of joint aims follows the partners' trust (small wins).
+        """Visible results take this month's shocks; perceived progress follows its
+        drivers, realised effectiveness and visible results; faith follows progress and
+        trust, lifted by persuasive leaders, moved by the mandate; then the ambition of
+        joint aims follows the partners' trust (small wins).
 
         Compiled: :func:`ioc_sim.engine.kernels.organisations.progress_faith` has the
-        equations.
+        equations. The fortunes stream gives one normal per collaboration here and one
+        per organisation to the regulator later in the month, whatever their state, so
+        both are reserved now.
         """
         v = self._views()
         collab, member, member_count, org, _ = self._pair_means()
-        self._visible_results(v["working_c"])
+        self.fortunes.reserve(self.C + self.N)  # this month's results, then performance
         progress, faith = np.empty_like(self.progress), np.empty_like(self.faith)
         # Memberships read by index: any layout of progress and faith is fine here.
         kernels.progress_faith(
@@ -487,29 +496,13 @@ class Simulation(
             collab[0],
             v["working_c_f"],
             self.results,
+            self.fortunes.buf,
+            self.fortunes.pos,
             self._params()["progress_faith"],
             progress,
             faith,
         )
         self.progress, self.faith = progress, faith
-
-    def _visible_results(self, working: np.ndarray) -> None:
-        """The visible results of each working collaboration's joint projects this month,
-        a setback or a success that every member sees (eq. F2a of the ODD)::
-
-            results = results_persistence * results + results_noise * z
-
-        with ``z`` the next normal of the fortunes stream; every collaboration takes
-        one, in order, working or not (a collaboration that does not work keeps its
-        results)."""
-        p = self.p
-        self.fortunes.reserve(self.C + self.N)  # this month's results, then performance
-        z = self.fortunes.take_rows(self.C)
-        if p["results_noise"] <= 0.0:
-            return
-        on = working[:, :-1]
-        res = self.results[:, :-1]
-        res[on] = p["results_persistence"] * res[on] + p["results_noise"] * z[on]
 
     # ------------------------------------------------------------- read-outs
     def live_collaborations(self) -> np.ndarray:

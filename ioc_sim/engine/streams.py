@@ -31,6 +31,12 @@ UNIFORM_STREAM, NOISE_STREAM, FORTUNES_STREAM = 0x10C0, 0x10C1, 0x10C2
 #: How many months' worth of normals the noise stream draws at a time (a month reads
 #: at most one per pair): fewer calls against fewer numbers drawn and never read.
 NOISE_BLOCK_MONTHS = 2
+#: ...but never fewer than this many per replicate (32 KB), so that a small system,
+#: whose joint acts read a few of its normals a month, does not refill every month.
+NOISE_BLOCK_MIN = 4096
+#: The same for the fortunes stream, which reads exactly its count every month: a year
+#: at a time, so that most months cost one check.
+FORTUNES_BLOCK_MONTHS = 12
 
 
 def child_bits(g: np.random.Generator, key: int) -> np.random.SFC64:
@@ -93,7 +99,7 @@ class NoiseBlock:
     def reserve(self, need: int) -> None:
         """Make every row hold at least ``need`` unread numbers (at most the block)."""
         cap = self.buf.shape[1]
-        if int(self.pos.max()) <= cap - need:
+        if max(self.pos.tolist()) <= cap - need:  # cheaper than pos.max() for a few rows
             return
         for r in np.flatnonzero(self.pos > cap - need):
             row, rest = self.buf[r], cap - int(self.pos[r])
@@ -134,10 +140,10 @@ def open_streams(
     ustate = np.array([uniform_state(g) for g in rngs], dtype=np.uint64)
     noise = NoiseBlock(
         [np.random.Generator(child_bits(g, NOISE_STREAM)) for g in rngs],
-        NOISE_BLOCK_MONTHS * n_pairs,
+        max(NOISE_BLOCK_MONTHS * n_pairs, NOISE_BLOCK_MIN),
     )
     fortunes = NoiseBlock(
         [np.random.Generator(child_bits(g, FORTUNES_STREAM)) for g in rngs],
-        NOISE_BLOCK_MONTHS * n_fortunes,
+        FORTUNES_BLOCK_MONTHS * n_fortunes,
     )
     return ustate, noise, fortunes

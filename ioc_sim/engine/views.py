@@ -91,6 +91,8 @@ def parameter_packs(p: dict[str, Any]) -> dict[str, np.ndarray]:
             progress_rate=p["progress_rate"],
             faith_rate=p["faith_rate"],
             ambition_rate=p["ambition_rate"],
+            results_persistence=p["results_persistence"],
+            results_noise=p["results_noise"],
         ),
         "mechanisms": make(
             kernels.MECHANISM_PARAMS, multiplicative=p["performance_form"] == "multiplicative"

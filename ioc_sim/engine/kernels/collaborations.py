@@ -135,20 +135,26 @@ def review(
         trust_sum[:] = 0.0
         faith_sum[:] = 0.0
         progress_sum[:] = 0.0
-        for m in range(m_count):
-            faith_sum[mem_collab[m]] += faith[r, m]
-            progress_sum[mem_collab[m]] += progress[r, m]
-        # A running sum of the current collaboration, as in pairs.pair_means.
-        cc, acc = -1, 0.0
-        for t in range(tie_pair.shape[0]):
-            c = tie_collab[t]
-            if c != cc:
-                if cc >= 0:
-                    trust_sum[cc] = acc
-                cc, acc = c, trust_sum[c]
-            acc += trust[r, tie_pair[t]]
-        if cc >= 0:
-            trust_sum[cc] = acc
+        # Morale and readiness are read only by a collaboration that works this month,
+        # which none can once every one is dissolving or dissolved.
+        could_work = False
+        for c in range(c_total):
+            could_work = could_work or status[r, c] < DISSOLVING
+        if could_work:
+            for m in range(m_count):
+                faith_sum[mem_collab[m]] += faith[r, m]
+                progress_sum[mem_collab[m]] += progress[r, m]
+            # A running sum of the current collaboration, as in pairs.pair_means.
+            cc, acc = -1, 0.0
+            for t in range(tie_pair.shape[0]):
+                c = tie_collab[t]
+                if c != cc:
+                    if cc >= 0:
+                        trust_sum[cc] = acc
+                    cc, acc = c, trust_sum[c]
+                acc += trust[r, tie_pair[t]]
+            if cc >= 0:
+                trust_sum[cc] = acc
         state = uniform_state[r]
         s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
         for c in range(c_total):

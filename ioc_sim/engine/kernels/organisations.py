@@ -32,7 +32,12 @@ MEMBER_ROWS = (
 
 #: Parameters of :func:`progress_faith`: the model parameters of the same names.
 PROGRESS_PARAMS = pack_dtype(
-    "effectiveness_feedback", "progress_rate", "faith_rate", "ambition_rate"
+    "effectiveness_feedback",
+    "progress_rate",
+    "faith_rate",
+    "ambition_rate",
+    "results_persistence",
+    "results_noise",
 )
 
 #: Parameters of :func:`performance`: the model parameters of the same names.
@@ -81,11 +86,20 @@ def progress_faith(
     trust_c,
     working_c,
     results,
+    fortunes,
+    fortunes_pos,
     params,
     progress_out,
     faith_out,
 ):
-    """Perceived progress and faith of every membership, then the ambition of joint aims.
+    """Visible results, perceived progress and faith of every membership, then the
+    ambition of joint aims.
+
+    First, each working collaboration's visible results take this month's shock (eq.
+    F2a of the ODD), the next normal of the fortunes stream (``fortunes``, read from
+    ``fortunes_pos`` on, which advances by one per collaboration, working or not)::
+
+        results = results_persistence * results + results_noise * z
 
     For membership ``m`` (``member`` from
     :func:`~ioc_sim.engine.kernels.pairs.pair_means`; a membership with no pair of its
@@ -105,9 +119,17 @@ def progress_faith(
     pars = params[0]
     feedback, ambition_rate = pars.effectiveness_feedback, pars.ambition_rate
     progress_rate, faith_rate = pars.progress_rate, pars.faith_rate
+    persistence, shock = pars.results_persistence, pars.results_noise
     r_count, m_total = progress.shape
+    c_count = ambition.shape[1] - 1  # the last collaboration is the dummy
     n_components = eff.shape[2]
     for r in range(r_count):
+        first = fortunes_pos[r]
+        fortunes_pos[r] = first + c_count
+        if shock > 0.0:
+            for c in range(c_count):
+                if working_c[r, c]:
+                    results[r, c] = persistence * results[r, c] + shock * fortunes[r, first + c]
         for m in range(m_total):
             c = mem_collab[m]
             t, k = member[0, r, m], member[1, r, m]

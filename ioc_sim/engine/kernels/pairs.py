@@ -326,6 +326,29 @@ def pair_update(
     relational = pars.relational_quality
     r_count, e_count = trust.shape
     for r in range(r_count):
+        if not (any_positive(pair_pack[P_LIVE, r]) or _any_true(act[r]) or _any_true(recip[r])):
+            # No pair is live and no tie acted (every collaboration has ended, say): the
+            # loop below with ``live``, ``acted`` and ``back`` false.
+            _idle_pairs(
+                r,
+                tie_start,
+                tie_collab,
+                tie_pack,
+                pair_pack,
+                trust,
+                conflict,
+                risk,
+                damage,
+                honoured,
+                breached,
+                damage_decay,
+                prior_weight,
+                conflict_out,
+                trust_out,
+                confidence_out,
+                risk_out,
+            )
+            continue
         zi = noise_pos[r]
         for e in range(e_count):
             live = pair_pack[P_LIVE, r, e] != 0.0
@@ -410,6 +433,54 @@ def pair_update(
             x = risk[r, e]
             risk_out[r, e] = clip01(x + (risk_rate * (target - x) if live else 0.0))
         noise_pos[r] = zi
+
+
+@njit(cache=True, inline="always")
+def _any_true(flags) -> bool:
+    """Whether any of the booleans ``flags`` is set."""
+    for x in flags:
+        if x:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _idle_pairs(
+    r,
+    tie_start,
+    tie_collab,
+    tie_pack,
+    pair_pack,
+    trust,
+    conflict,
+    risk,
+    damage,
+    honoured,
+    breached,
+    damage_decay,
+    prior_weight,
+    conflict_out,
+    trust_out,
+    confidence_out,
+    risk_out,
+):
+    """:func:`pair_update` of replicate ``r`` when no pair is live and no tie acted:
+    conflict, trust and risk stay (plus 0.0, clipped, as there), damage fades, and
+    the evidence is kept and each tie's breach weight added to it, with the same
+    operations in the same order."""
+    for e in range(trust.shape[1]):
+        conflict_out[r, e] = clip01(conflict[r, e] + 0.0)
+        damage[r, e] = damage[r, e] * (1.0 - damage_decay)
+        trust_out[r, e] = clip01(trust[r, e] + 0.0)
+        keep = pair_pack[P_KEEP, r, e]
+        h = honoured[r, e] * keep
+        b = breached[r, e] * keep
+        for tt in range(tie_start[e], tie_start[e + 1]):
+            b += tie_pack[C_BREACH_WEIGHT, r, tie_collab[tt]]
+        honoured[r, e] = h
+        breached[r, e] = b
+        confidence_out[r, e] = (h + pair_pack[P_PRIOR, r, e] + 1.0) / (h + b + prior_weight + 2.0)
+        risk_out[r, e] = clip01(risk[r, e] + 0.0)
 
 
 @njit(cache=True)
