@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from ioc_sim.app import serve as teaching_app
+from ioc_sim.cli import calibration as cli_calibration
 from ioc_sim.cli import experiment as cli_experiment
 from ioc_sim.cli import nhs as cli_nhs
 from ioc_sim.cli import theory as cli_theory
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_experiment.add_parser(sub)
     cli_nhs.add_parsers(sub)
     cli_theory.add_parsers(sub)
+    cli_calibration.add_parser(sub)
     teaching_app.add_parser(sub)
     return parser
 
@@ -230,6 +232,7 @@ COMMANDS = {
     "app": teaching_app.cmd_app,
     **cli_nhs.COMMANDS,
     **cli_theory.COMMANDS,
+    **cli_calibration.COMMANDS,
 }
 
 

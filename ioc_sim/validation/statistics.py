@@ -25,6 +25,7 @@ kind's keys and meaning; ``ioc-sim validate --statistics`` prints them.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -116,7 +117,10 @@ def _rank_correlation(values, spec) -> float:
 
     x = _per_run(values, spec, spec["x"], "x_months")
     y = _per_run(values, spec, spec["y"], "y_months")
-    return float(stats.spearmanr(x, y).statistic)
+    with warnings.catch_warnings():
+        # A series that does not vary has no rank correlation: NaN, said in the detail.
+        warnings.simplefilter("ignore")
+        return float(stats.spearmanr(x, y).statistic)
 
 
 def _smooth(x: np.ndarray, months: int) -> np.ndarray:

@@ -1,0 +1,240 @@
+"""``ioc-sim calibrate``: ABC-SMC of the model's assumptions against the patterns.
+
+:func:`calibrate` chooses the parameters (:mod:`~ioc_sim.calibration.screening`),
+puts a uniform prior on each one's bounds, and runs pyabc's ABC-SMC: each generation
+draws parameter values from the last one's particles (a multivariate normal kernel),
+simulates every pattern's arms (:class:`~ioc_sim.calibration.simulator.PatternSimulator`),
+and keeps the draws whose distance to the patterns
+(:class:`~ioc_sim.calibration.distance.PatternDistance`) is within epsilon, the median
+distance of the last generation. It stops after ``generations``, when a generation is
+accepted at epsilon 0 (every particle reproduced every pattern), when fewer than
+``min_acceptance`` of a generation's simulations are accepted, or after
+``max_simulations``.
+
+pyabc's history database (``OUT/history.db``) is the store: a calibration stopped
+by Ctrl-C or a crash resumes from its last finished generation, with the same
+candidates (:mod:`~ioc_sim.calibration.sampler`), so it ends where an uninterrupted
+one would have. The outputs are then written by :mod:`~ioc_sim.calibration.outputs`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ioc_sim.calibration.spec import Calibration
+from ioc_sim.errors import ConfigError
+from ioc_sim.experiments.executors import open_executor
+from ioc_sim.experiments.jsonfiles import write_json
+from ioc_sim.experiments.provenance import git_commit, versions
+from ioc_sim.spec.parameters import PARAMETERS
+from ioc_sim.validation import load_patterns, resolve_patterns_path
+
+
+def default_out_dir(cal: Calibration) -> Path:
+    """``results/calibration/<name>``: fixed, so that re-running resumes."""
+    return Path("results") / "calibration" / cal.name
+
+
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file, for provenance."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def priors(cal: Calibration, names: list[str]) -> dict[str, tuple[float, float]]:
+    """Each fitted parameter's uniform prior bounds: declared, or narrowed in the file."""
+    return {
+        n: cal.bounds.get(n, (float(PARAMETERS[n].low), float(PARAMETERS[n].high))) for n in names
+    }
+
+
+def _fingerprint(
+    cal: Calibration, bounds: dict[str, tuple[float, float]], files: list[Path]
+) -> str:
+    payload = {
+        "raw": cal.raw,
+        "bounds": bounds,
+        "patterns": [sha256(f) for f in files],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _open_manifest(out: Path, fingerprint: str) -> dict[str, Any]:
+    path = out / "calibration.json"
+    if not path.exists():
+        return {}
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("fingerprint") != fingerprint:
+        raise ConfigError(
+            "--out",
+            f"{out} holds another calibration ({manifest.get('name')!r}, "
+            "other settings or patterns); allowed: the same calibration file and patterns "
+            "to resume it, or another --out",
+        )
+    return manifest
+
+
+def calibrate(
+    cal: Calibration,
+    out: Path | None = None,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Run (or resume) a calibration and write its outputs.
+
+    Args:
+        cal: The calibration file, loaded.
+        out: Output folder (default: ``results/calibration/<name>``).
+        workers: Worker processes (1 runs in-process); ignored with ``scheduler``.
+        scheduler: A Dask scheduler address, or ``local:N``.
+        show_progress: Show progress on stderr.
+
+    Returns:
+        The manifest (``calibration.json``).
+    """
+    import pyabc
+
+    from ioc_sim.calibration import outputs
+    from ioc_sim.calibration.distance import PatternDistance
+    from ioc_sim.calibration.predictive import predictive_check
+    from ioc_sim.calibration.sampler import OrderedSampler, print_progress
+    from ioc_sim.calibration.screening import screen
+    from ioc_sim.calibration.simulator import PatternSimulator, miss_keys
+
+    out = default_out_dir(cal) if out is None else Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError("--out", f"{out} exists and is not a folder")
+    try:
+        patterns = load_patterns(list(cal.patterns))
+    except ConfigError as err:
+        raise ConfigError("calibration.patterns", str(err)) from None
+    files = [resolve_patterns_path(p) for p in cal.patterns]
+    out.mkdir(parents=True, exist_ok=True)
+    t_start = time.perf_counter()
+    names, screening, choice = screen(
+        cal, out, workers=workers, scheduler=scheduler, show_progress=show_progress
+    )
+    if not names:
+        raise ConfigError(
+            "priors",
+            "no parameter to fit; allowed: a lower threshold, or parameters listed in [priors]",
+        )
+    screening.to_csv(out / "screening.csv", index=False)
+    bounds = priors(cal, names)
+    fingerprint = _fingerprint(cal, bounds, files)
+    manifest = _open_manifest(out, fingerprint) or {
+        "name": cal.name,
+        "question": cal.question,
+        "calibration_file": str(cal.path) if cal.path else None,
+        "calibration_sha256": sha256(cal.path) if cal.path else None,
+        "calibration_contents": cal.raw,
+        "patterns": [{"file": str(f), "sha256": sha256(f)} for f in files],
+        "pattern_ids": [p.id for p in patterns],
+        "seed": cal.seed,
+        "fingerprint": fingerprint,
+        "started": datetime.now(UTC).isoformat(),
+        "status": "running",
+    }
+    manifest.update(
+        parameters={n: {"low": lo, "high": hi} for n, (lo, hi) in bounds.items()},
+        parameter_choice=choice,
+        git_commit=git_commit(),
+        versions={**versions(), **_pyabc_version()},
+        executor=f"dask {scheduler}" if scheduler else f"{workers} worker(s)",
+    )
+    write_json(out / "calibration.json", manifest)
+
+    logging.getLogger("ABC").setLevel(logging.WARNING)  # the progress lines say enough
+    keys = miss_keys(patterns)
+    simulator = PatternSimulator(patterns, cal.replicates)
+    distance = PatternDistance(keys, patterns, out / "distance_scales.json")
+    prior = pyabc.Distribution(
+        **{n: pyabc.RV("uniform", lo, hi - lo) for n, (lo, hi) in bounds.items()}
+    )
+    db = f"sqlite:///{(out / 'history.db').resolve()}"
+    n_workers = (
+        int(scheduler.split(":", 1)[1])
+        if scheduler and scheduler.startswith("local:")
+        else (8 if scheduler else workers)
+    )
+    with open_executor(workers, scheduler) as executor:
+        sampler = OrderedSampler(
+            executor, cal.seed, n_workers, progress=print_progress if show_progress else None
+        )
+        abc = pyabc.ABCSMC(
+            simulator,
+            prior,
+            distance,
+            population_size=cal.population,
+            sampler=sampler,
+            eps=pyabc.QuantileEpsilon(alpha=0.5),
+            transitions=pyabc.MultivariateNormalTransition(),
+        )
+        history = _start(abc, db, {k: 0.0 for k in keys}, out)
+        if manifest.get("status") != "finished":
+            done = history.max_t + 1
+            left = cal.generations - done
+            if left > 0 and not _stopped(history, cal):
+                abc.run(
+                    minimum_epsilon=0.0,
+                    max_nr_populations=left,
+                    min_acceptance_rate=cal.min_acceptance,
+                    max_total_nr_simulations=cal.max_simulations,
+                )
+            manifest["status"] = "finished"
+            manifest["ended"] = datetime.now(UTC).isoformat()
+            write_json(out / "calibration.json", manifest)
+        history = pyabc.History(db)
+        posterior = outputs.write_history(history, names, bounds, out)
+        predictive = None
+        if cal.predictive_draws:
+            predictive = predictive_check(
+                patterns, posterior, bounds, cal, executor, show_progress=show_progress
+            )
+    manifest["distance"] = distance.table() if distance.scales is not None else None
+    summary = outputs.write_results(cal, manifest, history, posterior, bounds, predictive, out)
+    manifest.update(summary, seconds_this_run=round(time.perf_counter() - t_start, 1))
+    write_json(out / "calibration.json", manifest)
+    return manifest
+
+
+def _pyabc_version() -> dict[str, str]:
+    from importlib import metadata
+
+    return {"pyabc": metadata.version("pyabc")}
+
+
+def _start(abc, db: str, x_0: dict[str, float], out: Path):
+    """A new run in the history database, or the one there, to resume."""
+    import pyabc
+
+    if (out / "history.db").exists():
+        h = pyabc.History(db)
+        if h.all_runs():
+            return abc.load(db, 1)
+    (out / "distance_scales.json").unlink(missing_ok=True)
+    return abc.new(db, x_0)
+
+
+def _stopped(history, cal: Calibration) -> bool:
+    """Whether the stored generations already met a stopping rule."""
+    if history.max_t < 0:
+        return False
+    pops = history.get_all_populations()
+    pops = pops[pops["t"] >= 0]
+    last = pops.iloc[-1]
+    rate = last["particles"] / last["samples"] if last["samples"] else 0.0
+    return bool(
+        last["epsilon"] <= 0.0
+        or rate < cal.min_acceptance
+        or history.total_nr_simulations >= cal.max_simulations
+        or math.isnan(last["epsilon"])
+    )
