@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from ioc_sim.calibration.posterior import Posterior, posterior_draws
 from ioc_sim.validation import Pattern, measure
@@ -51,17 +52,15 @@ def _run(
         for (_, row), seed in zip(draws.iterrows(), seeds, strict=True)
     ]
     out = []
-    for k, fut in enumerate(futures):
+    for fut in tqdm(
+        futures,
+        unit="draw",
+        desc=f"predictive check, {label}",
+        delay=1.0,
+        disable=not show_progress,
+        file=sys.stderr,
+    ):
         out.append(fut.result())
-        if show_progress:
-            print(
-                f"\rpredictive check, {label}: {k + 1}/{len(futures)} draws",
-                end="",
-                file=sys.stderr,
-                flush=True,
-            )
-    if show_progress:
-        print(file=sys.stderr)
     return np.array(out, dtype=bool).reshape(len(futures), len(patterns))
 
 

@@ -100,14 +100,9 @@ def calibrate(
     Returns:
         The manifest (``calibration.json``).
     """
-    import pyabc
-
     from ioc_sim.calibration import outputs
-    from ioc_sim.calibration.distance import PatternDistance
     from ioc_sim.calibration.predictive import predictive_check
-    from ioc_sim.calibration.sampler import OrderedSampler, print_progress
     from ioc_sim.calibration.screening import screen
-    from ioc_sim.calibration.simulator import PatternSimulator, miss_keys
 
     out = default_out_dir(cal) if out is None else Path(out)
     if out.exists() and not out.is_dir():
@@ -152,58 +147,100 @@ def calibrate(
     )
     write_json(out / "calibration.json", manifest)
 
-    logging.getLogger("ABC").setLevel(logging.WARNING)  # the progress lines say enough
-    keys = miss_keys(patterns)
-    simulator = PatternSimulator(patterns, cal.replicates)
-    distance = PatternDistance(keys, patterns, out / "distance_scales.json")
-    prior = pyabc.Distribution(
-        **{n: pyabc.RV("uniform", lo, hi - lo) for n, (lo, hi) in bounds.items()}
-    )
-    db = f"sqlite:///{(out / 'history.db').resolve()}"
     n_workers = (
         int(scheduler.split(":", 1)[1])
         if scheduler and scheduler.startswith("local:")
         else (8 if scheduler else workers)
     )
     with open_executor(workers, scheduler) as executor:
-        sampler = OrderedSampler(
-            executor, cal.seed, n_workers, progress=print_progress if show_progress else None
+        history, distance = fit(
+            patterns,
+            bounds,
+            cal,
+            out,
+            executor,
+            n_workers,
+            show_progress=show_progress,
+            run=manifest.get("status") != "finished",
         )
-        abc = pyabc.ABCSMC(
-            simulator,
-            prior,
-            distance,
-            population_size=cal.population,
-            sampler=sampler,
-            eps=pyabc.QuantileEpsilon(alpha=0.5),
-            transitions=pyabc.MultivariateNormalTransition(),
-        )
-        history = _start(abc, db, {k: 0.0 for k in keys}, out)
         if manifest.get("status") != "finished":
-            done = history.max_t + 1
-            left = cal.generations - done
-            if left > 0 and not _stopped(history, cal):
-                abc.run(
-                    minimum_epsilon=0.0,
-                    max_nr_populations=left,
-                    min_acceptance_rate=cal.min_acceptance,
-                    max_total_nr_simulations=cal.max_simulations,
-                )
             manifest["status"] = "finished"
             manifest["ended"] = datetime.now(UTC).isoformat()
             write_json(out / "calibration.json", manifest)
-        history = pyabc.History(db)
         posterior = outputs.write_history(history, names, bounds, out)
         predictive = None
         if cal.predictive_draws:
             predictive = predictive_check(
                 patterns, posterior, bounds, cal, executor, show_progress=show_progress
             )
-    manifest["distance"] = distance.table() if distance.scales is not None else None
+    manifest["distance"] = distance.table()
     summary = outputs.write_results(cal, manifest, history, posterior, bounds, predictive, out)
     manifest.update(summary, seconds_this_run=round(time.perf_counter() - t_start, 1))
     write_json(out / "calibration.json", manifest)
     return manifest
+
+
+def fit(
+    patterns: list,
+    bounds: dict[str, tuple[float, float]],
+    cal: Calibration,
+    out: Path,
+    executor,
+    n_workers: int,
+    *,
+    show_progress: bool = True,
+    run: bool = True,
+):
+    """Run ABC-SMC (or resume it from ``OUT/history.db``) and return pyabc's history and
+    the distance.
+
+    Args:
+        patterns: The patterns fitted to.
+        bounds: Each fitted parameter's uniform prior bounds.
+        cal: The calibration (its seed, budget and replicates).
+        out: The folder of the history database.
+        executor: Where simulations run.
+        n_workers: How many run at once.
+        show_progress: Progress lines on stderr.
+        run: Sample (else only open what is stored).
+    """
+    import pyabc
+
+    from ioc_sim.calibration.distance import PatternDistance
+    from ioc_sim.calibration.sampler import OrderedSampler, print_progress
+    from ioc_sim.calibration.simulator import PatternSimulator, miss_keys
+
+    logging.getLogger("ABC").setLevel(logging.WARNING)  # the progress lines say enough
+    keys = miss_keys(patterns)
+    distance = PatternDistance(keys, patterns, out / "distance_scales.json")
+    prior = pyabc.Distribution(
+        **{n: pyabc.RV("uniform", lo, hi - lo) for n, (lo, hi) in bounds.items()}
+    )
+    sampler = OrderedSampler(
+        executor, cal.seed, n_workers, progress=print_progress if show_progress else None
+    )
+    abc = pyabc.ABCSMC(
+        PatternSimulator(patterns, cal.replicates),
+        prior,
+        distance,
+        population_size=cal.population,
+        sampler=sampler,
+        eps=pyabc.QuantileEpsilon(alpha=0.5),
+        transitions=pyabc.MultivariateNormalTransition(),
+    )
+    db = f"sqlite:///{(out / 'history.db').resolve()}"
+    history = _start(abc, db, {k: 0.0 for k in keys}, out)
+    left = cal.generations - (history.max_t + 1)
+    if run and left > 0 and not _stopped(history, cal):
+        abc.run(
+            minimum_epsilon=0.0,
+            max_nr_populations=left,
+            min_acceptance_rate=cal.min_acceptance,
+            max_total_nr_simulations=cal.max_simulations,
+        )
+    if distance.scales is None and distance.scales_file.exists():
+        distance.initialize(0, lambda: None, {}, 0)  # read the kept scales
+    return pyabc.History(db), distance
 
 
 def _pyabc_version() -> dict[str, str]:

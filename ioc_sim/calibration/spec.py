@@ -143,7 +143,7 @@ def _bounds(value: Any) -> dict[str, tuple[float, float]]:
         low = number(b.get("low", p.low), f"{at}.low", p.low, p.high)
         high = number(b.get("high", p.high), f"{at}.high", p.low, p.high)
         if not low < high:
-            raise ConfigError(at, f"low {low:g} must be below high {high:g}")
+            raise ConfigError(at, f"low {low:g}, high {high:g}; allowed: low below high")
         out[name] = (low, high)
     return out
 
@@ -177,7 +177,8 @@ def parse_calibration(data: dict[str, Any], name: str, path: Path | None = None)
     ):
         raise ConfigError(
             "priors.parameters",
-            "give either a list of parameters or a screening that chooses them, not both",
+            "given with screening settings; allowed: either a list of parameters, or "
+            "screening, screening_results, threshold and max_parameters to choose them",
         )
     screening = priors.get("screening", d.screening)
     text(screening, "priors.screening")

@@ -85,4 +85,78 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_run_options(run: argparse.ArgumentParser) -> None:
+    """Add ``--posterior``, ``--draws``, ``--compare`` and ``--workers`` to ``ioc-sim run``."""
+    run.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="FILE",
+        help="run over draws from a calibration's posterior (its folder or posterior.parquet): "
+        "each outcome as a median and 90%% interval",
+    )
+    run.add_argument(
+        "--draws",
+        type=whole_number("draws", 2, 100000),
+        help="with --posterior: posterior draws, each with the scenario's replicates (default 50)",
+    )
+    run.add_argument(
+        "--compare",
+        action="append",
+        metavar="SCENARIO",
+        help="with --posterior: also run this scenario on the same draws and seeds, and report "
+        "its difference from the first; repeat for several",
+    )
+    run.add_argument(
+        "--workers",
+        type=whole_number("workers", 1, 1024),
+        help="with --posterior: worker processes (default: one per CPU; 1 runs in-process)",
+    )
+
+
+def wants_posterior(args: argparse.Namespace) -> bool:
+    """Whether ``ioc-sim run`` runs over posterior draws; refuses options that need it."""
+    if args.posterior is None:
+        for opt, value in (("--draws", args.draws), ("--compare", args.compare)):
+            if value:
+                raise ConfigError(opt, "needs --posterior FILE (a calibration's posterior)")
+        return False
+    if args.survey is not None or args.levers:
+        raise ConfigError("--posterior", "cannot be combined with --survey or --levers")
+    return True
+
+
+def run_with_posterior(args: argparse.Namespace, scenario) -> int:
+    from ioc_sim.calibration.bands import format_bands, run_posterior
+    from ioc_sim.calibration.posterior import load_posterior
+    from ioc_sim.experiments.scenarios import load_scenario
+
+    post = load_posterior(args.posterior)
+    compare = [load_scenario(c) for c in args.compare or []]
+    draws = args.draws or 50
+    out, summary, diffs = run_posterior(
+        scenario,
+        post,
+        draws,
+        compare=compare,
+        seed=args.seed,
+        months=args.months,
+        replicates=args.replicates,
+        out=args.out,
+        workers=args.workers or os.cpu_count() or 1,
+        show_progress=not args.quiet,
+        figure=not args.no_figure,
+    )
+    months = int(summary["month"].max())
+    replicates = args.replicates or scenario.replicates
+    if not args.quiet:
+        head = f"{scenario.name}: {scenario.question}" if scenario.question else scenario.name
+        print(head)
+        print(format_bands(summary, diffs, months, draws, replicates))
+        fixed = sorted(set(post.names) & set(scenario.params))
+        if fixed:
+            print(f"set by the scenario itself, not drawn: {', '.join(fixed)}")
+    print(f"results: {out}")
+    return 0
+
+
 COMMANDS = {"calibrate": cmd_calibrate}

@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-figure", action="store_true", help="skip the PNG figure")
     run.add_argument("--quiet", action="store_true", help="no progress bar or table")
     cli_nhs.add_run_options(run)
+    cli_calibration.add_run_options(run)
 
     sub.add_parser("scenarios", help="list the bundled scenarios with their questions")
 
@@ -110,6 +111,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     if args.out is not None:
         writable_folder(args.out, "--out")  # before the survey is scored and anything runs
+    if cli_calibration.wants_posterior(args):
+        return cli_calibration.run_with_posterior(args, scenario)
     scenario, options, scores = cli_nhs.prepare_run(args, scenario)  # --survey, if given
     out, ts, summary = run_scenario(
         scenario,

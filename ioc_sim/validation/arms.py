@@ -150,16 +150,15 @@ class ArmSpec:
         """The month of the first event of ``kind`` in the arm's scenario, if any."""
         return next((int(e["month"]) for e in self.events() if e.get("kind") == kind), None)
 
-    def key(self, values: Mapping[str, Any], replicates: int | None, seed: int) -> str:
-        """Identifies the runs of this arm: arms with the same key run once."""
-        spec = {
-            "scenario": self.scenario,
-            "overrides": self.overrides(values),
-            "months": self.months,
-            "replicates": self.runs(replicates),
-            "seed": seed,
-        }
-        return json.dumps(spec, sort_keys=True, default=str)
+    def key(self, values: Mapping[str, Any], seed: int) -> str:
+        """Identifies the system this arm runs and its seeds: arms with the same key (the
+        same model keywords, whatever spelled them) share their runs, the arm with fewer
+        replicates reading the first ones (replicate r has the same seed, and the same
+        numbers, however many replicates run with it)."""
+        kw, months = model_keywords(self.scenario, self.overrides(values), self.months)
+        return json.dumps(
+            {"kwargs": kw, "months": months, "seed": seed}, sort_keys=True, default=str
+        )
 
     def runs(self, replicates: int | None) -> int:
         """Replicates to run: the arm's own, at most ``replicates`` when given."""

@@ -161,15 +161,19 @@ def measure(
     """
     seed = current_seed() if seed is None else seed
     runs: dict[str, dict[str, Any]] = {}  # arm key -> readers wanted
+    size: dict[str, int] = {}  # arm key -> most replicates wanted
     where: list[dict[str, str]] = []  # per pattern: arm name -> arm key
+    specs = {}
     for p in patterns:
         keys = {}
         for name, wanted in _readers(p).items():
-            key = p.arms[name].key(overrides, replicates, seed)
+            spec = p.arms[name]
+            key = spec.key(overrides, seed)
             runs.setdefault(key, {}).update(wanted)
+            size[key] = max(size.get(key, 0), spec.runs(replicates))
+            specs.setdefault(key, spec)
             keys[name] = key
         where.append(keys)
-    specs = {where[i][n]: p.arms[n] for i, p in enumerate(patterns) for n in p.arms}
     done: dict[str, dict[str, np.ndarray] | str] = {}
     for key, wanted in runs.items():
         spec = specs[key]
@@ -178,7 +182,7 @@ def measure(
                 spec.scenario,
                 spec.overrides(overrides),
                 wanted,
-                replicates=spec.runs(replicates),
+                replicates=size[key],
                 months=spec.months,
                 seed=seed,
             )
@@ -192,8 +196,13 @@ def measure(
         if failed is not None:
             out.append(Measured(p, error=failed))
             continue
+        # An arm sharing a larger one's runs reads its first replicates.
+        series = {
+            n: {label: x[: p.arms[n].runs(replicates)] for label, x in done[k].items()}
+            for n, k in keys.items()
+        }
         try:
-            out.append(_judge(p, Values(p, {n: done[k] for n, k in keys.items()})))
+            out.append(_judge(p, Values(p, series)))
         except ConfigError:
             raise
         except Exception as err:  # noqa: BLE001
