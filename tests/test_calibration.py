@@ -201,12 +201,12 @@ def test_distance_weighs_each_pattern_once():
     d = PatternDistance(keys, ps, "unused.json")
     d.fit(np.array([[1.0, 0.1, 0.0], [3.0, 0.3, 0.0], [np.nan, 0.2, 0.0]]))
     assert d.weights.tolist() == [1.0, 0.5, 0.5]
-    assert d.scales[0] == pytest.approx(math.sqrt(5.0))
+    assert d.scales[0] == 2.0 and d.scales[1] == pytest.approx(0.2)  # medians of the misses
     assert d.scales[2] == 1.0  # no prior draw misses it, and its bound is a statistic
     assert d({k: 0.0 for k in keys}, {}) == 0.0
-    x = {"miss:P5:0": math.sqrt(5.0), "miss:P6:0": 0.0, "miss:P6:1": 0.0}
-    assert d(x, {}) == pytest.approx(1.0)
-    assert d({**x, "miss:P5:0": math.nan}, {}) == pytest.approx(3.0 / math.sqrt(5.0))
+    x = {"miss:P5:0": 2.0, "miss:P6:0": 0.2, "miss:P6:1": 0.0}
+    assert d(x, {}) == pytest.approx(1.0 + 0.5)
+    assert d({**x, "miss:P5:0": math.nan}, {}) == pytest.approx(1.5 + 0.5)  # the worst, 3
 
 
 def test_screening_chooses_numeric_assumptions_that_matter(tmp_path):

@@ -7,11 +7,13 @@ by a scale, and each pattern's criteria share one unit of weight:
     d = sum over patterns p of (1 / n_p) * sum over its criteria c of miss_c / scale_c
 
 so neither a statistic measured in large units nor a pattern with many criteria
-dominates. The scale of a criterion is the root mean square of its miss over the
-calibration sample drawn from the prior (how far off the model typically is before
-calibration); a criterion that no prior draw misses is scaled by its bound's size
-(1 if it has none). A miss that cannot be computed (a pattern whose arms failed, a
-ratio over zero) counts as the largest miss of the prior sample.
+dominates. The scale of a criterion is the median of its misses among the draws
+from the prior that miss it (how far off the model typically is, before
+calibration, when it misses; a median, so that a statistic dividing by almost
+nothing in a few draws does not set it); a criterion that no prior draw misses is
+scaled by its bound's size (1 if its bound is another statistic). A miss that
+cannot be computed (a pattern whose arms failed, a ratio over zero) counts as the
+largest miss of the prior sample.
 
 The scales are fitted once, before the first generation, and kept in a file beside
 the history database, so that a resumed calibration uses exactly the same distance.
@@ -65,13 +67,15 @@ class PatternDistance(pyabc.Distance):
 
     def fit(self, misses: np.ndarray) -> None:
         """Fit the scales from the misses of the prior sample (draws x criteria)."""
-        finite = np.where(np.isfinite(misses), misses, np.nan)
-        with np.errstate(invalid="ignore"):
-            rms = np.sqrt(np.nanmean(finite**2, axis=0))
-            worst = np.nanmax(finite, axis=0)
-        rms = np.where(np.isfinite(rms), rms, 0.0)
-        self.scales = np.where(rms > 0, rms, self.bound_sizes)
-        self.fill = np.where(np.isfinite(worst) & (worst > 0), worst, self.scales)
+        scales, fill = [], []
+        for j in range(misses.shape[1]):
+            m = misses[:, j]
+            missed = m[np.isfinite(m) & (m > 0)]
+            # The median size of a miss, robust to the odd statistic that divides by
+            # almost nothing; the worst finite miss stands in for one not computed.
+            scales.append(float(np.median(missed)) if len(missed) else self.bound_sizes[j])
+            fill.append(float(missed.max()) if len(missed) else scales[-1])
+        self.scales, self.fill = np.array(scales), np.array(fill)
 
     def initialize(self, t: int, get_sample: Callable, x_0: dict, total_sims: int) -> None:
         """Read the kept scales, or fit them from the calibration sample."""

@@ -6,10 +6,11 @@ draws parameter values from the last one's particles (a multivariate normal kern
 simulates every pattern's arms (:class:`~ioc_sim.calibration.simulator.PatternSimulator`),
 and keeps the draws whose distance to the patterns
 (:class:`~ioc_sim.calibration.distance.PatternDistance`) is within epsilon, the median
-distance of the last generation. It stops after ``generations``, when a generation is
-accepted at epsilon 0 (every particle reproduced every pattern), when fewer than
-``min_acceptance`` of a generation's simulations are accepted, or after
-``max_simulations``.
+distance of the last generation. It stops after ``generations``, when a generation is accepted
+at epsilon 0 (every particle reproduced every pattern), when fewer than
+``min_acceptance`` of a generation's simulations are accepted, or before a
+generation that would take the simulations past ``max_simulations`` (a budget in
+simulations rather than minutes, so that the answer does not depend on the machine).
 
 pyabc's history database (``OUT/history.db``) is the store: a calibration stopped
 by Ctrl-C or a crash resumes from its last finished generation, with the same
@@ -212,32 +213,34 @@ def fit(
 
     logging.getLogger("ABC").setLevel(logging.WARNING)  # the progress lines say enough
     keys = miss_keys(patterns)
-    distance = PatternDistance(keys, patterns, out / "distance_scales.json")
-    prior = pyabc.Distribution(
-        **{n: pyabc.RV("uniform", lo, hi - lo) for n, (lo, hi) in bounds.items()}
-    )
+    db = f"sqlite:///{(out / 'history.db').resolve()}"
     sampler = OrderedSampler(
         executor, cal.seed, n_workers, progress=print_progress if show_progress else None
     )
-    abc = pyabc.ABCSMC(
-        PatternSimulator(patterns, cal.replicates),
-        prior,
-        distance,
-        population_size=cal.population,
-        sampler=sampler,
-        eps=pyabc.QuantileEpsilon(alpha=0.5),
-        transitions=pyabc.MultivariateNormalTransition(),
-    )
-    db = f"sqlite:///{(out / 'history.db').resolve()}"
-    history = _start(abc, db, {k: 0.0 for k in keys}, out)
-    left = cal.generations - (history.max_t + 1)
-    if run and left > 0 and not _stopped(history, cal):
-        abc.run(
-            minimum_epsilon=0.0,
-            max_nr_populations=left,
-            min_acceptance_rate=cal.min_acceptance,
-            max_total_nr_simulations=cal.max_simulations,
+
+    def smc():
+        # A new ABC-SMC object per generation, opened from the history: exactly what a
+        # resumed calibration does, so every generation is run the way a resume runs it
+        # and the stopping rules below are ours to apply between generations.
+        distance = PatternDistance(keys, patterns, out / "distance_scales.json")
+        prior = pyabc.Distribution(
+            **{n: pyabc.RV("uniform", lo, hi - lo) for n, (lo, hi) in bounds.items()}
         )
+        abc = pyabc.ABCSMC(
+            PatternSimulator(patterns, cal.replicates),
+            prior,
+            distance,
+            population_size=cal.population,
+            sampler=sampler,
+            eps=pyabc.QuantileEpsilon(alpha=0.5),
+            transitions=pyabc.MultivariateNormalTransition(),
+        )
+        return abc, _start(abc, db, {k: 0.0 for k in keys}, out), distance
+
+    abc, history, distance = smc()
+    while run and history.max_t + 1 < cal.generations and not _stopped(history, cal):
+        abc.run(minimum_epsilon=0.0, max_nr_populations=1)
+        abc, history, distance = smc()
     if distance.scales is None and distance.scales_file.exists():
         distance.initialize(0, lambda: None, {}, 0)  # read the kept scales
     return pyabc.History(db), distance
@@ -262,16 +265,21 @@ def _start(abc, db: str, x_0: dict[str, float], out: Path):
 
 
 def _stopped(history, cal: Calibration) -> bool:
-    """Whether the stored generations already met a stopping rule."""
+    """Whether the stored generations meet a stopping rule: epsilon reached 0 (every
+    particle reproduced every pattern), the last acceptance rate fell below
+    ``min_acceptance``, or the next generation would take the simulations past
+    ``max_simulations`` (its acceptance rate foreseen from the trend of the last two)."""
     if history.max_t < 0:
         return False
     pops = history.get_all_populations()
     pops = pops[pops["t"] >= 0]
+    rates = (pops["particles"] / pops["samples"]).to_numpy(float)
     last = pops.iloc[-1]
-    rate = last["particles"] / last["samples"] if last["samples"] else 0.0
+    trend = min(1.0, rates[-1] / rates[-2]) if len(rates) > 1 else 1.0
+    foreseen = cal.population / max(rates[-1] * trend, 1e-6)
     return bool(
         last["epsilon"] <= 0.0
-        or rate < cal.min_acceptance
-        or history.total_nr_simulations >= cal.max_simulations
         or math.isnan(last["epsilon"])
+        or rates[-1] < cal.min_acceptance
+        or history.total_nr_simulations + foreseen > cal.max_simulations
     )

@@ -67,7 +67,8 @@ class Calibration:
         population: Accepted particles per generation.
         generations: Most generations.
         min_acceptance: Stop after a generation that accepts a smaller share.
-        max_simulations: Stop once this many simulations have run, over all generations.
+        max_simulations: Do not start a generation that would take the simulations, over
+            all generations, past this many.
         replicates: Most replicates per arm while fitting (each arm's own number when
             smaller).
         predictive_draws: Posterior (and prior) draws whose patterns are checked with
@@ -88,10 +89,10 @@ class Calibration:
     question: str = ""
     patterns: tuple[str, ...] = ("literature",)
     seed: int = 20240
-    population: int = 400
-    generations: int = 8
-    min_acceptance: float = 0.02
-    max_simulations: int = 20000
+    population: int = 500
+    generations: int = 6
+    min_acceptance: float = 0.05
+    max_simulations: int = 8000
     replicates: int = 16
     predictive_draws: int = 100
     parameters: tuple[str, ...] | None = None
