@@ -34,6 +34,7 @@ def _calibration(tmp_path, **head):
     patterns = _patterns_file(tmp_path)
     values = {
         "population": 12,
+        "prior_sample": 12,
         "generations": 2,
         "replicates": 4,
         "predictive_draws": 3,
@@ -155,6 +156,19 @@ def test_same_seed_same_posterior_on_one_worker_or_two(tiny, tmp_path):
     assert not np.array_equal(a["trust_asymmetry"], c["trust_asymmetry"])
 
 
+@pytest.mark.slow
+def test_a_dask_cluster_gives_the_same_posterior(tiny, tmp_path):
+    """--scheduler local:2 runs the candidates on a Dask cluster: the same populations."""
+    cal, out = tiny
+    dask = tmp_path / "dask"
+    assert (
+        main(["calibrate", str(cal), "--out", str(dask), "--scheduler", "local:2", "--quiet"]) == 0
+    )
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "populations.parquet"), pd.read_parquet(dask / "populations.parquet")
+    )
+
+
 def test_a_stopped_calibration_resumes_where_it_stopped(tiny, tmp_path, monkeypatch):
     """Stopped in its second generation (as by Ctrl-C or a crash), the calibration keeps
     its first generation in pyabc's history, and re-running the command finishes with
@@ -182,6 +196,26 @@ def test_a_stopped_calibration_resumes_where_it_stopped(tiny, tmp_path, monkeypa
     pd.testing.assert_frame_equal(
         pd.read_parquet(out / "populations.parquet"),
         pd.read_parquet(stopped / "populations.parquet"),
+    )
+
+
+def test_a_larger_budget_goes_on_from_the_generations_stored(tiny, tmp_path):
+    """Run with one generation, then with two in the same folder: the first generation is
+    kept, and the result is the two-generation calibration run at once."""
+    cal, out = tiny
+    text = cal.read_text(encoding="utf-8")
+    one = tmp_path / "one.toml"
+    one.write_text(text.replace("generations = 2", "generations = 1"), encoding="utf-8")
+    (tmp_path / "some.toml").write_text(
+        (cal.parent / "some.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    folder = tmp_path / "grown"
+    assert main(["calibrate", str(one), "--out", str(folder), "--workers", "1", "--quiet"]) == 0
+    assert len(pd.read_csv(folder / "generations.csv")) == 1
+    assert main(["calibrate", str(cal), "--out", str(folder), "--workers", "1", "--quiet"]) == 0
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "populations.parquet"),
+        pd.read_parquet(folder / "populations.parquet"),
     )
 
 

@@ -4,6 +4,7 @@ its matrix and can fail, and a user's own pattern needs no code."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -195,6 +196,17 @@ def test_a_users_own_pattern_runs_without_code(tmp_path, capsys):
     (m,) = measure([p], {})
     assert m.stats["trust_kept"] == pytest.approx(m.stats["trust_60"] / m.stats["trust_0"])
     assert code == (0 if m.passed else 1)
+
+
+def test_the_example_pattern_of_the_docs_loads(tmp_path):
+    """The whole pattern shown in docs/patterns.md is a valid patterns file."""
+    import re
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "patterns.md").read_text("utf-8")
+    (block,) = re.findall(r"```toml\n(\[\[pattern\]\].*?)```", docs, flags=re.S)
+    (tmp_path / "example.toml").write_text(block, encoding="utf-8")
+    (p,) = load_patterns(tmp_path / "example.toml")
+    assert p.id == "ICS1" and p.breaker
 
 
 @pytest.mark.parametrize(

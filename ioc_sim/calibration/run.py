@@ -37,6 +37,10 @@ from ioc_sim.experiments.provenance import git_commit, versions
 from ioc_sim.spec.parameters import PARAMETERS
 from ioc_sim.validation import load_patterns, resolve_patterns_path
 
+#: What may change between runs into the same folder: a larger budget goes on from the
+#: generations stored, as a run with that budget from the start would have.
+BUDGET = ("generations", "min_acceptance", "max_simulations", "predictive_draws")
+
 
 def default_out_dir(cal: Calibration) -> Path:
     """``results/calibration/<name>``: fixed, so that re-running resumes."""
@@ -58,8 +62,9 @@ def priors(cal: Calibration, names: list[str]) -> dict[str, tuple[float, float]]
 def _fingerprint(
     cal: Calibration, bounds: dict[str, tuple[float, float]], files: list[Path]
 ) -> str:
+    head = {k: v for k, v in cal.raw.get("calibration", {}).items() if k not in BUDGET}
     payload = {
-        "raw": cal.raw,
+        "raw": {**cal.raw, "calibration": head},
         "bounds": bounds,
         "patterns": [sha256(f) for f in files],
     }
@@ -162,12 +167,10 @@ def calibrate(
             executor,
             n_workers,
             show_progress=show_progress,
-            run=manifest.get("status") != "finished",
         )
-        if manifest.get("status") != "finished":
-            manifest["status"] = "finished"
-            manifest["ended"] = datetime.now(UTC).isoformat()
-            write_json(out / "calibration.json", manifest)
+        manifest["status"] = "finished"
+        manifest["ended"] = datetime.now(UTC).isoformat()
+        write_json(out / "calibration.json", manifest)
         posterior = outputs.write_history(history, names, bounds, out)
         predictive = None
         if cal.predictive_draws:
@@ -190,7 +193,6 @@ def fit(
     n_workers: int,
     *,
     show_progress: bool = True,
-    run: bool = True,
 ):
     """Run ABC-SMC (or resume it from ``OUT/history.db``) and return pyabc's history and
     the distance.
@@ -203,7 +205,6 @@ def fit(
         executor: Where simulations run.
         n_workers: How many run at once.
         show_progress: Progress lines on stderr.
-        run: Sample (else only open what is stored).
     """
     import pyabc
 
@@ -230,20 +231,30 @@ def fit(
             PatternSimulator(patterns, cal.replicates),
             prior,
             distance,
-            population_size=cal.population,
+            population_size=pyabc.ConstantPopulationSize(
+                cal.population, nr_calibration_particles=cal.prior_sample
+            ),
             sampler=sampler,
             eps=pyabc.QuantileEpsilon(alpha=0.5),
-            transitions=pyabc.MultivariateNormalTransition(),
+            transitions=pyabc.MultivariateNormalTransition(scaling=2.0, bandwidth_selector=unit),
         )
         return abc, _start(abc, db, {k: 0.0 for k in keys}, out), distance
 
     abc, history, distance = smc()
-    while run and history.max_t + 1 < cal.generations and not _stopped(history, cal):
+    while history.max_t + 1 < cal.generations and not _stopped(history, cal):
         abc.run(minimum_epsilon=0.0, max_nr_populations=1)
         abc, history, distance = smc()
     if distance.scales is None and distance.scales_file.exists():
         distance.initialize(0, lambda: None, {}, 0)  # read the kept scales
     return pyabc.History(db), distance
+
+
+def unit(effective_sample_size: float, dimension: int) -> float:
+    """A bandwidth factor of 1: with ``scaling = 2`` the perturbation kernel's covariance is
+    twice the particles' weighted covariance (Beaumont et al. 2009). Silverman's rule,
+    pyabc's default, shrinks it with the dimension, and with 12 parameters left the
+    particles' weights so uneven that 500 particles were worth 60."""
+    return 1.0
 
 
 def _pyabc_version() -> dict[str, str]:

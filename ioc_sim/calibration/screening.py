@@ -71,10 +71,13 @@ def screen(
         source = f"read from the Morris screening in {folder}"
     else:
         from ioc_sim.experiments.execution import run_experiment
-        from ioc_sim.experiments.spec import load_experiment
+        from ioc_sim.experiments.spec import experiment_dir, load_experiment
 
+        ref = Path(cal.screening)
+        if not ref.suffix and not ref.is_file():  # a bundled name, whatever the folder holds
+            ref = experiment_dir() / f"{cal.screening}.toml"
         try:
-            exp = load_experiment(cal.screening)
+            exp = load_experiment(ref if ref.exists() else cal.screening)
         except ConfigError as err:
             raise ConfigError("priors.screening", str(err)) from None
         if exp.method != "morris":

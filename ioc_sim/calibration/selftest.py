@@ -75,6 +75,7 @@ def selftest(
         name="selftest",
         seed=SEED,
         population=population,
+        prior_sample=population,
         generations=generations,
         min_acceptance=0.01,
         max_simulations=10**6,

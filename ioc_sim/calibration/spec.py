@@ -3,8 +3,9 @@
 A *calibration file* (TOML, bundled in ``experiments/calibrations/``) has two tables:
 
 * ``[calibration]``: ``name``, ``question``, the ``patterns`` files fitted to, the
-  root ``seed``, the ABC-SMC budget (``population`` particles per generation, at most
-  ``generations``, stop below ``min_acceptance`` or after ``max_simulations``), the
+  root ``seed``, the ABC-SMC budget (``population`` particles per generation after a
+  ``prior_sample`` that fits the distance, at most ``generations``, stop below
+  ``min_acceptance`` or before passing ``max_simulations``), the
   most ``replicates`` per arm while fitting, and ``predictive_draws`` (posterior draws
   whose patterns are checked afterwards with every arm's full replicates);
 * ``[priors]``: which parameters are fitted, each with a uniform prior on its declared
@@ -36,6 +37,7 @@ HEAD_KEYS = (
     "patterns",
     "seed",
     "population",
+    "prior_sample",
     "generations",
     "min_acceptance",
     "max_simulations",
@@ -65,6 +67,8 @@ class Calibration:
         patterns: Patterns files (paths or bundled names) fitted to.
         seed: Root of every random number of the calibration.
         population: Accepted particles per generation.
+        prior_sample: Draws from the prior that fit the distance's scales and the first
+            epsilon, before the first generation.
         generations: Most generations.
         min_acceptance: Stop after a generation that accepts a smaller share.
         max_simulations: Do not start a generation that would take the simulations, over
@@ -89,7 +93,8 @@ class Calibration:
     question: str = ""
     patterns: tuple[str, ...] = ("literature",)
     seed: int = 20240
-    population: int = 500
+    population: int = 700
+    prior_sample: int = 300
     generations: int = 6
     min_acceptance: float = 0.05
     max_simulations: int = 8000
@@ -196,6 +201,9 @@ def parse_calibration(data: dict[str, Any], name: str, path: Path | None = None)
         seed=whole(head.get("seed", d.seed), "calibration.seed", 0, 2**32 - 1),
         population=whole(
             head.get("population", d.population), "calibration.population", 10, 100000
+        ),
+        prior_sample=whole(
+            head.get("prior_sample", d.prior_sample), "calibration.prior_sample", 10, 100000
         ),
         generations=whole(
             head.get("generations", d.generations), "calibration.generations", 1, 100

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from ioc_sim.errors import ConfigError
 from ioc_sim.spec.files import whole_number
 
+EXIT_INTERRUPTED = 130
 INSTALL = 'pip install "ioc_sim[calibrate]" (or, in a checkout, pip install -e ".[calibrate]")'
 
 
@@ -72,10 +74,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from ioc_sim.calibration.run import calibrate
 
     cal = load_calibration(args.calibration)
-    manifest = calibrate(
-        cal, args.out, workers=workers, scheduler=args.scheduler, show_progress=not args.quiet
-    )
     out = args.out or Path("results") / "calibration" / cal.name
+    try:
+        manifest = calibrate(
+            cal, out, workers=workers, scheduler=args.scheduler, show_progress=not args.quiet
+        )
+    except KeyboardInterrupt:
+        print(
+            f"\nioc-sim: interrupted; finished generations are kept in {out}; re-run the same "
+            "command to resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     if not args.quiet:
         print((out / "summary.md").read_text(encoding="utf-8"))
     print(
