@@ -47,6 +47,16 @@ def default_out_dir(cal: Calibration) -> Path:
     return Path("results") / "calibration" / cal.name
 
 
+def shown(path: Path) -> str:
+    """A file as provenance names it: a bundled one relative to the project's folder (so
+    that it reads the same on every machine), any other as its absolute path."""
+    from ioc_sim.calibration.spec import calibration_dir
+
+    root = calibration_dir().resolve().parents[1]
+    p = Path(path).resolve()
+    return str(p.relative_to(root)) if p.is_relative_to(root) else str(p)
+
+
 def sha256(path: Path) -> str:
     """The SHA-256 of a file, for provenance."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -134,10 +144,10 @@ def calibrate(
     manifest = _open_manifest(out, fingerprint) or {
         "name": cal.name,
         "question": cal.question,
-        "calibration_file": str(cal.path) if cal.path else None,
+        "calibration_file": shown(cal.path) if cal.path else None,
         "calibration_sha256": sha256(cal.path) if cal.path else None,
         "calibration_contents": cal.raw,
-        "patterns": [{"file": str(f), "sha256": sha256(f)} for f in files],
+        "patterns": [{"file": shown(f), "sha256": sha256(f)} for f in files],
         "pattern_ids": [p.id for p in patterns],
         "seed": cal.seed,
         "fingerprint": fingerprint,
