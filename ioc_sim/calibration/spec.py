@@ -97,7 +97,7 @@ class Calibration:
     prior_sample: int = 300
     generations: int = 6
     min_acceptance: float = 0.05
-    max_simulations: int = 8000
+    max_simulations: int = 10000
     replicates: int = 16
     predictive_draws: int = 100
     parameters: tuple[str, ...] | None = None
