@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ioc_sim.errors import ConfigError
-from ioc_sim.spec.files import bundled_dir, bundled_files, read_toml, resolve_bundled
+from ioc_sim.spec.files import bundled_names, package_data, read_toml, resolve_bundled
 from ioc_sim.spec.parameters import PARAMETERS, unknown_name_error
 from ioc_sim.spec.schema import check_keys, number, text, whole
 
@@ -240,7 +240,7 @@ def parse_calibration(data: dict[str, Any], name: str, path: Path | None = None)
 
 def calibration_dir() -> Path:
     """The folder of bundled calibration files (``experiments/calibrations/``)."""
-    return bundled_dir("experiments", "calibrations")
+    return package_data("experiments", "calibrations")
 
 
 def resolve_calibration_path(path: str | Path | None) -> Path:
@@ -256,10 +256,10 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
     """
     p = resolve_calibration_path(path)
     source = str(path if path is not None else p)
-    names = ", ".join(f.stem for f in bundled_files(calibration_dir())) or "none"
+    names = bundled_names(calibration_dir(), "calibration files")
     if p.is_dir():
-        raise ConfigError("", f"no such calibration file (bundled: {names})", source)
-    data = read_toml(p, source, f"no such calibration file (bundled: {names})")
+        raise ConfigError("", f"no such calibration file ({names})", source)
+    data = read_toml(p, source, f"no such calibration file ({names})")
     try:
         return parse_calibration(data, p.stem, p)
     except ConfigError as err:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ioc_sim.errors import ConfigError
-from ioc_sim.spec.files import bundled_dir, bundled_files, read_toml, resolve_bundled
+from ioc_sim.spec.files import package_data, read_toml, resolve_bundled
 from ioc_sim.spec.parameters import PARAMETERS, unknown_name_error
 from ioc_sim.spec.schema import check_keys
 
@@ -57,7 +57,7 @@ class ParameterSet:
 
 def parameter_set_dir() -> Path:
     """The folder of bundled parameter sets (``experiments/parameter_sets/``)."""
-    return bundled_dir("experiments", "parameter_sets")
+    return package_data("experiments", "parameter_sets")
 
 
 def load_parameter_set(ref: str | Path, base_dir: Path | None = None) -> ParameterSet:
@@ -71,7 +71,8 @@ def load_parameter_set(ref: str | Path, base_dir: Path | None = None) -> Paramet
     if base_dir is not None and not p.is_absolute() and (base_dir / p).exists():
         p = base_dir / p
     p = resolve_bundled(p if p.exists() else ref, parameter_set_dir())
-    names = ", ".join(f.stem for f in bundled_files(parameter_set_dir())) or "none"
+    folder = parameter_set_dir()  # none are bundled yet: calibrations write them
+    names = ", ".join(sorted(f.stem for f in folder.glob("*.toml"))) or "none"
     data = read_toml(p, str(ref), f"no such parameter set (bundled: {names})")
     try:
         check_keys(data, ("parameter_set", "parameters"), "", "table")

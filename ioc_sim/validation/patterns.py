@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ioc_sim.errors import ConfigError
-from ioc_sim.spec.files import bundled_dir, bundled_files, read_toml, resolve_bundled
+from ioc_sim.spec.files import bundled_files, package_data, read_toml, resolve_bundled
 from ioc_sim.spec.parameters import PARAMETERS, unknown_name_error
 from ioc_sim.spec.schema import check_keys, text, whole
 from ioc_sim.validation import statistics as stats
@@ -413,12 +413,12 @@ def _no_cycle(pattern: Pattern, fld: str) -> None:
 
 def patterns_dir() -> Path:
     """The folder of bundled patterns files (``experiments/patterns/``)."""
-    return bundled_dir("experiments", "patterns")
+    return package_data("experiments", "patterns")
 
 
 def bundled_patterns_files() -> list[Path]:
     """The bundled patterns files, sorted by name."""
-    return bundled_files(patterns_dir())
+    return bundled_files(patterns_dir(), "patterns files")
 
 
 def resolve_patterns_path(path: str | Path | None) -> Path:
