@@ -380,6 +380,27 @@ def test_a_difference_of_an_arm_with_itself_is_exactly_zero(tmp_path):
     assert (diffs[["median", "q05", "q95"]] == 0).all().all()
 
 
+def test_a_posterior_run_keeps_to_the_rules_of_a_run_folder(tmp_path, capsys):
+    """An earlier run in --out, plain or over a posterior, is refused without --force;
+    with it, nothing of the earlier run is left (a plain run's tables, or the
+    differences of a comparison the new run does not make)."""
+    post = _posterior(tmp_path)
+    out = tmp_path / "o"
+    assert main(["run", "default", "--months", "3", "--no-figure", "--out", str(out)]) == 0
+    base = ["run", "default", "--posterior", str(post), "--draws", "2", "--replicates", "2"]
+    base += ["--months", "3", "--workers", "1", "--no-figure", "--quiet", "--out", str(out)]
+    capsys.readouterr()
+    assert main(base) == 2
+    err = capsys.readouterr().err.strip()
+    assert "already holds a run of 'default'" in err and "--force" in err and "\n" not in err
+    assert main([*base, "--compare", "default", "--force"]) == 0
+    assert not (out / "timeseries.csv").exists() and (out / "differences.csv").exists()
+    assert main(base) == 2
+    assert "over a posterior" in capsys.readouterr().err
+    assert main([*base, "--force"]) == 0
+    assert not (out / "differences.csv").exists() and (out / "draws.csv").exists()
+
+
 @pytest.mark.parametrize(
     "extra, fragment",
     [

@@ -24,10 +24,13 @@ from tqdm import tqdm
 
 from ioc_sim.calibration.posterior import Posterior, posterior_draws
 from ioc_sim.experiments.executors import open_executor
+from ioc_sim.experiments.folders import FolderLock
 from ioc_sim.experiments.jsonfiles import write_json
 from ioc_sim.experiments.provenance import git_commit, package_versions, replicate_seeds
 from ioc_sim.experiments.replicates import simulate, validate_kwargs
+from ioc_sim.experiments.runs import claim_run_folder
 from ioc_sim.model.metrics import MAIN_TRAJECTORIES
+from ioc_sim.spec.files import writable_folder
 
 #: The outcomes reported (those of ``ioc-sim run``'s summary).
 OUTCOMES = (
@@ -72,12 +75,17 @@ def run_posterior(
     scheduler: str | None = None,
     show_progress: bool = True,
     figure: bool = True,
+    force: bool = False,
+    wait: bool = False,
 ) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
     """Run a scenario (and those compared with it) over posterior draws.
 
     Returns:
         The results folder, the outcomes table (arm, outcome, month, median, q05,
         q95) and the differences table (each compared arm minus the first).
+
+    Like any run, it holds ``out`` alone (``wait`` for another writer, or be refused)
+    and refuses to mix with an earlier run there unless ``force`` clears it.
     """
     arms = [scenario, *compare]
     root = scenario.seed if seed is None else seed
@@ -85,7 +93,22 @@ def run_posterior(
     n_rep = scenario.replicates if replicates is None else replicates
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path("results") / f"{scenario.name}-posterior-{stamp}" if out is None else Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    writable_folder(out, "--out")
+    lock = FolderLock(out).acquire(wait)  # one writer at a time, as for any run
+    try:
+        claim_run_folder(out, force)  # an earlier run there: refused, or cleared with force
+        return _run_posterior(
+            arms, post, draws, root, months, n_rep, out, workers, scheduler, show_progress, figure
+        )
+    finally:
+        lock.release()
+
+
+def _run_posterior(
+    arms, post, draws, root, months, n_rep, out, workers, scheduler, show_progress, figure
+) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
+    """:func:`run_posterior` into its claimed and locked folder."""
+    scenario = arms[0]
     names = post.names
     table = posterior_draws(post, draws, root)
     seeds = replicate_seeds(root, n_rep)

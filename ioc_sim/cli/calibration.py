@@ -155,6 +155,8 @@ def run_with_posterior(args: argparse.Namespace, scenario) -> int:
         workers=args.workers or os.cpu_count() or 1,
         show_progress=not args.quiet,
         figure=not args.no_figure,
+        force=args.force,
+        wait=args.wait,
     )
     months = int(summary["month"].max())
     replicates = args.replicates or scenario.replicates
