@@ -20,6 +20,7 @@ LAYER = {
     "theory": 5,
     "validation": 5,
     "survey": 5,
+    "calibration": 5,
     "report": 6,
     "app": 6,
     "cli": 6,
@@ -27,7 +28,13 @@ LAYER = {
 #: The package's own face (``ioc_sim/__init__.py``, ``__main__.py``) may reach any layer.
 TOP = 7
 #: Within one analysis layer, which packages may use which (never the other way round).
-SIDEWAYS = {("report", "theory"), ("report", "validation"), ("cli", "app"), ("cli", "report")}
+SIDEWAYS = {
+    ("report", "theory"),
+    ("report", "validation"),
+    ("calibration", "validation"),
+    ("cli", "app"),
+    ("cli", "report"),
+}
 
 
 def _modules() -> list[Path]:

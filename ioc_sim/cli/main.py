@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from ioc_sim.app import serve as teaching_app
+from ioc_sim.cli import calibration as cli_calibration
 from ioc_sim.cli import experiment as cli_experiment
 from ioc_sim.cli import nhs as cli_nhs
 from ioc_sim.cli import theory as cli_theory
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-figure", action="store_true", help="skip the PNG figure")
     run.add_argument("--quiet", action="store_true", help="no progress bar or table")
     cli_nhs.add_run_options(run)
+    cli_calibration.add_run_options(run)
 
     sub.add_parser("scenarios", help="list the bundled scenarios with their questions")
 
@@ -97,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_experiment.add_parser(sub)
     cli_nhs.add_parsers(sub)
     cli_theory.add_parsers(sub)
+    cli_calibration.add_parser(sub)
     teaching_app.add_parser(sub)
     return parser
 
@@ -108,6 +111,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     if args.out is not None:
         writable_folder(args.out, "--out")  # before the survey is scored and anything runs
+    if cli_calibration.wants_posterior(args):
+        return cli_calibration.run_with_posterior(args, scenario)
     scenario, options, scores = cli_nhs.prepare_run(args, scenario)  # --survey, if given
     out, ts, summary = run_scenario(
         scenario,
@@ -230,6 +235,7 @@ COMMANDS = {
     "app": teaching_app.cmd_app,
     **cli_nhs.COMMANDS,
     **cli_theory.COMMANDS,
+    **cli_calibration.COMMANDS,
 }
 
 

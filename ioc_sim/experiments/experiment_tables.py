@@ -33,6 +33,7 @@ EXPERIMENT_KEYS = (
     "replicates",
     "months",
     "keep_timeseries",
+    "parameter_set",
 )
 TOP_LEVEL = ("experiment", "design", "fixed", "factors", "outcomes")
 MAX_RUNS = 50_000_000
@@ -299,6 +300,20 @@ def _keep_timeseries(
     )
 
 
+def _with_parameter_set(scenarios: list[Scenario], ref: Any, base_dir: Path | None):
+    """Every scenario of the experiment with a parameter set's values under its own."""
+    from ioc_sim.experiments.parameter_sets import load_parameter_set, with_parameter_set
+
+    fld = "experiment.parameter_set"
+    if not isinstance(ref, str) or not ref:
+        raise ConfigError(fld, f"got {ref!r}; allowed: a parameter set file or bundled name")
+    try:
+        ps = load_parameter_set(ref, base_dir)
+    except ConfigError as err:
+        raise ConfigError(fld, str(err)) from None
+    return [with_parameter_set(s, ps) for s in scenarios]
+
+
 def parse_experiment(
     data: dict[str, Any], name: str = "experiment", path: Path | None = None
 ) -> Experiment:
@@ -342,6 +357,8 @@ def parse_experiment(
         scenarios = [base] if base else []
         labels, compare_overrides = [], []
         factors = _factors(data, design, fixed, method, opt)
+    if "parameter_set" in head:
+        scenarios = _with_parameter_set(scenarios, head["parameter_set"], base_dir)
     outcomes = _outcomes(data, months, metrics)
     keep_names = _keep_timeseries(head, outcomes, metrics)
     n_rows = design_size(method, opt, factors, len(labels))

@@ -159,6 +159,9 @@ RUN_FILES = (
     "trajectories.png",
     *(f"{name}.csv" for name in RUN_TABLES),
 )
+#: What a run over a calibration's posterior writes besides (``ioc-sim run --posterior``,
+#: :func:`ioc_sim.calibration.bands.run_posterior`): a run folder holds one or the other.
+POSTERIOR_RUN_FILES = ("draws.csv", "trajectories.csv", "differences.csv")
 
 
 def default_out_dir(scenario: Scenario) -> Path:
@@ -192,7 +195,7 @@ def read_run_manifest(out: Path) -> dict[str, Any] | None:
     return manifest
 
 
-def _claim(out: Path, force: bool) -> None:
+def claim_run_folder(out: Path, force: bool) -> None:
     """Make ``out`` ready for a run: refuse to mix with what is there, or clear it.
 
     A folder holding an earlier run is refused unless ``force`` is given; then every
@@ -207,13 +210,15 @@ def _claim(out: Path, force: bool) -> None:
             f"{out} holds an experiment's results; allowed: a new folder, or one "
             "written by ioc-sim run",
         )
-    present = [name for name in RUN_FILES if (out / name).exists()]
+    present = [name for name in RUN_FILES + POSTERIOR_RUN_FILES if (out / name).exists()]
     if not present:
         return
     if not force:
         what = (
-            f"a run of {manifest.get('scenario')!r} ({manifest.get('status')})"
-            if manifest
+            f"a run of {manifest['scenario']!r} ({manifest.get('status')})"
+            if manifest and "scenario" in manifest
+            else f"a run of {', '.join(map(str, manifest['scenarios']))} over a posterior"
+            if manifest and "scenarios" in manifest
             else f"files of an earlier run ({', '.join(present)})"
         )
         raise ConfigError(
@@ -276,7 +281,7 @@ def run_scenario(
     compile_kernels(notice=show_progress)  # the first run of an installation compiles them
     lock = FolderLock(out).acquire(wait)
     try:
-        _claim(out, force)
+        claim_run_folder(out, force)
         seeds = replicate_seeds(root, n)
         manifest: dict[str, Any] = {
             "scenario": scenario.name,

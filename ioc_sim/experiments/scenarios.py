@@ -48,7 +48,7 @@ TABLE_GROUPS = {
     "specifications": ("specification",),
     "contexts": ("collaboration",),
 }
-SCENARIO_KEYS = ("name", "question", "description", "months", "seed", "replicates")
+SCENARIO_KEYS = ("name", "question", "description", "months", "seed", "replicates", "parameter_set")
 TOP_LEVEL = ("scenario", *TABLE_GROUPS, "organisations", "collaborations", "events", "real_system")
 
 
@@ -186,12 +186,27 @@ def parse_scenario(
         raw=data,
         real_system=real,
     )
+    if "parameter_set" in head:
+        sc = _apply_parameter_set(sc, head["parameter_set"], "scenario.parameter_set")
     # One rule for every scheduled month in a file, checked before the model's own (looser)
     # check: from 0 to the scenario's months, whichever side a month falls off.
     _check_timing(sc)
     # Structural mistakes surface now, with the file name, rather than at the first run.
     validate_kwargs(sc.model_kwargs(months=sc.months))
     return sc
+
+
+def _apply_parameter_set(sc: Scenario, ref: Any, fld: str) -> Scenario:
+    """The scenario with a named parameter set's values under its own (which win)."""
+    from ioc_sim.experiments.parameter_sets import load_parameter_set, with_parameter_set
+
+    if not isinstance(ref, str) or not ref:
+        raise ConfigError(fld, f"got {ref!r}; allowed: a parameter set file or bundled name")
+    try:
+        ps = load_parameter_set(ref, sc.path.parent if sc.path else None)
+    except ConfigError as err:
+        raise ConfigError(fld, str(err)) from None
+    return with_parameter_set(sc, ps)
 
 
 def _real_system_spec(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:

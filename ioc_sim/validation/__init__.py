@@ -1,23 +1,39 @@
-"""Pattern-oriented validation: the patterns of docs/patterns.md as executable checks.
+"""Pattern-oriented validation: patterns files as executable checks.
 
-Modules: ``arms`` (the simulated arms of a check), ``checks`` (one check per
-pattern), ``patterns`` (each pattern's claim, source, criterion and breaker),
-``runner`` (every pattern under every specification variant) and ``writer``
-(the pattern-by-specification matrix).
+Modules: ``readers`` (what a pattern can read from a simulation), ``statistics``
+(the named statistics a patterns file composes), ``arms`` (the simulated arms of a
+check), ``patterns`` (patterns files: each pattern's scenario, arms, statistics,
+criteria and breaker), ``checks`` (arms run once, statistics computed, criteria
+judged), ``runner`` (every pattern under every specification variant) and
+``writer`` (the pattern-by-specification matrix).
 """
 
-from ioc_sim.validation.checks import CheckResult
-from ioc_sim.validation.patterns import PATTERN_IDS, PATTERNS, Pattern
-from ioc_sim.validation.runner import run_check, specification_variants, validate
+from ioc_sim.validation.checks import CheckResult, Measured, check, measure
+from ioc_sim.validation.patterns import (
+    Criterion,
+    Pattern,
+    bundled,
+    load_patterns,
+    patterns_dir,
+    resolve_patterns_path,
+)
+from ioc_sim.validation.runner import choose, run_check, specification_variants, validate
 from ioc_sim.validation.writer import matrix, matrix_markdown, write_validation
 
 __all__ = [
-    "PATTERNS",
-    "PATTERN_IDS",
     "CheckResult",
+    "Criterion",
+    "Measured",
     "Pattern",
+    "bundled",
+    "check",
+    "choose",
+    "load_patterns",
     "matrix",
     "matrix_markdown",
+    "measure",
+    "patterns_dir",
+    "resolve_patterns_path",
     "run_check",
     "specification_variants",
     "validate",

@@ -7,7 +7,6 @@ time, and writes the matrix (:mod:`~ioc_sim.validation.writer`).
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,9 @@ import pandas as pd
 
 from ioc_sim.errors import ConfigError
 from ioc_sim.spec.parameters import PARAMETERS, SPECIFICATIONS
-from ioc_sim.validation.arms import SEED, root_seed
-from ioc_sim.validation.checks import CheckResult
-from ioc_sim.validation.patterns import PATTERN_IDS, PATTERNS, Pattern
+from ioc_sim.validation.arms import SEED
+from ioc_sim.validation.checks import CheckResult, check, measure
+from ioc_sim.validation.patterns import Pattern, bundled, load_patterns
 from ioc_sim.validation.writer import write_validation
 
 
@@ -44,12 +43,24 @@ def extra_seeds(n: int) -> list[int]:
 
 def run_check(pattern: Pattern, overrides: dict[str, Any]) -> CheckResult:
     """Run one check; a run that raises counts as a failure with its error."""
-    try:
-        return pattern.check(dict(overrides))
-    except ConfigError:
-        raise
-    except Exception as err:  # a variant that cannot run does not reproduce the pattern
-        return CheckResult(False, math.nan, f"error: {type(err).__name__}: {err}")
+    return check(pattern, dict(overrides))
+
+
+def choose(
+    patterns: list[str] | None, files: str | Path | list[str | Path] | None = None
+) -> list[Pattern]:
+    """The patterns of ``files`` (default: the bundled literature patterns) whose ids are
+    in ``patterns`` (default: all), in the files' order.
+
+    Raises:
+        ConfigError: For a bad patterns file, or an id none of them has.
+    """
+    loaded = bundled() if files is None else load_patterns(files)
+    ids = [p.id for p in loaded]
+    unknown = [p for p in patterns or [] if p not in ids]
+    if unknown:
+        raise ConfigError("--pattern", f"got {unknown[0]!r}; allowed: " + ", ".join(ids))
+    return [p for p in loaded if patterns is None or p.id in patterns]
 
 
 def validate(
@@ -58,6 +69,7 @@ def validate(
     specifications: bool = True,
     show_progress: bool = False,
     seeds: int = 1,
+    files: str | Path | list[str | Path] | None = None,
 ) -> pd.DataFrame:
     """Check every pattern under every specification variant and write the matrix.
 
@@ -70,24 +82,31 @@ def validate(
         seeds: Also run the default specification's checks with this many other root
             seeds (variants ``"default, seed S"``): how firmly each verdict holds on
             other random numbers.
+        files: Patterns files (paths or bundled names; default the bundled
+            literature patterns).
 
     Returns:
         One row per (pattern, variant): passed, value and detail.
     """
-    chosen = [p for p in PATTERNS if patterns is None or p.id in patterns]
-    if patterns:
-        unknown = [p for p in patterns if p not in PATTERN_IDS]
-        if unknown:
-            raise ConfigError(
-                "--pattern", f"got {unknown[0]!r}; allowed: " + ", ".join(PATTERN_IDS)
-            )
+    chosen = choose(patterns, files)
     variants = specification_variants() if specifications else [("default", {})]
-    others = [(f"default, seed {s}", {}, s) for s in extra_seeds(seeds - 1)]
+    runs = [(label, ov, SEED) for label, ov in variants]
+    runs += [(f"default, seed {s}", {}, s) for s in extra_seeds(seeds - 1)]
+    # All patterns of a variant run together, so that an arm two of them share runs once.
+    results = {}
+    for label, ov, seed in runs:
+        for p, m in zip(chosen, measure(chosen, ov, seed=seed), strict=True):
+            results[p.id, label] = m.result()
+            if show_progress:
+                r = results[p.id, label]
+                print(
+                    f"{p.id} {label}: {'pass' if r.passed else 'FAIL'} - {r.detail}",
+                    file=sys.stderr,
+                )
     rows = []
     for p in chosen:
-        for label, ov, seed in [(label, ov, SEED) for label, ov in variants] + others:
-            with root_seed(seed):
-                r = run_check(p, ov)
+        for label, _, _ in runs:
+            r = results[p.id, label]
             rows.append(
                 {
                     "pattern": p.id,
@@ -98,11 +117,6 @@ def validate(
                     "scenario": p.scenario,
                 }
             )
-            if show_progress:
-                print(
-                    f"{p.id} {label}: {'pass' if r.passed else 'FAIL'} - {r.detail}",
-                    file=sys.stderr,
-                )
     checks = pd.DataFrame(rows)
     if out is not None:
         write_validation(checks, Path(out), chosen)

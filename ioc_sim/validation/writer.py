@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ioc_sim.validation.arms import REPLICATES, SEED
-from ioc_sim.validation.patterns import PATTERNS, Pattern
+from ioc_sim.validation.patterns import Pattern, bundled
 
 #: How the runs of the default specification at other root seeds are labelled.
 OTHER_SEEDS = "default, seed "
@@ -59,13 +59,19 @@ def matrix_markdown(checks: pd.DataFrame, chosen: list[Pattern] | None = None) -
         "| pattern | scenario | criterion (relative tolerance) | default: result |",
         "|---|---|---|---|",
     ]
-    by_id = {p.id: p for p in (chosen or PATTERNS)}
+    by_id = {p.id: p for p in (chosen or bundled())}
     for pid in m.index:
         p = by_id[pid]
         d = checks[(checks.pattern == pid) & (checks.variant == checks.variant.iloc[0])]
         detail = d["detail"].iloc[0] if len(d) else ""
         lines.append(f"| {pid} {p.claim} | {p.scenario} | {p.criterion} | {detail} |")
     return "\n".join(lines)
+
+
+def _where(chosen: list[Pattern]) -> str:
+    """Where the patterns come from, in words."""
+    files = sorted({p.path.name for p in chosen if p.path is not None})
+    return "docs/patterns.md" if files == ["literature.toml"] else ", ".join(files) or "code"
 
 
 def write_validation(checks: pd.DataFrame, out: Path, chosen: list[Pattern]) -> None:
@@ -93,6 +99,7 @@ def write_validation(checks: pd.DataFrame, out: Path, chosen: list[Pattern]) -> 
                 "criterion": p.criterion,
                 "use": p.use,
                 "breaker": p.breaker,
+                "file": str(p.path) if p.path is not None else None,
             }
             for p in chosen
         ],
