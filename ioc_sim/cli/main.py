@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run scenarios (all the bundled ones by default) and count their "
         "structural events: collaborations that deepen, dissolve or are wound down, "
         "mergers, entries into and exits from special measures, and how long an episode "
-        "of special measures lasts; each with a 95%% interval from resampling the "
+        "of special measures lasts; each with a 95% interval from resampling the "
         "replicates.",
     )
     tr.add_argument(

@@ -84,7 +84,11 @@ def _series(values, spec: Mapping[str, Any], arm: str | None = None) -> np.ndarr
 def _mean(values, spec) -> float:
     x = _series(values, spec)
     x = x[:, window(spec, values.event_month(spec))]
-    return float(np.nanmean(x) if spec.get("skip_missing", False) else x.mean())
+    if not spec.get("skip_missing", False):
+        return float(x.mean())
+    # Nothing left to average (every month missing, say no organisation in special
+    # measures in the window) is a missing statistic, NaN, without numpy's warning.
+    return float("nan") if np.isnan(x).all() else float(np.nanmean(x))
 
 
 def _path(values, spec) -> np.ndarray:
