@@ -244,15 +244,16 @@ def test_distance_weighs_each_pattern_once():
 
 
 def test_screening_chooses_numeric_assumptions_that_matter(tmp_path):
-    """Read from an existing Morris result: assumptions of numeric kind whose mu* reaches
-    the threshold share of an outcome's largest, at most max_parameters, best first."""
+    """Read from an existing Morris result: mechanism assumptions of numeric kind whose
+    mu* reaches the threshold share of an outcome's largest, at most max_parameters,
+    best first."""
     from ioc_sim.calibration.screening import screen
     from ioc_sim.calibration.spec import parse_calibration
 
     (tmp_path / "m" / "analysis").mkdir(parents=True)
     pd.DataFrame(
         {
-            "outcome": ["a"] * 5 + ["b"] * 2,
+            "outcome": ["a"] * 5 + ["b"] * 2 + ["c"],
             "factor": [
                 "trust_gain",
                 "outcome_noise",
@@ -261,9 +262,10 @@ def test_screening_chooses_numeric_assumptions_that_matter(tmp_path):
                 "breach_signal",
                 "breach_signal",
                 "results_noise",
+                "distressed_share",
             ],
             "mu": 0.0,
-            "mu_star": [1.0, 0.5, 0.9, 0.8, 0.1, 2.0, 0.5],
+            "mu_star": [1.0, 0.5, 0.9, 0.8, 0.1, 2.0, 0.5, 3.0],
             "mu_star_conf": 0.0,
             "sigma": 0.0,
         }
@@ -276,6 +278,12 @@ def test_screening_chooses_numeric_assumptions_that_matter(tmp_path):
     assert names == ["trust_gain", "breach_signal"]  # each leads an outcome; then 2 at most
     assert "read from the Morris screening" in source
     assert table.set_index("parameter").loc["outcome_noise", "chosen"] == False  # noqa: E712
+    # distressed_share leads outcome c, but it describes a system, not a mechanism
+    row = table.set_index("parameter").loc["distressed_share"]
+    assert row["group"] == "population" and row["chosen"] == False  # noqa: E712
+    data["priors"]["include"] = ["distressed_share"]  # unless named
+    names, _, _ = screen(parse_calibration(data, "x"), tmp_path, show_progress=False)
+    assert names == ["trust_gain", "breach_signal", "distressed_share"]
 
 
 def test_posterior_draws_are_weighted_and_repeatable():

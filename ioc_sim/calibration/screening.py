@@ -1,12 +1,17 @@
 """Which parameters a calibration fits: a Morris screening of the model's assumptions.
 
-By default a calibration fits the numeric parameters whose status is "assumption"
-and that matter: a Morris elementary-effects screening (SALib, through the
+By default a calibration fits the numeric mechanism parameters whose status is
+"assumption" and that matter: a Morris elementary-effects screening (SALib, through the
 experiment runner: ``experiments/morris_all.toml`` varies every parameter declared
 for sensitivity analysis over its bounds) ranks each by mu*, the mean absolute
 elementary effect, for each outcome. A parameter matters when its mu* reaches
 ``threshold`` times the largest for some outcome; the ``max_parameters`` that reach
-the most are fitted. :func:`screen` runs the screening (or reads an existing
+the most are fitted. Parameters that describe a system rather than a mechanism (the
+groups "population", "system" and "collaboration": how many organisations start in
+special measures, the competition regime, a form's contexts) are not: they are facts
+of whichever system a scenario describes, so a posterior fitted on the patterns'
+synthetic systems must not carry values of them into a what-if on another (a
+calibration file's ``include`` can still name one). :func:`screen` runs the screening (or reads an existing
 results folder) and says which were chosen and why.
 """
 
@@ -100,10 +105,12 @@ def screen(
     best = best.assign(
         status=[PARAMETERS[f].status for f in best["factor"]],
         kind=[PARAMETERS[f].kind for f in best["factor"]],
+        group=[PARAMETERS[f].group for f in best["factor"]],
     )
     eligible = (
         (best["status"] == "assumption")
         & (best["kind"] == "float")
+        & (best["group"] == "mechanism")
         & (best["share"] >= cal.threshold)
         & ~best["factor"].isin(cal.exclude)
     )
@@ -116,11 +123,12 @@ def screen(
             "for_outcome": best["outcome"],
             "status": best["status"],
             "kind": best["kind"],
+            "group": best["group"],
             "chosen": best["factor"].isin(chosen),
         }
     )
     source += (
-        f"; fitted: the {len(chosen)} numeric assumptions with the largest mu* (at least "
+        f"; fitted: the {len(chosen)} numeric mechanism assumptions with the largest mu* (at least "
         f"{cal.threshold:g} of the largest for some outcome, at most {cal.max_parameters})"
     )
     return chosen, table.reset_index(drop=True), source

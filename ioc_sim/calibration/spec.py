@@ -10,7 +10,7 @@ A *calibration file* (TOML, bundled in ``experiments/calibrations/``) has two ta
   whose patterns are checked afterwards with every arm's full replicates);
 * ``[priors]``: which parameters are fitted, each with a uniform prior on its declared
   bounds (``[priors.bounds]`` may narrow them). Either a list (``parameters``), or by
-  default the numeric parameters of status "assumption" that a Morris screening
+  default the numeric mechanism parameters of status "assumption" that a Morris screening
   (``screening``: a bundled experiment run with the experiment runner, or
   ``screening_results``: an existing results folder) shows to matter: those whose
   mu* is at least ``threshold`` times the largest, for some outcome, at most

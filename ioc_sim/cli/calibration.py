@@ -24,7 +24,7 @@ def add_parser(subparsers) -> None:
     cal = subparsers.add_parser(
         "calibrate",
         help="fit the model's assumptions to the patterns (ABC-SMC)",
-        description="Fit the numeric assumptions that matter to the patterns of a patterns "
+        description="Fit the numeric mechanism assumptions that matter to the patterns of a patterns "
         "file by approximate Bayesian computation (ABC-SMC, pyabc), and write the posterior, "
         "what the patterns identify, and a posterior-predictive check (docs/calibration.md). "
         "Re-running the same command resumes. `ioc-sim calibrate selftest` checks that "
