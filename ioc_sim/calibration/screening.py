@@ -11,8 +11,8 @@ groups "population", "system" and "collaboration": how many organisations start 
 special measures, the competition regime, a form's contexts) are not: they are facts
 of whichever system a scenario describes, so a posterior fitted on the patterns'
 synthetic systems must not carry values of them into a what-if on another (a
-calibration file's ``include`` can still name one). :func:`screen` runs the screening (or reads an existing
-results folder) and says which were chosen and why.
+calibration file's ``include`` can still name one). :func:`screen` runs the screening
+(or reads an existing results folder) and says which were chosen and why.
 """
 
 from __future__ import annotations

@@ -24,9 +24,10 @@ def add_parser(subparsers) -> None:
     cal = subparsers.add_parser(
         "calibrate",
         help="fit the model's assumptions to the patterns (ABC-SMC)",
-        description="Fit the numeric mechanism assumptions that matter to the patterns of a patterns "
-        "file by approximate Bayesian computation (ABC-SMC, pyabc), and write the posterior, "
-        "what the patterns identify, and a posterior-predictive check (docs/calibration.md). "
+        description="Fit the numeric mechanism assumptions that matter to the patterns of a "
+        "patterns file by approximate Bayesian computation (ABC-SMC, pyabc), and write the "
+        "posterior, what the patterns identify, and a posterior-predictive check "
+        "(docs/calibration.md). "
         "Re-running the same command resumes. `ioc-sim calibrate selftest` checks that "
         "calibration recovers known parameter values.",
     )
