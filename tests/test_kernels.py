@@ -129,6 +129,52 @@ def test_compiled_pair_phases_equal_the_numpy_phases(kwargs):
             np.testing.assert_array_equal(getattr(sim, name), getattr(twin, name), err_msg=name)
 
 
+@pytest.mark.parametrize(
+    "kwargs, patches",
+    [
+        (dict(n_organisations=20, formation_months=3), True),
+        (VARIANTS[4], True),
+        (VARIANTS[5], False),
+    ],
+    ids=["formed", "dissolved", "overlapping-merger"],
+)
+def test_views_after_a_change_of_status_alone_equal_a_full_build(kwargs, patches):
+    """When only a collaboration's status has changed (it started, or began to
+    dissolve), the views are patched rather than built again: each time they are
+    checked they must equal a full build made at that moment, bit for bit (but for the
+    ties' exposure and support, which _tie_pack writes anew each month before they
+    are read)."""
+    from ioc_sim.engine.views import SimulationViews
+
+    sim = build_simulation(kwargs, [3, 4])
+    monthly = [C_EXPOSURE, kernels.TIE_ROWS.index("support")]
+    patched = []
+
+    def checked():
+        before = sim._view_key
+        views = SimulationViews._refresh_views(sim)
+        patch = before is not None and sim._view_key[0] == before[0] and sim._view_key != before
+        if patch:
+            patched.append(sim.month)
+        twin = copy.deepcopy(sim)
+        del twin._refresh_views
+        twin._view_key = None
+        full = twin._refresh_views()
+        if patch:  # nothing kept from before but what a full build makes (not the attention)
+            assert set(views) == set(full)
+        for name, value in full.items():
+            mine = views[name]
+            if name == "tie_pack":
+                mine, value = np.delete(mine, monthly, axis=0), np.delete(value, monthly, axis=0)
+            np.testing.assert_array_equal(mine, value, err_msg=f"{name}, month {sim.month}")
+        return views
+
+    sim._refresh_views = checked
+    for _ in range(12):
+        sim.step()
+    assert bool(patched) == patches  # "formed" and "dissolved" do exercise the patch
+
+
 @pytest.mark.parametrize("softness", [0.0, 0.05, 0.3])
 @pytest.mark.parametrize(
     "barrier, blocked, shock_add",

@@ -200,6 +200,7 @@ class Simulation(
         self._assignment = 0
         self._view: dict[str, np.ndarray] = {}
         self._view_key: tuple | None = None
+        self._view_built: tuple[str, ...] = ()  # the names the last full build made
         self._memo: dict[str, Any] = {}
         self._packs: dict[str, np.ndarray] = {}
         self._params_key: tuple | None = None

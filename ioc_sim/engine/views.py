@@ -217,23 +217,57 @@ class SimulationViews:
         return v
 
     def _collab_contexts(self) -> dict[str, np.ndarray]:
-        """What a tie takes from its collaboration, (R, C + 1) each, except the
-        exposure and the effective support, which move every month
-        (:meth:`_tie_pack`)."""
-        p, ctx = self.p, self.ctx
-        intensity = self._intensity()
-        # Every working month is evidence; the mandate and contract act only through the
-        # prior, so stronger formal assurance never lowers confidence for the same record.
-        weight = (intensity > 0).astype(float)
-        breach_weight = p["trust_asymmetry"] if p["fragile"] in ("confidence", "equal") else 1.0
+        """What a tie takes from its collaboration's contexts, (R, C + 1) each; the
+        rows its status sets come from :meth:`_status_views`, and the exposure and the
+        effective support, which move every month, from :meth:`_tie_pack`."""
+        ctx = self.ctx
         return {
-            "intensity": intensity,
             "slack": 1.0 - ctx["integration_depth"],
             "depth": ctx["integration_depth"],
             "accountability": ctx["accountability"],
-            "weight": weight,
-            "breach_weight": weight * breach_weight,
         }
+
+    def _status_views(self, v: dict[str, Any]) -> dict[str, np.ndarray]:
+        """The views that the collaborations' lifecycle status sets, written into ``v``
+        (which must hold ``engage``): the pairs' memory of evidence, which
+        collaborations work, each organisation's working partners and the attention
+        its collaborations ask of it, the live memberships. Returns the ties' rows it
+        sets (intensity and the weights of evidence, (R, C + 1) each)."""
+        p, st = self.p, self.st
+        intensity = self._intensity()
+        working = intensity > 0
+        # Every working month is evidence; the mandate and contract act only through the
+        # prior, so stronger formal assurance never lowers confidence for the same record.
+        weight = working.astype(float)
+        breach_weight = p["trust_asymmetry"] if p["fragile"] in ("confidence", "equal") else 1.0
+        v["keep"] = self._to_pairs(np.where(working, p["confidence_memory"], 1.0))
+        v["working_c"] = working
+        # An organisation's working ties (its partners in every collaboration it works in)
+        # and the attention its collaborations ask of it.
+        working_ties = working[:, st.tie_collab]
+        v["partners"] = np.maximum(self.by_org_ties.sum(working_ties.astype(float)), 1.0)
+        v["demand"] = self.by_org_mem.sum((intensity * v["engage"])[:, self._mem_collab[:-1]])
+        m_live = self._to_members(weight) > 0
+        m_live[:, -1] = False
+        v["m_live"] = m_live
+        v["working_c_f"] = np.ascontiguousarray(working)
+        return {"intensity": intensity, "weight": weight, "breach_weight": weight * breach_weight}
+
+    def _restatus_views(self, old: dict[str, Any]) -> dict[str, Any]:
+        """``old`` views after a change of status alone (a collaboration starting,
+        beginning to dissolve): the parts :meth:`_status_views` sets are computed again,
+        and written into copies of the blocks that hold them; the rest of what the last
+        full build made is kept, and anything kept beside it since (the attention
+        shares, say, which follow the demand) is dropped."""
+        v = {k: old[k] for k in self._view_built}
+        tie_pack = old["tie_pack"].copy()
+        for name, row in self._status_views(v).items():
+            tie_pack[kernels.TIE_ROWS.index(name)] = row
+        pack, mpack = old["pack"].copy(), old["mpack"].copy()
+        pack[kernels.PACK_ROWS.index("keep")] = v["keep"]
+        mpack[kernels.MEMBER_ROWS.index("m_live")] = v["m_live"]
+        v["tie_pack"], v["pack"], v["mpack"] = tie_pack, pack, mpack
+        return v
 
     def _tie_pack(self) -> np.ndarray:
         """The per-collaboration pack the ties read this month (rows of
@@ -307,42 +341,39 @@ class SimulationViews:
         end only ambition moves. The key compares the inputs themselves, so direct
         edits of ``ctx``, ``status``, ``system`` or ``p`` between months are picked
         up; edits of organisation attributes through :meth:`_refresh_collab_statics`
-        (which events call).
+        (which events call). When only a status has changed, only what the status sets
+        is computed again (:meth:`_restatus_views`), with the same numbers.
         """
         ctx, o = self.ctx, self.org
-        key = (
+        static = (
             b"".join(
                 [ctx[k].tobytes() for k in ctx if k != "ambition"]
                 + [o[k].tobytes() for k in _ORG_VIEWED]
-                + [self.status.tobytes()]
             ),
             tuple(self.system.values()),
             tuple(self.p.values()),
             self._assignment,
             self._org_version,
         )
+        key = (static, self.status.tobytes())
         if key == self._view_key:
+            return self._view
+        if self._view_key is not None and static == self._view_key[0]:
+            # Only a status has changed (a collaboration started, or began to dissolve).
+            self._view, self._view_key = self._restatus_views(self._view), key
             return self._view
         p, o, mo, st, r = self.p, self.org, self._mem_org, self.st, self.R
         v = self._pair_contexts(self._pair_slot)
         v["live"] = self.edge_collab < self.C
-        collab = self._collab_contexts()
-        intensity = collab["intensity"]
-        v["working_c"] = intensity > 0
+        engage = 0.5 + 0.5 * ctx["integration_depth"]
+        v["engage"] = engage
         # Ties: what each reads from its collaboration (exposure and support monthly).
         tie_pack = np.zeros((len(kernels.TIE_ROWS), r, self.C + 1))
+        collab = {**self._collab_contexts(), **self._status_views(v)}
         for name, row in collab.items():
             tie_pack[kernels.TIE_ROWS.index(name)] = row
         v["tie_pack"] = tie_pack
-        # An organisation's working ties (its partners in every collaboration it works in)
-        # and the attention its collaborations ask of it.
-        tie_src = st.src[st.tie_pair]
-        working_ties = v["working_c"][:, st.tie_collab]
-        v["partners"] = np.maximum(self.by_org_ties.sum(working_ties.astype(float)), 1.0)
-        engage = 0.5 + 0.5 * ctx["integration_depth"]
-        v["engage"] = engage
-        v["demand"] = self.by_org_mem.sum((intensity * engage)[:, self._mem_collab[:-1]])
-        v["tie_src"] = tie_src
+        v["tie_src"] = st.src[st.tie_pair]
         v["compat_c"] = self.by_collab_tie.mean(
             np.broadcast_to(st.compat[st.tie_pair], (r, st.n_ties))
         )
@@ -357,7 +388,6 @@ class SimulationViews:
                     sign * p["mandate_faith_effect"] * ctx["mandate"]
                     - p["competition_faith_effect"] * self.system["competition"]
                     - p["blocking_faith_effect"] * self.system["regulatory_blocking"],
-                    v["working_c"].astype(float),
                 ]
             )
         )
@@ -367,8 +397,6 @@ class SimulationViews:
         v["m_calm"] = 1.0 - o["intra_conflict"][mo]
         v["m_harm"] = p["resolution_effect"] * 0.5 * (1.0 - o["resolution_style"][mo])
         v["m_persuasion"], v["m_mandate"] = m[2], m[3]
-        v["m_live"] = m[4] > 0
-        v["m_live"][:, -1] = False
         # Collaborations: the static parts of the mechanisms.
         v["organisational"] = (
             ctx["accountability"]
@@ -391,14 +419,13 @@ class SimulationViews:
         for i, name in enumerate(kernels.MEMBER_ROWS):
             mpack[i] = v[name]
         v["mpack"] = mpack
-        v["working_c_f"] = np.ascontiguousarray(v["working_c"])
         cpack = np.empty((len(kernels.COLLAB_ROWS), r, self.C + 1))
         for i, name in enumerate(kernels.COLLAB_ROWS):
             cpack[i] = getattr(self, name) if name.startswith("c_") else v[name]
         v["cpack"] = cpack
         v["lags"] = np.asarray(self.lags, dtype=float)
         v["engage_c"] = np.ascontiguousarray(np.broadcast_to(engage, (r, self.C + 1)), dtype=float)
-        self._view, self._view_key = v, key
+        self._view, self._view_key, self._view_built = v, key, tuple(v)
         return v
 
     def _views(self) -> dict[str, np.ndarray]:
