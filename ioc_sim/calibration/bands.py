@@ -29,19 +29,11 @@ from ioc_sim.experiments.jsonfiles import write_json
 from ioc_sim.experiments.provenance import git_commit, package_versions, replicate_seeds
 from ioc_sim.experiments.replicates import simulate, validate_kwargs
 from ioc_sim.experiments.runs import claim_run_folder
-from ioc_sim.model.metrics import MAIN_TRAJECTORIES
+from ioc_sim.model.metrics import SUMMARY_METRICS
 from ioc_sim.spec.files import writable_folder
 
 #: The outcomes reported (those of ``ioc-sim run``'s summary).
-OUTCOMES = (
-    *MAIN_TRAJECTORIES,
-    "conflict",
-    "effectiveness",
-    "collaboration_cost",
-    "emergency_admissions",
-    "distressed_share",
-    "dissolved_collaborations",
-)
+OUTCOMES = SUMMARY_METRICS
 LOW, HIGH = 0.05, 0.95
 
 

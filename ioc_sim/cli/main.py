@@ -135,16 +135,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def format_summary(summary, name: str, question: str) -> str:
     """A plain-text table of the main outputs: start, month 12 and end."""
-    from ioc_sim.model.metrics import MAIN_TRAJECTORIES
+    from ioc_sim.model.metrics import SUMMARY_METRICS
 
     shown = (
-        *MAIN_TRAJECTORIES,
-        "conflict",
-        "effectiveness",
-        "collaboration_cost",
-        "emergency_admissions",
-        "distressed_share",
-        "dissolved_collaborations",
+        *SUMMARY_METRICS,
         *[m for m in ("maturity_index",) if m in set(summary["metric"])],
     )
     months = sorted(summary["month"].unique())

@@ -150,6 +150,17 @@ MAIN_TRAJECTORIES = (
     "organisational_performance",
 )
 
+#: The metrics a run's summary reports (``ioc-sim run``, and over a posterior's draws).
+SUMMARY_METRICS = (
+    *MAIN_TRAJECTORIES,
+    "conflict",
+    "effectiveness",
+    "collaboration_cost",
+    "emergency_admissions",
+    "distressed_share",
+    "dissolved_collaborations",
+)
+
 
 #: Metrics computed together by :func:`_all_at_once`, in the order of its rows.
 _TOGETHER = (
