@@ -144,6 +144,9 @@ def test_the_extras_say_why_and_the_tests_install_them():
     extras = PYPROJECT["project"]["optional-dependencies"]
     assert any(r.startswith("dask[distributed]") for r in extras["cluster"])
     assert not any("distributed" in r for r in PYPROJECT["project"]["dependencies"])
-    assert "ioc_sim[app,cluster]" in extras["test"]
+    assert "ioc_sim[app,cluster,calibrate]" in extras["test"]
+    # pyabc only for calibrating: running over a posterior needs nothing more
+    assert any(r.startswith("pyabc") for r in extras["calibrate"])
+    assert not any(r.startswith("pyabc") for r in PYPROJECT["project"]["dependencies"])
     # Mesa 3.5 imports networkx on `import mesa` without requiring it.
     assert any(r.startswith("networkx") for r in PYPROJECT["project"]["dependencies"])
