@@ -173,14 +173,16 @@ def test_a_stopped_calibration_resumes_where_it_stopped(tiny, tmp_path, monkeypa
     """Stopped in its second generation (as by Ctrl-C or a crash), the calibration keeps
     its first generation in pyabc's history, and re-running the command finishes with
     the populations of an uninterrupted run."""
+    import cloudpickle
+
     import ioc_sim.calibration.sampler as sampler
 
     cal, out = tiny
     real = sampler.OrderedSampler.sample_until_n_accepted
 
     def stops(self, n, simulate_one, t, **kwargs):
-        if t == 1:  # a few candidates into the second generation
-            simulate_one()
+        if t == 1:  # a candidate into the second generation
+            sampler.evaluate(cloudpickle.dumps(simulate_one), [sampler.candidate_seed(1, t, 0)])
             raise KeyboardInterrupt
         return real(self, n, simulate_one, t, **kwargs)
 
@@ -470,3 +472,27 @@ def test_without_pyabc_calibrate_says_how_to_install_it(monkeypatch, capsys):
     monkeypatch.setattr(builtins, "__import__", no_pyabc)
     assert main(["calibrate", "--quiet"]) == 2
     assert "ioc_sim[calibrate]" in capsys.readouterr().err
+
+
+def test_a_candidate_leaves_numpys_global_stream_as_it_found_it():
+    """pyabc draws from numpy's global stream, so the sampler seeds it per candidate;
+    the caller's stream is put back afterwards, and the model's seed is the candidate's
+    child, not the next number of that stream."""
+    import cloudpickle
+
+    from ioc_sim.calibration import simulator
+    from ioc_sim.calibration.sampler import evaluate
+    from ioc_sim.calibration.simulator import CANDIDATE_SEED, draw_seed
+
+    def simulate_one():  # what pyabc's does: draw from the global stream, run the model
+        return float(np.random.random()), simulator.draw_seed(simulator.CANDIDATE_SEED.get())
+
+    np.random.seed(7)
+    expected = np.random.random(3)
+    np.random.seed(7)
+    out = evaluate(cloudpickle.dumps(simulate_one), [11, 12, 11])
+    np.testing.assert_array_equal(np.random.random(3), expected)
+    assert out[0] == out[2] != out[1]
+    assert out[0][1] == draw_seed(11) != draw_seed(12)
+    with pytest.raises(LookupError):
+        CANDIDATE_SEED.get()

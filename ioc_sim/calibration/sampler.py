@@ -3,10 +3,12 @@
 pyabc's own parallel samplers reseed every worker from the operating system and
 keep the first particles to finish, so two runs with the same seed differ. This one
 numbers the candidates of a generation 0, 1, 2, ...; candidate ``k`` of generation
-``t`` draws its parameters and its simulation's seed from
-``SeedSequence(root, spawn_key=(t + 1, k))``; candidates run in batches on any
-executor (:func:`ioc_sim.experiments.executors.open_executor`: in-process, a
-process pool or Dask), and the generation keeps the first ``n`` accepted *by number*,
+``t`` has the seed ``SeedSequence(root, spawn_key=(t + 1, k))``, from which pyabc draws
+its parameters (pyabc draws from numpy's global stream, which is seeded with it for
+that candidate alone and restored after) and its simulation's root seed is derived;
+candidates run in batches on any executor
+(:func:`ioc_sim.experiments.executors.open_executor`: in-process, a process pool or
+Dask), and the generation keeps the first ``n`` accepted *by number*,
 counting as evaluated every candidate up to the last one kept. The population, the
 acceptance rate and everything after them are then a function of the root seed
 alone; a resumed calibration draws the candidates it would have drawn.
@@ -14,7 +16,6 @@ alone; a resumed calibration draws the candidates it would have drawn.
 
 from __future__ import annotations
 
-import random
 import sys
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -24,6 +25,8 @@ import cloudpickle
 import numpy as np
 from pyabc.sampler import Sampler
 
+from ioc_sim.calibration.simulator import CANDIDATE_SEED
+
 
 def candidate_seed(root: int, t: int, k: int) -> int:
     """The seed of candidate ``k`` of generation ``t`` (-1 is the prior's calibration
@@ -32,16 +35,28 @@ def candidate_seed(root: int, t: int, k: int) -> int:
 
 
 def evaluate(payload: bytes, seeds: list[int]) -> list[Any]:
-    """Run pyabc's ``simulate_one`` once per seed, each with numpy's stream seeded.
+    """Run pyabc's ``simulate_one`` once per candidate seed.
 
-    Module-level, so worker processes and Dask workers can import it.
+    pyabc draws a candidate's parameters (from the prior, or by perturbing a particle)
+    from numpy's global stream, with no way to pass it a generator; so that stream is
+    seeded with the candidate's seed while pyabc draws, and put back as it was after,
+    and the model's own seed comes from the candidate's seed (:data:`CANDIDATE_SEED`),
+    not from that stream. Module-level, so worker processes and Dask workers can
+    import it.
     """
     simulate_one = cloudpickle.loads(payload)
     out = []
-    for seed in seeds:
-        np.random.seed(seed)
-        random.seed(seed)
-        out.append(simulate_one())
+    saved = np.random.get_state()
+    try:
+        for seed in seeds:
+            np.random.seed(seed)
+            token = CANDIDATE_SEED.set(seed)
+            try:
+                out.append(simulate_one())
+            finally:
+                CANDIDATE_SEED.reset(token)
+    finally:
+        np.random.set_state(saved)
     return out
 
 

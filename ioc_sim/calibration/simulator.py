@@ -7,20 +7,25 @@ patterns' statistics out.
 replicate seeds (common random numbers: the arms of a pattern differ only by what the
 pattern is about), and returns, for each criterion, how far its statistic is from
 its target (0 when the criterion holds), with every statistic and each pattern's
-verdict for the record. Each draw has its own root seed, drawn from the sampler's
-random stream, so the posterior takes in the model's own noise instead of fitting
-the luck of one stream.
+verdict for the record. Each draw has its own root seed, derived from its candidate's
+seed (:data:`CANDIDATE_SEED`, which the sampler sets), so the posterior takes in the
+model's own noise instead of fitting the luck of one stream.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 
 from ioc_sim.validation import Pattern, measure
+
+#: The seed of the candidate being simulated (set by
+#: :func:`ioc_sim.calibration.sampler.evaluate` around each candidate).
+CANDIDATE_SEED: ContextVar[int] = ContextVar("candidate_seed")
 
 #: Prefixes of the keys of what a simulation returns.
 MISS, STAT, PASS = "miss:", "stat:", "pass:"
@@ -69,7 +74,16 @@ class PatternSimulator:
         return out
 
     def __call__(self, parameter: Mapping[str, Any]) -> dict[str, float]:
-        # The sampler seeds numpy's global stream for each candidate, so this draw (and
-        # so the whole calibration) is the same on one core or many.
-        seed = int(np.random.randint(0, 2**31 - 1))
-        return self.run(parameter, seed)
+        """pyabc's model call: the draw's root seed comes from its candidate's seed, a
+        child of the calibration's root seed, so the calibration is the same on one
+        core or many."""
+        try:
+            candidate = CANDIDATE_SEED.get()
+        except LookupError:
+            raise RuntimeError("PatternSimulator runs inside OrderedSampler only") from None
+        return self.run(parameter, draw_seed(candidate))
+
+
+def draw_seed(candidate: int) -> int:
+    """The root seed of a candidate's simulation: a child of its seed."""
+    return int(np.random.SeedSequence(candidate, spawn_key=(1,)).generate_state(1)[0])
