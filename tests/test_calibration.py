@@ -496,3 +496,14 @@ def test_a_candidate_leaves_numpys_global_stream_as_it_found_it():
     assert out[0][1] == draw_seed(11) != draw_seed(12)
     with pytest.raises(LookupError):
         CANDIDATE_SEED.get()
+
+
+def test_calibrate_takes_the_runners_scheduler_options(tmp_path, capsys):
+    """--connect-timeout bounds the wait for an unreachable scheduler, as for
+    experiment run: one line, exit 2, and no folder left behind."""
+    out = tmp_path / "cal"
+    args = ["calibrate", "--scheduler", "tcp://127.0.0.1:1", "--connect-timeout", "1"]
+    assert main([*args, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot reach a Dask scheduler" in err and "\n" not in err
+    assert not out.exists()

@@ -31,7 +31,7 @@ from typing import Any
 
 from ioc_sim.calibration.spec import Calibration
 from ioc_sim.errors import ConfigError
-from ioc_sim.experiments.executors import open_executor
+from ioc_sim.experiments.executors import CONNECT_TIMEOUT, open_executor
 from ioc_sim.experiments.jsonfiles import write_json
 from ioc_sim.experiments.provenance import git_commit, versions
 from ioc_sim.spec.parameters import PARAMETERS
@@ -102,6 +102,7 @@ def calibrate(
     *,
     workers: int = 1,
     scheduler: str | None = None,
+    connect_timeout: float = CONNECT_TIMEOUT,
     show_progress: bool = True,
 ) -> dict[str, Any]:
     """Run (or resume) a calibration and write its outputs.
@@ -111,6 +112,7 @@ def calibrate(
         out: Output folder (default: ``results/calibration/<name>``).
         workers: Worker processes (1 runs in-process); ignored with ``scheduler``.
         scheduler: A Dask scheduler address, or ``local:N``.
+        connect_timeout: Seconds to wait for the scheduler to answer.
         show_progress: Show progress on stderr.
 
     Returns:
@@ -128,11 +130,22 @@ def calibrate(
     except ConfigError as err:
         raise ConfigError("calibration.patterns", str(err)) from None
     files = [resolve_patterns_path(p) for p in cal.patterns]
+    made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
-    names, screening, choice = screen(
-        cal, out, workers=workers, scheduler=scheduler, show_progress=show_progress
-    )
+    try:
+        names, screening, choice = screen(
+            cal,
+            out,
+            workers=workers,
+            scheduler=scheduler,
+            connect_timeout=connect_timeout,
+            show_progress=show_progress,
+        )
+    except ConfigError:
+        if made and not any(out.iterdir()):
+            out.rmdir()  # an unreachable scheduler, say: leave nothing behind
+        raise
     if not names:
         raise ConfigError(
             "priors",
@@ -168,7 +181,7 @@ def calibrate(
         if scheduler and scheduler.startswith("local:")
         else (8 if scheduler else workers)
     )
-    with open_executor(workers, scheduler) as executor:
+    with open_executor(workers, scheduler, connect_timeout) as executor:
         history, distance = fit(
             patterns,
             bounds,

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ioc_sim.calibration.spec import Calibration
 from ioc_sim.errors import ConfigError
+from ioc_sim.experiments.executors import CONNECT_TIMEOUT
 from ioc_sim.spec.parameters import PARAMETERS
 
 
@@ -52,6 +53,7 @@ def screen(
     *,
     workers: int = 1,
     scheduler: str | None = None,
+    connect_timeout: float = CONNECT_TIMEOUT,
     show_progress: bool = True,
 ) -> tuple[list[str], pd.DataFrame, str]:
     """The parameters to fit, the screening table behind the choice, and its source.
@@ -92,7 +94,12 @@ def screen(
                 f"{exp.method!r}; allowed: an experiment with method = 'morris'",
             )
         run_experiment(
-            exp, folder, workers=workers, scheduler=scheduler, show_progress=show_progress
+            exp,
+            folder,
+            workers=workers,
+            scheduler=scheduler,
+            connect_timeout=connect_timeout,
+            show_progress=show_progress,
         )
         source = (
             f"Morris screening `{cal.screening}` ({exp.n_rows} rows x {exp.replicates} "

@@ -22,7 +22,7 @@ from ioc_sim.calibration.outputs import identification, write_history
 from ioc_sim.calibration.run import fit, priors
 from ioc_sim.calibration.simulator import STAT, PatternSimulator
 from ioc_sim.calibration.spec import Calibration
-from ioc_sim.experiments.executors import open_executor
+from ioc_sim.experiments.executors import CONNECT_TIMEOUT, open_executor
 from ioc_sim.validation import Criterion, bundled
 
 #: The known values: each moves one pattern's statistic (trust asymmetry the
@@ -58,6 +58,7 @@ def selftest(
     replicates: int = 8,
     workers: int = 1,
     scheduler: str | None = None,
+    connect_timeout: float = CONNECT_TIMEOUT,
     show_progress: bool = True,
 ) -> tuple[bool, pd.DataFrame]:
     """Calibrate to statistics simulated at known values, and compare.
@@ -84,7 +85,7 @@ def selftest(
     )
     bounds = priors(cal, list(TRUTH))
     n = int(scheduler.split(":", 1)[1]) if scheduler and scheduler.startswith("local:") else workers
-    with open_executor(workers, scheduler) as executor:
+    with open_executor(workers, scheduler, connect_timeout) as executor:
         history, _ = fit(patterns, bounds, cal, out, executor, n, show_progress=show_progress)
     post = write_history(history, list(TRUTH), bounds, out)
     table = identification(post, bounds)

@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from ioc_sim.cli.experiment import add_scheduler_options
 from ioc_sim.errors import ConfigError
 from ioc_sim.spec.files import whole_number
 
@@ -43,10 +44,8 @@ def add_parser(subparsers) -> None:
         type=whole_number("workers", 1, 1024),
         help="worker processes (default: one per CPU; 1 runs in-process)",
     )
-    cal.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run on a Dask cluster (tcp://host:8786), or local:N for a local one",
+    add_scheduler_options(
+        cal, "run on a Dask cluster (tcp://host:8786), or local:N for a local one"
     )
     cal.add_argument("--quiet", action="store_true", help="no progress or summary")
 
@@ -66,7 +65,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
         out = args.out or Path("results") / "calibration" / "selftest"
         ok, table = selftest(
-            out, workers=workers, scheduler=args.scheduler, show_progress=not args.quiet
+            out,
+            workers=workers,
+            scheduler=args.scheduler,
+            connect_timeout=args.connect_timeout,
+            show_progress=not args.quiet,
         )
         print(table.to_string(index=False))
         print(f"selftest: {'recovered' if ok else 'NOT recovered'}; {out}")
@@ -78,7 +81,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / "calibration" / cal.name
     try:
         manifest = calibrate(
-            cal, out, workers=workers, scheduler=args.scheduler, show_progress=not args.quiet
+            cal,
+            out,
+            workers=workers,
+            scheduler=args.scheduler,
+            connect_timeout=args.connect_timeout,
+            show_progress=not args.quiet,
         )
     except KeyboardInterrupt:
         print(

@@ -35,7 +35,7 @@ def _scheduler(text: str) -> str:
         raise argparse.ArgumentTypeError(err.message) from None
 
 
-def _add_scheduler_options(parser: argparse.ArgumentParser, help_text: str) -> None:
+def add_scheduler_options(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument("--scheduler", type=_scheduler, help=help_text)
     parser.add_argument(
         "--connect-timeout",
@@ -69,7 +69,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         type=whole_number("workers", 1, 1024),
         help="worker processes (default: one per CPU; 1 runs in-process)",
     )
-    _add_scheduler_options(
+    add_scheduler_options(
         run,
         "Dask scheduler address (tcp://host:8786), or local:N to start a "
         "local cluster of N worker processes",
@@ -134,7 +134,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         default=1,
         help="worker processes (default 1: in-process)",
     )
-    _add_scheduler_options(st, "as for run")
+    add_scheduler_options(st, "as for run")
     st.add_argument(
         "--out", type=Path, help="results folder (default: a temporary folder, removed afterwards)"
     )
