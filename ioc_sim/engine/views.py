@@ -190,7 +190,6 @@ class SimulationViews:
         ``slot`` gives each pair's collaboration (see :meth:`_assign_edges`).
         """
         p, ctx, o, st = self.p, self.ctx, self.org, self.st
-        working = self._intensity() > 0
         assurance = self._formal_assurance()
         rows = {
             "history_harm": np.maximum(-ctx["history"], 0.0),
@@ -199,7 +198,6 @@ class SimulationViews:
             "power_asymmetry": ctx["power_asymmetry"],
             "assurance": assurance,
             "prior": p["formal_prior_weight"] * assurance,
-            "keep": np.where(working, p["confidence_memory"], 1.0),
         }
         gathered = self._to_pairs(np.stack(list(rows.values())), slot)
         v = dict(zip(rows, gathered, strict=True))
