@@ -283,9 +283,12 @@ def test_screening_chooses_numeric_assumptions_that_matter(tmp_path):
     # distressed_share leads outcome c, but it describes a system, not a mechanism
     row = table.set_index("parameter").loc["distressed_share"]
     assert row["group"] == "population" and row["chosen"] == False  # noqa: E712
+    data["priors"]["max_parameters"] = 3  # room for it, and still not chosen
+    names, _, _ = screen(parse_calibration(data, "x"), tmp_path, show_progress=False)
+    assert names == ["trust_gain", "breach_signal", "outcome_noise"]
     data["priors"]["include"] = ["distressed_share"]  # unless named
     names, _, _ = screen(parse_calibration(data, "x"), tmp_path, show_progress=False)
-    assert names == ["trust_gain", "breach_signal", "distressed_share"]
+    assert names == ["trust_gain", "breach_signal", "outcome_noise", "distressed_share"]
 
 
 def test_posterior_draws_are_weighted_and_repeatable():
